@@ -1,0 +1,3 @@
+from backupguard.cli import main
+
+main()

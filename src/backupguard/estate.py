@@ -1,0 +1,274 @@
+"""The Estate: one typed model of everything backupguard checks, whatever the source.
+
+Sources (CloudFormation, later Terraform and live AWS) build an :class:`Estate`;
+the resolver derives facts from it; rules never look at raw templates. Every
+entity keeps its :class:`Origin` so that a finding can point at a file and line
+(IaC) or an account, Region and ARN (live).
+
+A value a source cannot determine (a parameter without a default, a value known
+only after apply) is an :class:`Unknown` carrying the reason, never a guess.
+``None`` means "not set", which is different: an absent ``DeleteAfterDays``
+means "keep forever", an unknown one means "we cannot tell".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value that the input does not determine.
+
+    ``reason`` names the input that decides it (``parameter 'Retention' has no
+    value``); ``refs`` lists resources of the same source that the value was
+    built from (a ``Fn::Sub`` ARN of a template resource), so that the resolver
+    can still match it to them.
+    """
+
+    reason: str
+    refs: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"unknown ({self.reason})"
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A value that names another resource of the same source.
+
+    CloudFormation ``Ref``/``Fn::GetAtt`` (``target`` is the logical ID) and, later,
+    Terraform references (the address). Whether the value is known depends on
+    what the referenced resource is: a reference to an ``AWS::KMS::Key`` is a
+    customer-managed key even though its ARN exists only after deployment.
+    """
+
+    target: str
+    attribute: str | None = None
+    target_type: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.target}.{self.attribute}" if self.attribute else self.target
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an entity or value was declared.
+
+    ``file`` is the path as given to the scanner (relative when the user gave a
+    relative path); ``line`` and ``column`` are 1-based. Live entities carry
+    ``account``, ``region`` and ``arn`` instead.
+    """
+
+    file: str | None = None
+    line: int = 1
+    column: int = 1
+    account: str | None = None
+    region: str | None = None
+    arn: str | None = None
+
+    def at(self, line: int | None, column: int | None = None) -> "Origin":
+        """The same file, another position (used for a property inside a resource)."""
+        if line is None:
+            return self
+        return Origin(self.file, line, column or 1, self.account, self.region, self.arn)
+
+
+# ---------------------------------------------------------------------------
+# AWS Backup entities
+# ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Lifecycle:
+    delete_after_days: Any = None  # int | None (never expires) | Unknown
+    move_to_cold_storage_after_days: Any = None
+    opt_in_to_archive: Any = None
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(slots=True)
+class CopyAction:
+    destination_vault_arn: Any
+    lifecycle: Lifecycle | None
+    origin: Origin
+
+
+@dataclass(slots=True)
+class BackupRule:
+    name: Any
+    target_vault: Any  # vault name (CFN TargetBackupVault)
+    schedule: Any = None  # "cron(...)" | None | Unknown
+    timezone: Any = None
+    start_window_minutes: Any = None
+    completion_window_minutes: Any = None
+    lifecycle: Lifecycle | None = None
+    copy_actions: list[CopyAction] = field(default_factory=list)
+    continuous_backup: Any = False
+    target_air_gapped_vault_arn: Any = None
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(slots=True)
+class BackupPlan:
+    resource_id: str
+    name: Any
+    rules: list[BackupRule]
+    origin: Origin
+    resource_type: str = "AWS::Backup::BackupPlan"
+    tags: Any = field(default_factory=dict)
+    advanced_backup_settings: Any = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TagCondition:
+    """One ListOfTags entry or one Conditions entry of a selection."""
+
+    operator: str  # STRINGEQUALS (ListOfTags) or StringEquals/StringNotEquals/StringLike/StringNotLike
+    key: Any
+    value: Any
+
+
+@dataclass(slots=True)
+class BackupSelection:
+    resource_id: str
+    name: Any
+    plan_ref: Any  # the plan's resource id when the source links it, else the raw id/Unknown
+    iam_role_arn: Any
+    resources: Any = field(default_factory=list)
+    not_resources: Any = field(default_factory=list)
+    list_of_tags: list[TagCondition] = field(default_factory=list)
+    conditions: list[TagCondition] = field(default_factory=list)
+    origin: Origin = field(default_factory=Origin)
+    resource_type: str = "AWS::Backup::BackupSelection"
+
+
+@dataclass(slots=True)
+class VaultLock:
+    min_retention_days: Any = None
+    max_retention_days: Any = None
+    changeable_for_days: Any = None  # None -> governance mode; a number -> compliance mode
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(slots=True)
+class BackupVault:
+    resource_id: str
+    name: Any
+    origin: Origin
+    encryption_key_arn: Any = None  # None -> AWS Backup's default key (aws/backup)
+    lock: VaultLock | None = None
+    access_policy: Any = None  # parsed JSON policy document, None or Unknown
+    notifications: Any = None
+    air_gapped: bool = False
+    resource_type: str = "AWS::Backup::BackupVault"
+    tags: Any = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BackupFramework:
+    resource_id: str
+    name: Any
+    controls: Any
+    origin: Origin
+    resource_type: str = "AWS::Backup::Framework"
+
+
+@dataclass(slots=True)
+class ReportPlan:
+    resource_id: str
+    name: Any
+    template: Any
+    framework_arns: Any
+    origin: Origin
+    resource_type: str = "AWS::Backup::ReportPlan"
+
+
+@dataclass(slots=True)
+class RestoreTestingPlan:
+    resource_id: str
+    name: Any
+    schedule: Any
+    properties: Any
+    origin: Origin
+    resource_type: str = "AWS::Backup::RestoreTestingPlan"
+
+
+@dataclass(slots=True)
+class RestoreTestingSelection:
+    resource_id: str
+    name: Any
+    plan_name: Any
+    properties: Any
+    origin: Origin
+    resource_type: str = "AWS::Backup::RestoreTestingSelection"
+
+
+@dataclass(slots=True)
+class OrgBackupPolicy:
+    """An Organizations policy of type BACKUP_POLICY; ``content`` is the parsed JSON document."""
+
+    resource_id: str
+    name: Any
+    content: Any
+    origin: Origin
+    resource_type: str = "AWS::Organizations::Policy"
+
+
+# ---------------------------------------------------------------------------
+# Protectable resources
+# ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ProtectedResource:
+    """A resource AWS Backup can protect, with its native backup settings.
+
+    ``service`` is AWS Backup's resource-type name (``EBS``, ``RDS``, ``Aurora``,
+    ``DynamoDB``...). ``settings`` holds the native backup settings under
+    source-independent names (see ``scanner.cloudformation.resources`` for the
+    mapping); a setting the template leaves out is absent from the dict, so a
+    rule can tell "not set" (service default) from "set to X".
+    """
+
+    resource_id: str
+    resource_type: str
+    service: str
+    origin: Origin
+    tags: Any = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    arn: Any = None
+
+
+@dataclass(slots=True)
+class InputError:
+    """A file or value that could not be read; it becomes one ``error`` result."""
+
+    message: str
+    origin: Origin
+    code: str = "input-error"
+
+
+@dataclass(slots=True)
+class Estate:
+    plans: list[BackupPlan] = field(default_factory=list)
+    selections: list[BackupSelection] = field(default_factory=list)
+    vaults: list[BackupVault] = field(default_factory=list)
+    frameworks: list[BackupFramework] = field(default_factory=list)
+    report_plans: list[ReportPlan] = field(default_factory=list)
+    restore_testing_plans: list[RestoreTestingPlan] = field(default_factory=list)
+    restore_testing_selections: list[RestoreTestingSelection] = field(default_factory=list)
+    org_policies: list[OrgBackupPolicy] = field(default_factory=list)
+    resources: list[ProtectedResource] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def extend(self, other: "Estate") -> None:
+        """Merge another estate (one file's) into this one."""
+        for name in self.__dataclass_fields__:
+            getattr(self, name).extend(getattr(other, name))

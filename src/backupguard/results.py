@@ -1,0 +1,71 @@
+"""The result document: what the engine produces and every report renders.
+
+One :class:`Result` per rule x subject (and one ``error`` result per input that
+could not be read). Results sort in a fixed order so that the same input gives
+byte-identical output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+STATUSES = ("fail", "unknown", "error", "pass")
+INPUT_ERROR_RULE = "BG000"
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+def fingerprint(*parts: str | None) -> str:
+    """Stable identity of a finding: rule, file, resource and element, never the line."""
+    text = "\x1f".join(part or "" for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    rule_id: str
+    status: str  # fail | unknown | error | pass
+    severity: str
+    resource_id: str | None
+    resource_type: str | None
+    file: str | None
+    line: int
+    column: int
+    message: str
+    element: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    frameworks: tuple[str, ...] = ()
+    fingerprint: str = ""
+
+    def sort_key(self) -> tuple:
+        return (
+            self.file or "",
+            self.line,
+            self.column,
+            self.rule_id,
+            self.resource_id or "",
+            self.element or "",
+            self.status,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "status": self.status,
+            "severity": self.severity,
+            "resource_id": self.resource_id,
+            "resource_type": self.resource_type,
+            "element": self.element,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "values": self.values,
+            "frameworks": list(self.frameworks),
+            "fingerprint": self.fingerprint,
+        }

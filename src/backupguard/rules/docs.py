@@ -1,0 +1,59 @@
+"""One documentation page per rule, generated from the rule file (so it never drifts).
+
+The same text is what ``backupguard explain RULE`` prints and what
+``docs/rules/<ID>.md`` holds (``python -m backupguard.rules.docs docs/rules``
+regenerates them; a test fails when they are stale).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from backupguard.rules import Rule, load_catalogue
+
+_REFERENCE_LABELS = {
+    "audit_manager_control": "AWS Backup Audit Manager control",
+    "config_rule": "AWS Config rule",
+    "security_hub_control": "Security Hub control",
+    "other": "Other tools",
+}
+
+
+def page(rule: Rule) -> str:
+    out = [f"# {rule.id}: {rule.name}", "", f"**{rule.title}** (severity: {rule.severity})", ""]
+    out += ["## What it checks", "", rule.summary, ""]
+    out += ["## Why it matters", "", rule.rationale, ""]
+    out += ["## How to fix it", "", rule.remediation, ""]
+    out += ["## Example that fails", "", "```yaml", rule.examples["fail"].rstrip(), "```", ""]
+    out += ["## Example that passes", "", "```yaml", rule.examples["pass"].rstrip(), "```", ""]
+    if rule.parameters:
+        out += ["## Parameters", "", "| name | type | default | description |", "| --- | --- | --- | --- |"]
+        for name, param in sorted(rule.parameters.items()):
+            out.append(f"| `{name}` | {param.type} | `{param.default}` | {param.description} |")
+        out += ["", f"Override with `--param {rule.id}.NAME=VALUE` or in `.backupguard.yaml`.", ""]
+    if rule.known_limits:
+        out += ["## Known limits", "", rule.known_limits, ""]
+    out += ["## References", "", f"- Source: <{rule.source_url}>"]
+    for key, label in _REFERENCE_LABELS.items():
+        value = rule.references.get(key)
+        if value:
+            shown = ", ".join(value) if isinstance(value, list) else value
+            out.append(f"- {label}: {shown}")
+    out += ["", f"Decision: `{' '.join(rule.condition_text.split())}`" + "", ""]
+    return "\n".join(out)
+
+
+def write_pages(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rule in load_catalogue().values():
+        path = directory / f"{rule.id}.md"
+        path.write_text(page(rule), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for written in write_pages(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules")):
+        print(written)

@@ -1,0 +1,238 @@
+"""Evaluate rules over subjects: pass, fail or unknown, with the values that decided it.
+
+Unknown handling is explicit: before an expression is evaluated, the engine
+looks at the inputs that expression reads (found once, from its AST, when the
+rule is compiled). If any of them is :class:`Unknown`, the outcome is
+*unknown* and the message quotes the reason; otherwise JMESPath decides. A rule
+with ``each`` is an "any element" rule: it passes when one element passes,
+fails when all fail, and is unknown when none passes and one is unknown.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from jmespath.visitor import TreeInterpreter
+
+from backupguard.estate import Estate, Reference, Unknown
+from backupguard.resolve import Subject, subjects
+from backupguard.results import INPUT_ERROR_RULE, Result, fingerprint
+from backupguard.rules import FIELDS_KEY, Rule
+
+NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which subjects a framework control looks at (AWS Backup Audit Manager's ControlScope)."""
+
+    resource_types: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def admits(self, subject: Subject) -> bool:
+        if self.resource_types and subject.resource_type not in self.resource_types:
+            return False
+        if self.tags:
+            tags = subject.tags if isinstance(subject.tags, dict) else {}
+            return all(tags.get(key) == value for key, value in self.tags)
+        return True
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule with its effective parameters and scope, as a run evaluates it."""
+
+    rule: Rule
+    params: dict[str, Any]
+    scope: Scope = Scope()
+    frameworks: tuple[str, ...] = ()
+
+
+@dataclass
+class _Outcome:
+    status: str
+    values: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Unknown):
+        return f"unknown ({value.reason})"
+    return str(value)
+
+
+class _Namespace(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _format(template: str, values: dict[str, Any], params: dict[str, Any], element: str | None) -> str:
+    names = _Namespace({k: _shown(v) for k, v in params.items()})
+    names.update({k: _shown(v) for k, v in values.items()})
+    names["element"] = element or ""
+    return string.Formatter().vformat(template, (), names)
+
+
+def _json_value(value: Any) -> Any:
+    """A fact as it appears in the JSON result document."""
+    if isinstance(value, Unknown):
+        return {"unknown": value.reason}
+    if isinstance(value, Reference):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return value
+
+
+def _decide(expression: Any, values: dict[str, Any], params: dict[str, Any]) -> Any:
+    """True/False from the expression, or the Unknown input that prevents a decision."""
+    unknowns = {name: _unknown_reason(value) for name, value in values.items() if isinstance(value, (Unknown, Reference))}
+    data = {**{k: v for k, v in values.items() if k not in unknowns}, "params": params}
+    return _three_valued(expression.parsed, data, unknowns)
+
+
+def _unknown_reason(value: Any) -> str:
+    return value.reason if isinstance(value, Unknown) else f"'{value}' is known only after deployment"
+
+
+def _three_valued(node: dict, data: dict[str, Any], unknowns: dict[str, str]) -> Any:
+    """Kleene logic over ``&&``, ``||`` and ``!``; any other sub-expression is plain JMESPath.
+
+    ``retention >= 35 && gap <= 24`` with an unknown gap and a retention of 7 is
+    a known *fail*; with a retention of 40 it is *unknown*.
+    """
+    kind = node["type"]
+    if kind in ("and_expression", "or_expression"):
+        decisive = kind == "or_expression"
+        sides = [_three_valued(child, data, unknowns) for child in node["children"]]
+        if any(side is decisive for side in sides):
+            return decisive
+        pending = [side for side in sides if isinstance(side, Unknown)]
+        return pending[0] if pending else not decisive
+    if kind == "not_expression":
+        inner = _three_valued(node["children"][0], data, unknowns)
+        return inner if isinstance(inner, Unknown) else not inner
+    blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
+    if blocking:
+        return Unknown(f"{blocking[0]}: {unknowns[blocking[0]]}")
+    return bool(_INTERPRETER.visit(node, data))
+
+
+_INTERPRETER = TreeInterpreter()
+
+
+def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outcome:
+    values = {name: expr.search(element) for name, expr in rule.inputs.items()}
+    if rule.applies_if is not None:
+        applies = _decide(rule.applies_if, values, params)
+        if isinstance(applies, Unknown):
+            return _Outcome("unknown", values, applies.reason)
+        if not applies:
+            return _Outcome(NOT_APPLICABLE, values)
+    verdict = _decide(rule.condition, values, params)
+    if isinstance(verdict, Unknown):
+        return _Outcome("unknown", values, verdict.reason)
+    return _Outcome("pass" if verdict else "fail", values)
+
+
+def _combine_any(outcomes: list[_Outcome]) -> tuple[str, list[_Outcome]]:
+    """Kleene OR over elements: the outcomes that explain the verdict come back with it."""
+    for status in ("pass", "unknown", "fail"):
+        matching = [o for o in outcomes if o.status == status]
+        if matching:
+            return status, (matching[:1] if status == "pass" else matching)
+    return NOT_APPLICABLE, []
+
+
+def evaluate_subject(check: Check, subject: Subject) -> Result | None:
+    rule, params = check.rule, check.params
+    if rule.each is not None:
+        elements = rule.each.search(subject.facts) or []
+        status, explaining = _combine_any([_evaluate_element(rule, e, params) for e in elements])
+        if status == NOT_APPLICABLE:
+            return None
+        message = _message(rule, status, explaining, params, subject.element)
+        values = {"elements": [_json_value(o.values) for o in explaining]}
+    else:
+        outcome = _evaluate_element(rule, subject.facts, params)
+        if outcome.status == NOT_APPLICABLE:
+            return None
+        status = outcome.status
+        message = _message(rule, status, [outcome], params, subject.element)
+        values = _json_value(outcome.values)
+    origin = subject.origin
+    return Result(
+        rule_id=rule.id,
+        status=status,
+        severity=rule.severity,
+        resource_id=subject.resource_id,
+        resource_type=subject.resource_type,
+        file=origin.file or None,
+        line=origin.line,
+        column=origin.column,
+        message=message,
+        element=subject.element,
+        values=values,
+        frameworks=check.frameworks,
+        fingerprint=fingerprint(rule.id, origin.file or origin.arn, subject.resource_id, subject.element),
+    )
+
+
+def _message(rule: Rule, status: str, outcomes: list[_Outcome], params: dict[str, Any], element: str | None) -> str:
+    if status == "unknown":
+        reasons = list(dict.fromkeys(o.reason for o in outcomes))
+        return "Cannot decide: " + "; ".join(reasons)
+    template = rule.messages[status]
+    return "; ".join(dict.fromkeys(_format(template, o.values, params, element) for o in outcomes))
+
+
+def error_results(estate: Estate) -> list[Result]:
+    return [
+        Result(
+            rule_id=INPUT_ERROR_RULE,
+            status="error",
+            severity="high",
+            resource_id=None,
+            resource_type=None,
+            file=error.origin.file,
+            line=error.origin.line,
+            column=error.origin.column,
+            message=error.message,
+            fingerprint=fingerprint(INPUT_ERROR_RULE, error.origin.file, error.message),
+        )
+        for error in estate.errors
+    ]
+
+
+def run(estate: Estate, checks: Iterable[Check]) -> list[Result]:
+    """Every result of every check over the estate, plus input errors, in a stable order."""
+    by_kind = subjects(estate)
+    merged: dict[tuple, Result] = {}
+    for check in checks:
+        for subject in by_kind.get(check.rule.subject, []):
+            if not check.scope.admits(subject):
+                continue
+            result = evaluate_subject(check, subject)
+            if result is None:
+                continue
+            key = (result.fingerprint, result.status, result.message)
+            if key in merged:  # the same finding reached through two frameworks
+                previous = merged[key]
+                frameworks = tuple(sorted(set(previous.frameworks) | set(result.frameworks)))
+                result = Result(**{**_fields(previous), "frameworks": frameworks})
+            merged[key] = result
+    return sorted([*merged.values(), *error_results(estate)], key=Result.sort_key)
+
+
+def _fields(result: Result) -> dict[str, Any]:
+    return {name: getattr(result, name) for name in Result.__dataclass_fields__}

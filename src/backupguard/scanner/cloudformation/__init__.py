@@ -1,0 +1,110 @@
+"""CloudFormation source: a template file in, Estate entities (with origins) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from backupguard.estate import Estate, InputError, Origin, Unknown
+from backupguard.scanner.cloudformation.intrinsics import TemplateContext
+from backupguard.scanner.cloudformation.loader import LineDict, TemplateError, load_text
+from backupguard.scanner.cloudformation.resources import BUILDERS
+
+__all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
+
+_TEMPLATE_MARKERS = ("AWSTemplateFormatVersion", "Resources")
+
+
+@dataclass(frozen=True)
+class CfnOptions:
+    """What the user tells us about the deployment: parameter values and pseudo-parameters."""
+
+    parameters: dict[str, str] = field(default_factory=dict)
+    region: str | None = None
+    account_id: str | None = None
+
+
+def looks_like_template(text: str) -> bool:
+    """Cheap content test used when walking folders (skips other YAML/JSON quietly)."""
+    return any(marker in text for marker in _TEMPLATE_MARKERS)
+
+
+def is_template(data: Any) -> bool:
+    """A mapping with a Resources section of typed resources, or a format version."""
+    if not isinstance(data, dict):
+        return False
+    if "AWSTemplateFormatVersion" in data:
+        return True
+    resources = data.get("Resources")
+    return (
+        isinstance(resources, dict)
+        and bool(resources)
+        and all(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
+    )
+
+
+def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = True) -> Estate | None:
+    """Parse one template into an Estate.
+
+    Returns None when ``strict`` is false and the file is not a CloudFormation
+    template (folder walks skip such files). Raises :class:`TemplateError` for a
+    file that is broken.
+    """
+    data = load_text(text)
+    if not is_template(data):
+        if strict:
+            raise TemplateError("not a CloudFormation template (no Resources section of typed resources)")
+        return None
+    estate = Estate(files=[path])
+    resources = data.get("Resources")
+    if not isinstance(resources, LineDict):
+        if resources is None and "AWSTemplateFormatVersion" in data:
+            return estate
+        raise TemplateError("the Resources section must be a mapping", *_pos(data, "Resources"))
+    context = TemplateContext(data, options.parameters, options.region, options.account_id)
+    for name in context.conditions:
+        context.condition(name)  # evaluates every condition once, so cycles are found
+    for logical_id, resource in resources.items():
+        line, column = resources.pos(logical_id)
+        origin = Origin(file=path, line=line, column=column)
+        if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+            estate.errors.append(InputError(f"resource '{logical_id}' has no Type", origin))
+            continue
+        builder = BUILDERS.get(resource["Type"])
+        if builder is None:
+            continue
+        if "Condition" in resource:
+            exists = context.condition(str(resource["Condition"]), resource)
+            if exists is False:
+                continue  # never created with these parameters
+        props = context.resolve(resource.get("Properties") or LineDict())
+        if isinstance(props, Unknown) or not isinstance(props, dict):
+            estate.errors.append(InputError(f"resource '{logical_id}': Properties are not a mapping", origin))
+            continue
+        if not isinstance(props, LineDict):
+            props = LineDict(props, line=line, column=column)
+        entity = builder(str(logical_id), props, origin)
+        if entity is not None:
+            _collect(estate, entity)
+    return estate
+
+
+_COLLECTIONS = {
+    "BackupPlan": "plans",
+    "BackupSelection": "selections",
+    "BackupVault": "vaults",
+    "BackupFramework": "frameworks",
+    "ReportPlan": "report_plans",
+    "RestoreTestingPlan": "restore_testing_plans",
+    "RestoreTestingSelection": "restore_testing_selections",
+    "OrgBackupPolicy": "org_policies",
+    "ProtectedResource": "resources",
+}
+
+
+def _collect(estate: Estate, entity: Any) -> None:
+    getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
+
+
+def _pos(container: Any, key: str) -> tuple[int, int]:
+    return container.pos(key) if isinstance(container, LineDict) else (1, 1)

@@ -1,0 +1,416 @@
+"""Evaluate CloudFormation intrinsic functions as far as the inputs determine them.
+
+Parameters (given values, else defaults), pseudo-parameters (``--region``,
+``--account-id``, else symbolic), Conditions and Mappings are known before
+deployment, so ``Ref``, ``Fn::Sub``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
+``Fn::If``, ``Fn::FindInMap`` and the condition functions can often be computed.
+What cannot be computed (an import, a parameter without a value, an attribute
+that exists only after deployment) becomes :class:`~backupguard.estate.Unknown`
+with the reason, never a guess. A ``Ref``/``Fn::GetAtt`` of a resource in the
+same template becomes a :class:`~backupguard.estate.Reference`.
+
+Symbolic pseudo-parameters stay in strings as ``${AWS::Region}`` so that an ARN
+built with them is still recognisable as, for example, a KMS key ARN.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from backupguard.estate import Reference, Unknown
+from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
+
+NO_VALUE = object()  # AWS::NoValue: the property is removed
+
+_SUB_VAR = re.compile(r"\$\{([^}]*)\}")
+_INTRINSICS = frozenset(
+    {
+        "Ref", "Condition", "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs",
+        "Fn::If", "Fn::ImportValue", "Fn::Join", "Fn::Length", "Fn::Select", "Fn::Split", "Fn::Sub",
+        "Fn::ToJsonString", "Fn::Transform", "Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not",
+        "Fn::Contains", "Fn::EachMemberEquals", "Fn::ValueOf", "Fn::ValueOfAll", "Fn::RefAll",
+        "Fn::EachMemberIn", "Fn::ForEach",
+    }
+)
+_MAX_DEPTH = 200
+
+
+def _symbolic(name: str) -> str:
+    return "${" + name + "}"
+
+
+def is_symbolic(value: Any) -> bool:
+    """True for a string that still holds a symbolic pseudo-parameter."""
+    return isinstance(value, str) and "${AWS::" in value
+
+
+class TemplateContext:
+    """Everything needed to evaluate intrinsics in one template."""
+
+    def __init__(
+        self,
+        template: LineDict,
+        parameter_values: dict[str, str] | None = None,
+        region: str | None = None,
+        account_id: str | None = None,
+    ):
+        self.template = template
+        self.resources: dict = template.get("Resources") or {}
+        self.mappings: dict = template.get("Mappings") or {}
+        self.conditions: dict = template.get("Conditions") or {}
+        self.region = region
+        self.account_id = account_id
+        self.parameters = self._parameter_values(template.get("Parameters") or {}, parameter_values or {})
+        self._condition_values: dict[str, Any] = {}
+        self._evaluating: list[str] = []
+
+    # -- inputs ------------------------------------------------------------
+
+    def _parameter_values(self, declared: dict, given: dict[str, str]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if not isinstance(declared, dict):
+            return values
+        for name, spec in declared.items():
+            spec = spec if isinstance(spec, dict) else {}
+            ptype = str(spec.get("Type", "String"))
+            if name in given:
+                raw: Any = given[name]
+            elif "Default" in spec:
+                raw = spec["Default"]
+            else:
+                values[name] = Unknown(f"parameter '{name}' has no default and no value was given")
+                continue
+            if ptype.startswith("AWS::SSM::Parameter::Value"):
+                values[name] = Unknown(f"parameter '{name}' is read from SSM at deploy time")
+            elif ptype == "Number":
+                values[name] = _number(raw, name)
+            elif ptype.startswith("List<") or ptype == "CommaDelimitedList":
+                items = raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",")]
+                if ptype == "List<Number>":
+                    items = [_number(item, name) for item in items]
+                values[name] = items
+            else:
+                values[name] = str(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else raw
+        return values
+
+    def pseudo(self, name: str) -> Any:
+        if name == "AWS::Region":
+            return self.region or _symbolic(name)
+        if name == "AWS::AccountId":
+            return self.account_id or _symbolic(name)
+        if name == "AWS::Partition":
+            region = self.region or ""
+            return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        if name == "AWS::URLSuffix":
+            return "amazonaws.com.cn" if (self.region or "").startswith("cn-") else "amazonaws.com"
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in ("AWS::StackName", "AWS::StackId"):
+            return _symbolic(name)
+        return Unknown(f"pseudo parameter {name} is known only at deploy time")
+
+    # -- values ------------------------------------------------------------
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        """The value with every intrinsic evaluated as far as possible."""
+        if depth > _MAX_DEPTH:
+            raise TemplateError("value nested too deeply", *_pos(value))
+        if isinstance(value, dict):
+            if len(value) == 1:
+                (key,) = value
+                if key in _INTRINSICS:
+                    return self._intrinsic(key, value[key], value, depth + 1)
+            out = value.like() if isinstance(value, LineDict) else {}
+            for key, item in value.items():
+                resolved = self.resolve(item, depth + 1)
+                if resolved is not NO_VALUE:
+                    out[key] = resolved
+            return out
+        if isinstance(value, list):
+            items = [self.resolve(item, depth + 1) for item in value]
+            kept = [item for item in items if item is not NO_VALUE]
+            return value.like(kept) if isinstance(value, LineList) else kept
+        return value
+
+    def _intrinsic(self, name: str, arg: Any, node: Any, depth: int) -> Any:
+        handler = getattr(self, "_fn_" + name.replace("Fn::", "").lower(), None)
+        if handler is None:
+            return Unknown(f"{name} is evaluated only at deploy time")
+        return handler(arg, node, depth)
+
+    def _fn_ref(self, arg: Any, node: Any, depth: int) -> Any:
+        arg = self.resolve(arg, depth)
+        if not isinstance(arg, str):
+            return Unknown("Ref of a computed name")
+        if arg in self.parameters:
+            return self.parameters[arg]
+        if arg.startswith("AWS::"):
+            return self.pseudo(arg)
+        if arg in self.resources:
+            return Reference(arg, None, _resource_type(self.resources[arg]))
+        return Unknown(f"Ref to '{arg}', which is not a parameter or resource of this template")
+
+    def _fn_getatt(self, arg: Any, node: Any, depth: int) -> Any:
+        if isinstance(arg, str):
+            arg = arg.split(".", 1)
+        arg = self.resolve(arg, depth)
+        if not isinstance(arg, list) or len(arg) != 2 or not all(isinstance(a, str) for a in arg):
+            return Unknown("Fn::GetAtt with a computed resource or attribute name")
+        target, attribute = arg
+        if target not in self.resources:
+            return Unknown(f"Fn::GetAtt of '{target}', which is not a resource of this template")
+        return Reference(target, attribute, _resource_type(self.resources[target]))
+
+    def _fn_sub(self, arg: Any, node: Any, depth: int) -> Any:
+        variables: dict = {}
+        if isinstance(arg, list):
+            if len(arg) != 2 or not isinstance(arg[1], dict):
+                raise TemplateError("Fn::Sub takes a string or [string, {variables}]", *_pos(node))
+            text, variables = arg[0], arg[1]
+        else:
+            text = arg
+        text = self.resolve(text, depth)
+        if not isinstance(text, str):
+            return Unknown("Fn::Sub of a computed string")
+        values = {key: self.resolve(val, depth) for key, val in variables.items()}
+        unknown_reasons: list[str] = []
+        refs: list[str] = []
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in values:
+                value = values[name]
+            elif name in self.parameters:
+                value = self.parameters[name]
+            elif name.startswith("AWS::"):
+                value = self.pseudo(name)
+            else:
+                target = name.split(".", 1)[0]
+                if target in self.resources:
+                    refs.append(target)
+                    unknown_reasons.append(f"'{name}' is known only after deployment")
+                else:
+                    unknown_reasons.append(f"'{name}' is not defined in this template")
+                return match.group(0)
+            if isinstance(value, Unknown):
+                unknown_reasons.append(value.reason)
+                refs.extend(value.refs)
+                return match.group(0)
+            if isinstance(value, Reference):
+                refs.append(value.target)
+                unknown_reasons.append(f"'{value}' is known only after deployment")
+                return match.group(0)
+            if isinstance(value, list):
+                unknown_reasons.append(f"'{name}' is a list")
+                return match.group(0)
+            return _text(value)
+
+        result = _SUB_VAR.sub(substitute, text)
+        if unknown_reasons:
+            return Unknown(f"Fn::Sub '{text}': " + "; ".join(dict.fromkeys(unknown_reasons)), tuple(dict.fromkeys(refs)))
+        return result
+
+    def _fn_join(self, arg: Any, node: Any, depth: int) -> Any:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError("Fn::Join takes [delimiter, [values]]", *_pos(node))
+        delimiter, items = self.resolve(arg[0], depth), self.resolve(arg[1], depth)
+        if isinstance(items, Unknown):
+            return items
+        if not isinstance(delimiter, str) or not isinstance(items, list):
+            return Unknown("Fn::Join of computed values")
+        return _join_known(delimiter, items)
+
+    def _fn_select(self, arg: Any, node: Any, depth: int) -> Any:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError("Fn::Select takes [index, [values]]", *_pos(node))
+        index, items = self.resolve(arg[0], depth), self.resolve(arg[1], depth)
+        if isinstance(items, Unknown):
+            return items
+        if isinstance(index, Unknown):
+            return index
+        try:
+            return items[int(index)]
+        except (ValueError, TypeError, IndexError, KeyError):
+            raise TemplateError(f"Fn::Select index {index!r} is out of range", *_pos(node)) from None
+
+    def _fn_split(self, arg: Any, node: Any, depth: int) -> Any:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise TemplateError("Fn::Split takes [delimiter, string]", *_pos(node))
+        delimiter, text = self.resolve(arg[0], depth), self.resolve(arg[1], depth)
+        if isinstance(text, Unknown):
+            return text
+        if not isinstance(delimiter, str) or not isinstance(text, str):
+            return Unknown("Fn::Split of a computed string")
+        return text.split(delimiter)
+
+    def _fn_findinmap(self, arg: Any, node: Any, depth: int) -> Any:
+        if not isinstance(arg, list) or len(arg) not in (3, 4):
+            raise TemplateError("Fn::FindInMap takes [map, top-level key, second-level key]", *_pos(node))
+        keys = [self.resolve(item, depth) for item in arg[:3]]
+        for key in keys:
+            if isinstance(key, Unknown):
+                return key
+        if any(not isinstance(key, (str, int)) or is_symbolic(key) for key in keys):
+            return Unknown(f"Fn::FindInMap key depends on {', '.join(map(str, keys))}")
+        try:
+            return self.resolve(self.mappings[keys[0]][keys[1]][keys[2]], depth)
+        except (KeyError, TypeError):
+            if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                return self.resolve(arg[3]["DefaultValue"], depth)
+            return Unknown(f"Fn::FindInMap: {keys} is not in the Mappings section")
+
+    def _fn_if(self, arg: Any, node: Any, depth: int) -> Any:
+        if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
+            raise TemplateError("Fn::If takes [condition name, value if true, value if false]", *_pos(node))
+        decided = self.condition(arg[0], node)
+        if decided is True:
+            return self.resolve(arg[1], depth)
+        if decided is False:
+            return self.resolve(arg[2], depth)
+        when_true, when_false = self.resolve(arg[1], depth), self.resolve(arg[2], depth)
+        if when_true == when_false:
+            return when_true
+        return Unknown(f"condition '{arg[0]}' is undetermined ({decided.reason})")
+
+    def _fn_base64(self, arg: Any, node: Any, depth: int) -> Any:
+        return self.resolve(arg, depth)
+
+    def _fn_importvalue(self, arg: Any, node: Any, depth: int) -> Any:
+        name = self.resolve(arg, depth)
+        shown = name if isinstance(name, str) else "a computed export"
+        return Unknown(f"value imported from another stack (Fn::ImportValue {shown})")
+
+    def _fn_length(self, arg: Any, node: Any, depth: int) -> Any:
+        items = self.resolve(arg, depth)
+        return len(items) if isinstance(items, list) else Unknown("Fn::Length of a computed list")
+
+    def _fn_tojsonstring(self, arg: Any, node: Any, depth: int) -> Any:
+        value = self.resolve(arg, depth)
+        if _contains_unknown(value):
+            return Unknown("Fn::ToJsonString of values known only at deploy time")
+        return json.dumps(value, separators=(",", ":"))
+
+    # -- conditions ----------------------------------------------------------
+
+    def condition(self, name: str, node: Any = None) -> bool | Unknown:
+        """The value of a named condition: True, False or Unknown. Cycles are errors."""
+        if name in self._condition_values:
+            return self._condition_values[name]
+        if name not in self.conditions:
+            return Unknown(f"condition '{name}' is not defined in the Conditions section")
+        if name in self._evaluating:
+            cycle = " -> ".join(self._evaluating[self._evaluating.index(name):] + [name])
+            line, column = self.conditions.pos(name) if isinstance(self.conditions, LineDict) else (1, 1)
+            raise TemplateError(f"circular condition: {cycle}", line, column)
+        self._evaluating.append(name)
+        try:
+            value = self._truth(self.conditions[name], 0)
+        finally:
+            self._evaluating.pop()
+        self._condition_values[name] = value
+        return value
+
+    def _truth(self, expr: Any, depth: int) -> bool | Unknown:
+        if depth > _MAX_DEPTH:
+            raise TemplateError("condition nested too deeply", *_pos(expr))
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, str) and expr.lower() in ("true", "false"):
+            return expr.lower() == "true"
+        if not isinstance(expr, dict) or len(expr) != 1:
+            raise TemplateError("a condition must be a condition function", *_pos(expr))
+        (fn,) = expr
+        arg = expr[fn]
+        if fn == "Condition":
+            return self.condition(arg, expr)
+        if fn == "Fn::Equals":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise TemplateError("Fn::Equals takes two values", *_pos(expr))
+            left, right = (self.resolve(item, depth + 1) for item in arg)
+            for side in (left, right):
+                if isinstance(side, Unknown):
+                    return side
+                if isinstance(side, Reference) or is_symbolic(side):
+                    return Unknown(f"Fn::Equals compares '{side}', known only at deploy time")
+            return _text(left) == _text(right)
+        if fn == "Fn::Not":
+            inner = self._truth(arg[0] if isinstance(arg, list) and arg else arg, depth + 1)
+            return inner if isinstance(inner, Unknown) else not inner
+        if fn in ("Fn::And", "Fn::Or"):
+            if not isinstance(arg, list) or not arg:
+                raise TemplateError(f"{fn} takes a list of conditions", *_pos(expr))
+            return _kleene(fn, [self._truth(item, depth + 1) for item in arg])
+        if fn == "Fn::If":
+            return _as_truth(self._fn_if(arg, expr, depth + 1))
+        raise TemplateError(f"{fn} cannot be used in a condition", *_pos(expr))
+
+
+def _kleene(fn: str, values: list[bool | Unknown]) -> bool | Unknown:
+    """Three-valued AND/OR: a decisive known operand wins over unknown ones."""
+    decisive = fn == "Fn::Or"
+    if any(v is decisive for v in values):
+        return decisive
+    unknowns = [v for v in values if isinstance(v, Unknown)]
+    return unknowns[0] if unknowns else not decisive
+
+
+def _as_truth(value: Any) -> bool | Unknown:
+    if isinstance(value, (bool, Unknown)):
+        return value
+    return Unknown("condition value is not a boolean")
+
+
+def _join_known(delimiter: str, items: list) -> Any:
+    reasons, refs = [], []
+    for item in items:
+        if isinstance(item, Unknown):
+            reasons.append(item.reason)
+            refs.extend(item.refs)
+        elif isinstance(item, Reference):
+            reasons.append(f"'{item}' is known only after deployment")
+            refs.append(item.target)
+        elif isinstance(item, (list, dict)):
+            reasons.append("a joined item is not a string")
+    if reasons:
+        return Unknown("Fn::Join: " + "; ".join(dict.fromkeys(reasons)), tuple(dict.fromkeys(refs)))
+    return delimiter.join(_text(item) for item in items)
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, (Unknown, Reference)):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number(raw: Any, name: str) -> Any:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw
+    try:
+        text = str(raw).strip()
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    except ValueError:
+        return Unknown(f"parameter '{name}' value {raw!r} is not a number")
+
+
+def _resource_type(resource: Any) -> str | None:
+    return resource.get("Type") if isinstance(resource, dict) else None
+
+
+def _pos(node: Any) -> tuple[int, int]:
+    return (getattr(node, "line", 1), getattr(node, "column", 1))

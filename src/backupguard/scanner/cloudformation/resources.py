@@ -1,0 +1,420 @@
+"""Turn resolved CloudFormation resources into Estate entities.
+
+This is the only place that knows CloudFormation property names. Each builder
+takes the resolved ``Properties`` (a :class:`LineDict`, so positions survive)
+and returns one entity. Values are coerced the way CloudFormation coerces them
+(``"35"`` is the number 35, ``"true"`` is true); a value of the wrong kind
+becomes :class:`Unknown` with the reason rather than a silent default.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from backupguard.estate import (
+    BackupFramework,
+    BackupPlan,
+    BackupRule,
+    BackupSelection,
+    BackupVault,
+    CopyAction,
+    Lifecycle,
+    Origin,
+    OrgBackupPolicy,
+    ProtectedResource,
+    Reference,
+    ReportPlan,
+    RestoreTestingPlan,
+    RestoreTestingSelection,
+    TagCondition,
+    Unknown,
+    VaultLock,
+)
+from backupguard.scanner.cloudformation.loader import LineDict
+
+
+# -- value coercion ----------------------------------------------------------
+
+
+def as_int(value: Any, what: str) -> Any:
+    """CloudFormation accepts numbers as strings; anything else is Unknown, not a guess."""
+    if value is None or isinstance(value, (Unknown, Reference)):
+        return value if not isinstance(value, Reference) else Unknown(f"{what} is '{value}', known only after deployment")
+    if isinstance(value, bool):
+        return Unknown(f"{what} is a boolean, not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            return Unknown(f"{what} {value!r} is not a number")
+
+
+def as_bool(value: Any, what: str) -> Any:
+    if value is None or isinstance(value, (bool, Unknown)):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    if isinstance(value, Reference):
+        return Unknown(f"{what} is '{value}', known only after deployment")
+    return Unknown(f"{what} {value!r} is not a boolean")
+
+
+def as_str(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def as_json(value: Any, what: str) -> Any:
+    """A policy document given as an object or as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            return Unknown(f"{what} is not valid JSON ({exc.msg})")
+    return value
+
+
+def tags_of(value: Any) -> Any:
+    """Tags as a ``{key: value}`` dict, from a CFN list of ``{Key, Value}`` or a map."""
+    if value is None:
+        return {}
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, dict):
+        return {str(k): as_str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        tags: dict[str, Any] = {}
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("Key"), str):
+                tags[item["Key"]] = as_str(item.get("Value"))
+            else:
+                return Unknown("a tag key is known only at deploy time")
+        return tags
+    return Unknown("tags are not a list or map")
+
+
+def _dict(value: Any) -> LineDict:
+    return value if isinstance(value, LineDict) else LineDict()
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _at(origin: Origin, container: Any, key: Any = None) -> Origin:
+    """The origin moved to a key of a container (or the container itself)."""
+    if isinstance(container, LineDict):
+        line, column = container.pos(key) if key is not None else (container.line, container.column)
+        return origin.at(line, column)
+    return origin
+
+
+# -- AWS Backup ----------------------------------------------------------------
+
+
+def _lifecycle(value: Any, origin: Origin) -> Lifecycle | None:
+    if value is None:
+        return None
+    data = _dict(value)
+    return Lifecycle(
+        delete_after_days=as_int(data.get("DeleteAfterDays"), "DeleteAfterDays"),
+        move_to_cold_storage_after_days=as_int(data.get("MoveToColdStorageAfterDays"), "MoveToColdStorageAfterDays"),
+        opt_in_to_archive=as_bool(data.get("OptInToArchiveForSupportedResources"), "OptInToArchiveForSupportedResources"),
+        origin=origin,
+    )
+
+
+def _rule(data: LineDict, origin: Origin) -> BackupRule:
+    copies = []
+    raw_copies = data.get("CopyActions")
+    for index, copy in enumerate(_list(raw_copies)):
+        copy = _dict(copy)
+        copy_origin = origin.at(*raw_copies.pos(index)) if hasattr(raw_copies, "pos") else origin
+        copies.append(
+            CopyAction(
+                destination_vault_arn=copy.get("DestinationBackupVaultArn"),
+                lifecycle=_lifecycle(copy.get("Lifecycle"), _at(copy_origin, copy, "Lifecycle")),
+                origin=copy_origin,
+            )
+        )
+    return BackupRule(
+        name=data.get("RuleName"),
+        target_vault=data.get("TargetBackupVault"),
+        schedule=data.get("ScheduleExpression"),
+        timezone=data.get("ScheduleExpressionTimezone"),
+        start_window_minutes=as_int(data.get("StartWindowMinutes"), "StartWindowMinutes"),
+        completion_window_minutes=as_int(data.get("CompletionWindowMinutes"), "CompletionWindowMinutes"),
+        lifecycle=_lifecycle(data.get("Lifecycle"), _at(origin, data, "Lifecycle")),
+        copy_actions=copies,
+        continuous_backup=as_bool(data.get("EnableContinuousBackup"), "EnableContinuousBackup") or False,
+        target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
+        origin=origin,
+    )
+
+
+def backup_plan(logical_id: str, props: LineDict, origin: Origin) -> BackupPlan:
+    plan = _dict(props.get("BackupPlan"))
+    raw_rules = plan.get("BackupPlanRule")
+    rules = [
+        _rule(_dict(rule), origin.at(*raw_rules.pos(index)) if hasattr(raw_rules, "pos") else origin)
+        for index, rule in enumerate(_list(raw_rules))
+    ]
+    return BackupPlan(
+        resource_id=logical_id,
+        name=plan.get("BackupPlanName"),
+        rules=rules,
+        origin=origin,
+        tags=tags_of(props.get("BackupPlanTags")),
+        advanced_backup_settings=plan.get("AdvancedBackupSettings") or [],
+    )
+
+
+_CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike")
+
+
+def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> BackupSelection:
+    sel = _dict(props.get("BackupSelection"))
+    list_of_tags = [
+        TagCondition(str(t.get("ConditionType", "STRINGEQUALS")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
+        for t in map(_dict, _list(sel.get("ListOfTags")))
+    ]
+    conditions = [
+        TagCondition(operator, c.get("ConditionKey"), as_str(c.get("ConditionValue")))
+        for operator in _CONDITION_OPERATORS
+        for c in map(_dict, _list(_dict(sel.get("Conditions")).get(operator)))
+    ]
+    return BackupSelection(
+        resource_id=logical_id,
+        name=sel.get("SelectionName"),
+        plan_ref=props.get("BackupPlanId"),
+        iam_role_arn=sel.get("IamRoleArn"),
+        resources=sel.get("Resources") or [],
+        not_resources=sel.get("NotResources") or [],
+        list_of_tags=list_of_tags,
+        conditions=conditions,
+        origin=origin,
+    )
+
+
+def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVault:
+    lock = None
+    if "LockConfiguration" in props:
+        cfg = _dict(props["LockConfiguration"])
+        lock = VaultLock(
+            min_retention_days=as_int(cfg.get("MinRetentionDays"), "MinRetentionDays"),
+            max_retention_days=as_int(cfg.get("MaxRetentionDays"), "MaxRetentionDays"),
+            changeable_for_days=as_int(cfg.get("ChangeableForDays"), "ChangeableForDays"),
+            origin=_at(origin, props, "LockConfiguration"),
+        )
+    return BackupVault(
+        resource_id=logical_id,
+        name=props.get("BackupVaultName"),
+        origin=origin,
+        encryption_key_arn=props.get("EncryptionKeyArn"),
+        lock=lock,
+        access_policy=as_json(props.get("AccessPolicy"), "AccessPolicy"),
+        notifications=props.get("Notifications"),
+        tags=tags_of(props.get("BackupVaultTags")),
+    )
+
+
+def air_gapped_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVault:
+    """A logically air-gapped vault is always locked in compliance mode (AWS Backup docs)."""
+    return BackupVault(
+        resource_id=logical_id,
+        name=props.get("BackupVaultName"),
+        origin=origin,
+        encryption_key_arn=props.get("EncryptionKeyArn"),
+        lock=VaultLock(
+            min_retention_days=as_int(props.get("MinRetentionDays"), "MinRetentionDays"),
+            max_retention_days=as_int(props.get("MaxRetentionDays"), "MaxRetentionDays"),
+            changeable_for_days=0,
+            origin=origin,
+        ),
+        access_policy=as_json(props.get("AccessPolicy"), "AccessPolicy"),
+        notifications=props.get("Notifications"),
+        air_gapped=True,
+        resource_type="AWS::Backup::LogicallyAirGappedBackupVault",
+        tags=tags_of(props.get("BackupVaultTags")),
+    )
+
+
+def framework(logical_id: str, props: LineDict, origin: Origin) -> BackupFramework:
+    return BackupFramework(logical_id, props.get("FrameworkName"), props.get("FrameworkControls"), origin)
+
+
+def report_plan(logical_id: str, props: LineDict, origin: Origin) -> ReportPlan:
+    setting = _dict(props.get("ReportSetting"))
+    return ReportPlan(
+        logical_id, props.get("ReportPlanName"), setting.get("ReportTemplate"), setting.get("FrameworkArns"), origin
+    )
+
+
+def restore_testing_plan(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingPlan:
+    return RestoreTestingPlan(
+        logical_id, props.get("RestoreTestingPlanName"), props.get("ScheduleExpression"), props, origin
+    )
+
+
+def restore_testing_selection(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingSelection:
+    return RestoreTestingSelection(
+        logical_id, props.get("RestoreTestingSelectionName"), props.get("RestoreTestingPlanName"), props, origin
+    )
+
+
+def org_policy(logical_id: str, props: LineDict, origin: Origin) -> OrgBackupPolicy | None:
+    if props.get("Type") != "BACKUP_POLICY":
+        return None
+    return OrgBackupPolicy(logical_id, props.get("Name"), as_json(props.get("Content"), "Content"), origin)
+
+
+# -- protectable resources ---------------------------------------------------------
+
+
+def _settings(props: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], Any]]]) -> dict[str, Any]:
+    """Pick the native settings a template sets; absent ones stay absent (service default)."""
+    return {name: coerce(props[prop], prop) for prop, (name, coerce) in spec.items() if prop in props}
+
+
+def _keep(value: Any, what: str) -> Any:
+    return value
+
+
+_DB_SPEC = {
+    "BackupRetentionPeriod": ("backup_retention_days", as_int),
+    "DeletionProtection": ("deletion_protection", as_bool),
+    "CopyTagsToSnapshot": ("copy_tags_to_snapshot", as_bool),
+    "StorageEncrypted": ("storage_encrypted", as_bool),
+    "Engine": ("engine", _keep),
+}
+
+
+def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(props, _DB_SPEC)
+    if "DBClusterIdentifier" in props:
+        settings["cluster_member"] = True  # retention is the cluster's (cfn-lint E3719)
+    if "SourceDBInstanceIdentifier" in props:
+        settings["read_replica"] = True
+    return ProtectedResource(logical_id, "AWS::RDS::DBInstance", "RDS", origin, tags_of(props.get("Tags")), settings)
+
+
+def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
+    def build(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+        settings = _settings(props, _DB_SPEC)
+        kind = service
+        if resource_type == "AWS::RDS::DBCluster":
+            engine = settings.get("engine")
+            kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
+        return ProtectedResource(logical_id, resource_type, kind, origin, tags_of(props.get("Tags")), settings)
+
+    return build
+
+
+def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    pitr = _dict(props.get("PointInTimeRecoverySpecification"))
+    settings = _settings(props, {"DeletionProtectionEnabled": ("deletion_protection", as_bool)})
+    settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled") or False
+    if "RecoveryPeriodInDays" in pitr:
+        settings["pitr_recovery_period_days"] = as_int(pitr["RecoveryPeriodInDays"], "RecoveryPeriodInDays")
+    return ProtectedResource(logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), settings)
+
+
+def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    """PITR is per replica: the table is covered only when every replica enables it."""
+    states = []
+    for replica in map(_dict, _list(props.get("Replicas"))):
+        spec = _dict(replica.get("PointInTimeRecoverySpecification"))
+        states.append(as_bool(spec.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled") or False)
+    unknown = next((s for s in states if isinstance(s, Unknown)), None)
+    pitr: Any = unknown or (bool(states) and all(states))
+    return ProtectedResource(
+        logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, {}, {"pitr_enabled": pitr}
+    )
+
+
+def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    """SAM's SimpleTable cannot enable point-in-time recovery."""
+    return ProtectedResource(
+        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), {"pitr_enabled": False}
+    )
+
+
+def efs_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(props, {"Encrypted": ("encrypted", as_bool)})
+    if "BackupPolicy" in props:
+        settings["backup_policy_status"] = _dict(props["BackupPolicy"]).get("Status")
+    return ProtectedResource(
+        logical_id, "AWS::EFS::FileSystem", "EFS", origin, tags_of(props.get("FileSystemTags")), settings
+    )
+
+
+_FSX_CONFIGS = ("WindowsConfiguration", "LustreConfiguration", "OntapConfiguration", "OpenZFSConfiguration")
+
+
+def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    settings: dict[str, Any] = {"file_system_type": props.get("FileSystemType")}
+    for name in _FSX_CONFIGS:
+        cfg = _dict(props.get(name))
+        settings.update(
+            _settings(
+                cfg,
+                {
+                    "AutomaticBackupRetentionDays": ("automatic_backup_retention_days", as_int),
+                    "CopyTagsToBackups": ("copy_tags_to_backups", as_bool),
+                },
+            )
+        )
+    return ProtectedResource(logical_id, "AWS::FSx::FileSystem", "FSx", origin, tags_of(props.get("Tags")), settings)
+
+
+def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    settings: dict[str, Any] = {}
+    if "VersioningConfiguration" in props:
+        settings["versioning_status"] = _dict(props["VersioningConfiguration"]).get("Status")
+    if "ObjectLockEnabled" in props:
+        settings["object_lock_enabled"] = as_bool(props["ObjectLockEnabled"], "ObjectLockEnabled")
+    return ProtectedResource(logical_id, "AWS::S3::Bucket", "S3", origin, tags_of(props.get("Tags")), settings)
+
+
+def ec2_volume(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(props, {"Encrypted": ("encrypted", as_bool), "KmsKeyId": ("kms_key_id", _keep)})
+    return ProtectedResource(logical_id, "AWS::EC2::Volume", "EBS", origin, tags_of(props.get("Tags")), settings)
+
+
+def ec2_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    return ProtectedResource(logical_id, "AWS::EC2::Instance", "EC2", origin, tags_of(props.get("Tags")), {})
+
+
+Builder = Callable[[str, LineDict, Origin], Any]
+
+BUILDERS: dict[str, Builder] = {
+    "AWS::Backup::BackupPlan": backup_plan,
+    "AWS::Backup::BackupSelection": backup_selection,
+    "AWS::Backup::BackupVault": backup_vault,
+    "AWS::Backup::LogicallyAirGappedBackupVault": air_gapped_vault,
+    "AWS::Backup::Framework": framework,
+    "AWS::Backup::ReportPlan": report_plan,
+    "AWS::Backup::RestoreTestingPlan": restore_testing_plan,
+    "AWS::Backup::RestoreTestingSelection": restore_testing_selection,
+    "AWS::Organizations::Policy": org_policy,
+    "AWS::EC2::Instance": ec2_instance,
+    "AWS::EC2::Volume": ec2_volume,
+    "AWS::RDS::DBInstance": db_instance,
+    "AWS::RDS::DBCluster": db_cluster("AWS::RDS::DBCluster", "Aurora"),
+    "AWS::DocDB::DBCluster": db_cluster("AWS::DocDB::DBCluster", "DocumentDB"),
+    "AWS::Neptune::DBCluster": db_cluster("AWS::Neptune::DBCluster", "Neptune"),
+    "AWS::DynamoDB::Table": dynamodb_table,
+    "AWS::DynamoDB::GlobalTable": dynamodb_global_table,
+    "AWS::Serverless::SimpleTable": simple_table,
+    "AWS::EFS::FileSystem": efs_file_system,
+    "AWS::FSx::FileSystem": fsx_file_system,
+    "AWS::S3::Bucket": s3_bucket,
+}
