@@ -17,7 +17,7 @@ def render(results: list[Result], *, files_scanned: int, show_passed: bool = Fal
         lines.append(file)
         for r in group:
             where = f"{r.line}:{r.column}"
-            resource = f"{r.resource_id} " if r.resource_id else ""
+            resource = f"{r.resource_id}: " if r.resource_id else ""
             element = f"({r.element}) " if r.element and r.element not in r.message else ""
             lines.append(
                 f"  {where:<8} {r.status.upper():<7} {r.severity:<8} {r.rule_id}  {resource}{element}{r.message}"

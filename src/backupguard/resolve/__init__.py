@@ -203,12 +203,19 @@ _DATABASE_SERVICES = {"RDS", "Aurora", "DocumentDB", "Neptune"}
 def _database_subject(resource: ProtectedResource) -> Subject:
     settings = resource.settings
     retention = settings.get("backup_retention_days")
+    replica = settings.get("read_replica", False)
+    if retention is not None:
+        source = "BackupRetentionPeriod"
+    elif replica:
+        retention, source = 0, "BackupRetentionPeriod not set: read replicas start with automated backups off"
+    else:
+        retention, source = DEFAULT_DB_RETENTION_DAYS, "BackupRetentionPeriod not set: engine default"
     facts = {
         "service": resource.service,
-        "backup_retention_days": DEFAULT_DB_RETENTION_DAYS if retention is None else retention,
-        "retention_is_default": retention is None,
+        "backup_retention_days": retention,
+        "retention_source": source,
         "cluster_member": settings.get("cluster_member", False),
-        "read_replica": settings.get("read_replica", False),
+        "read_replica": replica,
         "deletion_protection": settings.get("deletion_protection"),
     }
     return Subject("database", resource.resource_id, resource.resource_type, resource.origin, facts, None, resource.tags)
@@ -216,7 +223,7 @@ def _database_subject(resource: ProtectedResource) -> Subject:
 
 def _table_subject(resource: ProtectedResource) -> Subject:
     facts = {
-        "pitr_enabled": resource.settings.get("pitr_enabled", False),
+        "pitr_enabled": resource.settings.get("pitr_enabled"),  # None: not set, which means off
         "pitr_recovery_period_days": resource.settings.get("pitr_recovery_period_days"),
         "simple_table": resource.resource_type == "AWS::Serverless::SimpleTable",
     }

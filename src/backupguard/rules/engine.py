@@ -124,7 +124,7 @@ def _three_valued(node: dict, data: dict[str, Any], unknowns: dict[str, str]) ->
         return inner if isinstance(inner, Unknown) else not inner
     blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
     if blocking:
-        return Unknown(f"{blocking[0]}: {unknowns[blocking[0]]}")
+        return Unknown(f"{blocking[0]} is unknown: {unknowns[blocking[0]]}")
     return bool(_INTERPRETER.visit(node, data))
 
 

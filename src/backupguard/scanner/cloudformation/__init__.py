@@ -7,7 +7,7 @@ from typing import Any
 
 from backupguard.estate import Estate, InputError, Origin, Unknown
 from backupguard.scanner.cloudformation.intrinsics import TemplateContext
-from backupguard.scanner.cloudformation.loader import LineDict, TemplateError, load_text
+from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
@@ -30,16 +30,18 @@ def looks_like_template(text: str) -> bool:
 
 
 def is_template(data: Any) -> bool:
-    """A mapping with a Resources section of typed resources, or a format version."""
+    """A mapping with a format version, or a Resources section holding at least one typed resource.
+
+    Entries without a Type are then reported as errors, and the typed ones are
+    still checked.
+    """
     if not isinstance(data, dict):
         return False
     if "AWSTemplateFormatVersion" in data:
         return True
     resources = data.get("Resources")
-    return (
-        isinstance(resources, dict)
-        and bool(resources)
-        and all(isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values())
+    return isinstance(resources, dict) and any(
+        isinstance(r, dict) and isinstance(r.get("Type"), str) for r in resources.values()
     )
 
 
@@ -64,8 +66,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
     context = TemplateContext(data, options.parameters, options.region, options.account_id)
     for name in context.conditions:
         context.condition(name)  # evaluates every condition once, so cycles are found
-    for logical_id, resource in resources.items():
-        line, column = resources.pos(logical_id)
+    for logical_id, resource, (line, column) in expand_resources(resources, context):
         origin = Origin(file=path, line=line, column=column)
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             estate.errors.append(InputError(f"resource '{logical_id}' has no Type", origin))
@@ -87,6 +88,53 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         if entity is not None:
             _collect(estate, entity)
     return estate
+
+
+_FOR_EACH = "Fn::ForEach::"
+
+
+def expand_resources(resources: LineDict, context: TemplateContext) -> list[tuple[str, Any, tuple[int, int]]]:
+    """Resources with ``Fn::ForEach`` loops (AWS::LanguageExtensions) expanded into real logical IDs.
+
+    A loop over a collection the inputs do not determine is skipped: there is no
+    resource to locate until the collection is known.
+    """
+    expanded: list[tuple[str, Any, tuple[int, int]]] = []
+    for logical_id, resource in resources.items():
+        if not (isinstance(logical_id, str) and logical_id.startswith(_FOR_EACH)):
+            expanded.append((logical_id, resource, resources.pos(logical_id)))
+            continue
+        if not isinstance(resource, list) or len(resource) != 3 or not isinstance(resource[2], dict):
+            raise TemplateError(f"{logical_id} takes [identifier, collection, {{fragment}}]", *resources.pos(logical_id))
+        identifier, collection, fragment = resource[0], context.resolve(resource[1]), resource[2]
+        if not isinstance(identifier, str) or not isinstance(collection, list):
+            continue
+        for item in collection:
+            if not isinstance(item, (str, int, float)) or isinstance(item, bool):
+                continue
+            copy = _substitute(fragment, identifier, str(item))
+            expanded.extend(expand_resources(copy, context))
+    return expanded
+
+
+def _substitute(value: Any, identifier: str, item: str) -> Any:
+    """Replace ``${id}``, ``&{id}`` and ``Ref: id`` in a ForEach fragment, keeping positions."""
+    if isinstance(value, str):
+        return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
+    if isinstance(value, dict):
+        if list(value) == ["Ref"] and value["Ref"] == identifier:
+            return item
+        line, column = (value.line, value.column) if isinstance(value, LineDict) else (1, 1)
+        out = LineDict(line=line, column=column)
+        for key, child in value.items():
+            new_key = _substitute(key, identifier, item) if isinstance(key, str) else key
+            out[new_key] = _substitute(child, identifier, item)
+            out.key_pos[new_key] = value.pos(key) if isinstance(value, LineDict) else (line, column)
+        return out
+    if isinstance(value, list):
+        items = [_substitute(child, identifier, item) for child in value]
+        return value.like(items) if isinstance(value, LineList) else items
+    return value
 
 
 _COLLECTIONS = {

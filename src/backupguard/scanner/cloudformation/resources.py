@@ -321,7 +321,7 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
 def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     pitr = _dict(props.get("PointInTimeRecoverySpecification"))
     settings = _settings(props, {"DeletionProtectionEnabled": ("deletion_protection", as_bool)})
-    settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled") or False
+    settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled")
     if "RecoveryPeriodInDays" in pitr:
         settings["pitr_recovery_period_days"] = as_int(pitr["RecoveryPeriodInDays"], "RecoveryPeriodInDays")
     return ProtectedResource(logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), settings)

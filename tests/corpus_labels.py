@@ -1,0 +1,75 @@
+"""Which third-party check labels in ``../shared/corpus/expected.json`` our rules cover.
+
+Shared by the corpus agreement test and ``benchmarks/corpus_agreement.py``.
+Each entry: check id -> (rule, parameters that make our rule ask the same question).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from backupguard.scanner import scan
+
+from conftest import CORPUS, lint_paths
+
+CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+
+COVERED = {
+    "E3504": ("BG102", {}),
+    "CKV_AWS_166": ("BG201", {}),
+    "CKV_AWS_28": ("BG301", {}),
+    "CKV_AWS_165": ("BG301", {}),
+    "DYNAMODB_PITR_ENABLED": ("BG301", {}),
+    "0f04217d-488f-4e7a-bec8-f16159686cd6": ("BG301", {}),  # KICS: DynamoDB PITR disabled
+    "DB_INSTANCE_BACKUP_ENABLED": ("BG302", {"check_read_replicas": "true"}),  # Guard checks replicas
+    "8c415f6f-7b90-4a27-a44a-51047e1506f9": ("BG302", {}),  # KICS: RDS with backup disabled
+    "e649a218-d099-4550-86a4-1231e1fcb60d": ("BG303", {"check_read_replicas": "true"}),  # KICS: < 7 days, replicas too
+    "CKV_AWS_360": ("BG303", {}),
+    "CKV_AWS_361": ("BG303", {}),
+    "AVD-AWS-0077": ("BG303", {"minimum_retention_days": "2"}),  # Trivy: longer than the 1-day default
+}
+VERDICTS = {"PASS": "pass", "FAIL": "fail", "NOT_FLAGGED": "pass"}
+
+
+def comparisons() -> list[dict]:
+    """One row per labelled (file, check, resource) that a rule covers, with our verdict.
+
+    A label PASS (or KICS's NOT_FLAGGED) agrees when we report no fail and no
+    unknown for the resource (a rule that does not apply to it, such as BG102 on
+    a plan without cold storage, reports nothing); FAIL agrees when we report a
+    fail. ``present`` says whether the resource is in our Estate at all, so a
+    vacuous "not flagged" is visible.
+    """
+    expected = json.loads((CORPUS / "expected.json").read_text("utf-8"))
+    rows = []
+    for rel, checks in sorted(expected.items()):
+        if not rel.endswith(CFN_SUFFIXES):
+            continue
+        estate = scan([CORPUS / rel])
+        present = {e.resource_id for name in ("plans", "vaults", "resources") for e in getattr(estate, name)}
+        for check_id, resources in sorted(checks.items()):
+            if check_id not in COVERED:
+                continue
+            rule_id, params = COVERED[check_id]
+            results = lint_paths([CORPUS / rel], params={rule_id: params} if params else None)
+            for resource, verdict in sorted(resources.items()):
+                if verdict not in VERDICTS or resource == "<template>":
+                    continue
+                ours = sorted({r.status for r in results if r.rule_id == rule_id and r.resource_id == resource})
+                wanted = VERDICTS[verdict]
+                agrees = "fail" in ours if wanted == "fail" else not ({"fail", "unknown"} & set(ours))
+                rows.append(
+                    {"file": rel, "check": check_id, "rule": rule_id, "resource": resource, "label": verdict,
+                     "ours": ours, "present": resource in present, "agrees": agrees}
+                )
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover - a report for closing notes
+    table = comparisons()
+    agreeing = sum(row["agrees"] for row in table)
+    print(f"{agreeing}/{len(table)} labelled CloudFormation verdicts agree")
+    for row in table:
+        if not row["agrees"]:
+            print(f"  DISAGREE {row['check']} {row['file']} {row['resource']}: label {row['label']}, ours {row['ours']}")

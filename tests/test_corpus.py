@@ -1,0 +1,40 @@
+"""The real third-party templates in ../shared/corpus: no crash, and agreement with their authors' verdicts.
+
+Skipped when ../shared/corpus is absent (a fresh clone of this repository alone).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from backupguard.results import Result
+
+from conftest import CORPUS, lint_paths
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+
+
+def test_whole_corpus_scans_without_internal_errors():
+    results = lint_paths([CORPUS])
+    errors = [r for r in results if r.status == "error"]
+    assert all(isinstance(r, Result) for r in results)
+    assert len(results) > 100
+    # Every error is a located input problem, never an internal failure.
+    assert not [r for r in errors if "internal" in r.message]
+    assert all(r.file and r.line >= 1 for r in errors)
+
+
+def test_labelled_cloudformation_verdicts_agree():
+    from corpus_labels import comparisons
+
+    rows = comparisons()
+    assert len(rows) >= 60
+    assert all(row["present"] for row in rows), "a labelled resource is missing from the Estate"
+    disagreements = [row for row in rows if not row["agrees"]]
+    assert not disagreements, disagreements
+
+
+def test_corpus_results_are_deterministic():
+    first = [r.to_dict() for r in lint_paths([CORPUS])]
+    second = [r.to_dict() for r in lint_paths([CORPUS])]
+    assert first == second

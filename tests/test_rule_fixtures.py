@@ -1,0 +1,87 @@
+"""One parametrised test over the whole catalogue (Semgrep-style annotated fixtures).
+
+Each file in ``fixtures/rules`` says, for its resources, which rule must pass,
+fail or be unknown: a ``# expect: BG101=fail BG201=pass`` comment above the
+resource's logical ID (YAML), or ``Metadata: {backupguard-expect: {BG101: fail}}``
+(JSON or YAML). Every fail or unknown result in a fixture must be annotated, so
+a false positive fails the test as surely as a miss.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from backupguard.rules import load_catalogue
+from backupguard.scanner.cloudformation.loader import load_text
+
+from conftest import lint_paths
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*") if p.suffix in (".yaml", ".yml", ".json"))
+_EXPECT = re.compile(r"^\s*#\s*expect:\s*(.+)$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9]+)\s*:")
+_PAIR = re.compile(r"(BG\d{3})=(pass|fail|unknown)")
+
+
+def annotations(path: Path) -> dict[tuple[str, str], str]:
+    """(rule, resource) -> expected status, from comments and Metadata."""
+    expected: dict[tuple[str, str], str] = {}
+    pending: list[tuple[str, str]] = []
+    for line in path.read_text("utf-8").splitlines():
+        match = _EXPECT.match(line)
+        if match:
+            pairs = _PAIR.findall(match.group(1))
+            assert pairs, f"{path.name}: unreadable annotation {line!r}"
+            pending.extend(pairs)
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key = _KEY.match(line)
+        if pending:
+            assert key, f"{path.name}: annotation not followed by a resource: {line!r}"
+            for rule_id, status in pending:
+                expected[(rule_id, key.group(1))] = status
+            pending = []
+    template = load_text(path.read_text("utf-8"))
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        for rule_id, status in ((resource.get("Metadata") or {}).get("backupguard-expect") or {}).items():
+            expected[(rule_id, logical_id)] = status
+    return expected
+
+
+def test_fixtures_exist_for_every_rule():
+    covered = {rule_id for path in FIXTURE_FILES for rule_id, _ in annotations(path)}
+    assert set(load_catalogue()) <= covered
+
+
+def test_every_rule_has_pass_fail_and_unknown_fixtures():
+    seen: dict[str, set[str]] = {}
+    for path in FIXTURE_FILES:
+        for (rule_id, _), status in annotations(path).items():
+            seen.setdefault(rule_id, set()).add(status)
+    missing = {rule: {"pass", "fail", "unknown"} - statuses for rule, statuses in seen.items()}
+    assert not {rule: gap for rule, gap in missing.items() if gap}
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_fixture(path: Path):
+    expected = annotations(path)
+    assert expected, f"{path.name} has no annotations"
+    results = lint_paths([path])
+    assert not [r for r in results if r.status == "error"], [r.message for r in results if r.status == "error"]
+    actual: dict[tuple[str, str], set[str]] = {}
+    for r in results:
+        actual.setdefault((r.rule_id, r.resource_id), set()).add(r.status)
+    problems = []
+    for key, status in sorted(expected.items()):
+        got = actual.get(key, set())
+        if got != {status}:
+            problems.append(f"{key[0]} on {key[1]}: expected {status}, got {sorted(got) or 'no result'}")
+    for key, statuses in sorted(actual.items()):
+        for status in statuses & {"fail", "unknown"}:
+            if key not in expected:
+                problems.append(f"{key[0]} on {key[1]}: unannotated {status}")
+    assert not problems, "\n".join(problems)
