@@ -1,0 +1,49 @@
+"""Schedule cadence: AWS cron semantics (day-of-week 1 = Sunday, ?, L, W, #) and the gaps rules use."""
+
+from __future__ import annotations
+
+import pytest
+
+from backupguard.resolve.schedule import ScheduleError, cadence
+
+
+@pytest.mark.parametrize(
+    ("expression", "max_gap_hours", "min_gap_minutes"),
+    [
+        ("cron(0 5 ? * * *)", 24, 1440),  # daily: AWS's default schedule
+        ("cron(0 5 ? * MON-FRI *)", 72, 1440),  # the weekend makes a 72-hour gap
+        ("cron(0 5 ? * 1 *)", 168, 10080),  # 1 is Sunday in AWS cron: weekly
+        ("cron(0 */12 ? * * *)", 12, 720),
+        ("cron(0 0,6 ? * * *)", 18, 360),  # uneven times of day: 6 h and 18 h
+        ("cron(30 23 ? * * *)", 24, 1440),
+        ("cron(0 5 1 * ? *)", 744, 40320),  # monthly: 28 to 31 days
+        ("cron(0 5 L * ? *)", 744, 40320),  # last day of the month
+        ("cron(0 5 ? * 6#3 *)", 840, 40320),  # third Friday: 4 or 5 weeks apart
+        ("cron(0 5 1 1,7 ? *)", 4416, 260640),  # January and July: 181 and 184 days
+        ("cron(0 5 15W * ? *)", 768, 40320),  # nearest weekday to the 15th: Feb 14 2026 is a Saturday
+    ],
+)
+def test_gaps(expression, max_gap_hours, min_gap_minutes):
+    found = cadence(expression)
+    assert found.max_gap_hours == max_gap_hours
+    assert found.min_gap_minutes == min_gap_minutes
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("rate(1 day)", "only cron()"),
+        ("cron(0 5 * * *)", "6 fields"),
+        ("0 5 ? * * *", r"must be cron\("),
+        ("cron(0 5 * * * *)", "day-of-month"),  # both day fields set
+        ("cron(0 24 ? * * *)", "hour"),
+        ("cron(0 5 ? * 8 *)", "day-of-week"),
+    ],
+)
+def test_invalid_schedules_are_rejected(expression, message):
+    with pytest.raises(ScheduleError, match=message):
+        cadence(expression)
+
+
+def test_cadence_does_not_depend_on_the_day_it_runs():
+    assert cadence.__wrapped__("cron(0 5 ? * MON-FRI *)") == cadence.__wrapped__("cron(0 5 ? * MON-FRI *)")
