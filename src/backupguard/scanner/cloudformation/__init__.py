@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backupguard.estate import Estate, InputError, Origin, Unknown
+from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, Unknown
 from backupguard.scanner.cloudformation.intrinsics import TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS
+from backupguard.scanner.org_policy import plans_of
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
 
@@ -152,6 +153,8 @@ _COLLECTIONS = {
 
 def _collect(estate: Estate, entity: Any) -> None:
     getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
+    if isinstance(entity, OrgBackupPolicy):  # its plans are checked like any other plan
+        estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
 
 
 def _pos(container: Any, key: str) -> tuple[int, int]:
