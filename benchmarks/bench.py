@@ -52,7 +52,6 @@ try:
 except ImportError:  # Windows: no rusage, so no peak-RSS figures
     resource = None  # type: ignore[assignment]
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GENERATOR = SHARED / "bench" / "gen_synthetic.py"
 CORPUS = SHARED / "corpus"
@@ -139,16 +138,16 @@ def _maxrss_bytes(ru_maxrss: int) -> int:
 LAUNCHER = r"""
 import os, sys, time
 report, cmd = sys.argv[1], sys.argv[2:]
+try:  # the launcher's own peak at the spawn (its rusage would include its parent's, see above)
+    with open("/proc/self/status") as fh:
+        floor = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:"))
+except (OSError, StopIteration, ValueError):
+    floor = None
 start = time.perf_counter()
 pid = os.posix_spawn(cmd[0], cmd, os.environ)
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 import json
-try:  # the launcher's own peak (its rusage would include its parent's, see above)
-    with open("/proc/self/status") as fh:
-        floor = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:"))
-except (OSError, StopIteration, ValueError):
-    floor = None
 with open(report, "w") as fh:
     json.dump({"wall": wall, "rc": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss,
                "launcher_kib": floor}, fh)
