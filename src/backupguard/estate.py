@@ -29,9 +29,24 @@ class Unknown:
 
     reason: str
     refs: tuple[str, ...] = ()
+    # The values it can take, when the input narrows it down (``Fn::If`` on an
+    # undetermined condition): a rule that gives the same verdict for each of
+    # them is decided after all. Empty when anything is possible.
+    candidates: tuple[Any, ...] = ()
+    # True when the property may be absent altogether (one branch is AWS::NoValue).
+    may_be_absent: bool = False
 
     def __str__(self) -> str:
         return f"unknown ({self.reason})"
+
+    def map(self, convert: Any) -> "Unknown":
+        """The same unknown with each candidate converted (numbers given as strings...)."""
+        if not self.candidates:
+            return self
+        converted = tuple(convert(c) for c in self.candidates)
+        if any(isinstance(c, Unknown) for c in converted):
+            return Unknown(self.reason, self.refs, (), self.may_be_absent)
+        return Unknown(self.reason, self.refs, converted, self.may_be_absent)
 
 
 def is_unknown(value: Any) -> bool:
@@ -154,6 +169,7 @@ class VaultLock:
     max_retention_days: Any = None
     changeable_for_days: Any = None  # None -> governance mode; a number -> compliance mode
     origin: Origin = field(default_factory=Origin)
+    present: Any = True  # Unknown when the whole LockConfiguration may be removed (Fn::If ... AWS::NoValue)
 
 
 @dataclass(slots=True)

@@ -72,6 +72,7 @@ def _rule_facts(plan: BackupPlan, rule: BackupRule, index: int) -> dict[str, Any
     facts.update(_schedule_facts(facts["schedule"]))
     life = rule.lifecycle or Lifecycle()
     facts["retention_days"] = life.delete_after_days  # None: kept forever
+    facts["retention"] = retention_text(life.delete_after_days)
     facts["cold_storage_after_days"] = life.move_to_cold_storage_after_days
     return facts
 
@@ -97,6 +98,15 @@ def _schedule_facts(schedule: Any) -> dict[str, Any]:
                 "schedule_error": None,
             }
     return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown, "schedule_error": error}
+
+
+def retention_text(days: Any) -> str:
+    """Retention in words for messages: an absent DeleteAfterDays keeps recovery points forever."""
+    if days is None:
+        return "forever (no DeleteAfterDays)"
+    if isinstance(days, Unknown):
+        return f"unknown ({days.reason})"
+    return f"{days} days"
 
 
 def days_in_cold_storage(life: Lifecycle) -> Any:
@@ -168,25 +178,55 @@ def _is_key_id(text: str) -> bool:
     return len(text) == 36 and text.count("-") == 4 or text.startswith("mrk-")
 
 
+def is_locked(vault: BackupVault) -> Any:
+    """Whether the vault has a Vault Lock at all (air-gapped vaults always do)."""
+    if vault.air_gapped:
+        return True
+    if vault.lock is None:
+        return False
+    return vault.lock.present
+
+
 def lock_mode(vault: BackupVault) -> Any:
-    """``none``, ``governance`` or ``compliance`` (ChangeableForDays set, or an air-gapped vault)."""
+    """``none``, ``governance`` or ``compliance``.
+
+    Compliance mode is a lock with ChangeableForDays (or an air-gapped vault).
+    A ChangeableForDays whose value is unknown but which is certainly set (a
+    parameter without a default) is still compliance mode: AWS rejects values
+    below 3 rather than falling back to governance.
+    """
+    locked = is_locked(vault)
+    if locked is not True:
+        return "none" if locked is False else locked
     if vault.air_gapped:
         return "compliance"
-    if vault.lock is None:
-        return "none"
     days = vault.lock.changeable_for_days
     if isinstance(days, Unknown):
-        return days
+        return days if days.may_be_absent else "compliance"
     return "governance" if days is None else "compliance"
+
+
+def key_description(vault: BackupVault, managed_by: Any) -> str:
+    """How the vault's recovery points are encrypted, in words for messages."""
+    if managed_by == "customer":
+        return f"the customer-managed key {vault.encryption_key_arn}"
+    if vault.encryption_key_arn in (None, ""):
+        return "an AWS owned key (no EncryptionKeyArn)" if vault.air_gapped else "the AWS managed key aws/backup (no EncryptionKeyArn)"
+    if managed_by == "aws":
+        return f"the AWS managed key {vault.encryption_key_arn}"
+    return f"the key {vault.encryption_key_arn}"
 
 
 def _vault_subject(vault: BackupVault) -> Subject:
     lock = vault.lock
+    managed_by = key_kind(vault.encryption_key_arn)
     facts = {
         "vault": _name(vault.name, vault.resource_id),
         "air_gapped": vault.air_gapped,
         "kms_key": vault.encryption_key_arn,
-        "key_managed_by": key_kind(vault.encryption_key_arn),
+        "key_managed_by": managed_by,
+        "key_description": key_description(vault, managed_by),
+        "locked": is_locked(vault),
         "lock_mode": lock_mode(vault),
         "lock_min_retention_days": lock.min_retention_days if lock else None,
         "lock_max_retention_days": lock.max_retention_days if lock else None,

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 CATALOGUE_PACKAGE = "backupguard.rules"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~5x faster
 
 
 class CatalogueError(Exception):
@@ -97,6 +98,7 @@ class Rule:
     applies_if: Any = None
     applies_if_text: str | None = None
     each: Any = None
+    each_label: str | None = None
     file: str = ""
 
     def defaults(self) -> dict[str, Any]:
@@ -190,6 +192,8 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
             param.minimum, param.maximum, param.enum,
         )
     input_names = set(inputs)
+    if document.get("each_label") not in (None, *input_names):
+        raise CatalogueError(f"{source}: field 'each_label': '{document['each_label']}' is not an input")
     for key, text in document["message"].items():
         _check_placeholders(text, input_names | set(parameters) | {"element"}, f"{source}: field 'message/{key}'")
     return Rule(
@@ -213,6 +217,7 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
         applies_if=applies_if,
         applies_if_text=document.get("applies_if"),
         each=compiled(document["each"], "each") if "each" in document else None,
+        each_label=document.get("each_label"),
         file=source,
     )
 
@@ -227,7 +232,7 @@ def _check_placeholders(text: str, allowed: set[str], where: str) -> None:
 
 def load_rule_file(path: Path) -> Rule:
     try:
-        document = yaml.safe_load(path.read_text("utf-8"))
+        document = yaml.load(path.read_text("utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

@@ -11,6 +11,8 @@ fails when all fail, and is unknown when none passes and one is unknown.
 from __future__ import annotations
 
 import string
+from itertools import product
+from math import prod
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -94,11 +96,33 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+_MAX_COMBINATIONS = 64
+
+
 def _decide(expression: Any, values: dict[str, Any], params: dict[str, Any]) -> Any:
-    """True/False from the expression, or the Unknown input that prevents a decision."""
+    """True/False from the expression, or the Unknown input that prevents a decision.
+
+    An unknown input with a few possible values (``!If [Undecided, 7, 1]``) is
+    tried with each; when every combination gives the same verdict, that is the
+    verdict (a retention of 7 or 1 day is "enabled" either way).
+    """
     unknowns = {name: _unknown_reason(value) for name, value in values.items() if isinstance(value, (Unknown, Reference))}
     data = {**{k: v for k, v in values.items() if k not in unknowns}, "params": params}
-    return _three_valued(expression.parsed, data, unknowns)
+    verdict = _three_valued(expression.parsed, data, unknowns)
+    if not isinstance(verdict, Unknown):
+        return verdict
+    bounded = {n: v.candidates for n, v in values.items() if isinstance(v, Unknown) and v.candidates}
+    if not bounded or prod(len(c) for c in bounded.values()) > _MAX_COMBINATIONS:
+        return verdict
+    remaining = {n: r for n, r in unknowns.items() if n not in bounded}
+    outcomes = set()
+    for combination in product(*bounded.values()):
+        trial = {**data, **dict(zip(bounded, combination))}
+        outcome = _three_valued(expression.parsed, trial, remaining)
+        if isinstance(outcome, Unknown):
+            return verdict
+        outcomes.add(outcome)
+    return outcomes.pop() if len(outcomes) == 1 else verdict
 
 
 def _unknown_reason(value: Any) -> str:
@@ -190,8 +214,11 @@ def evaluate_subject(check: Check, subject: Subject) -> Result | None:
 
 def _message(rule: Rule, status: str, outcomes: list[_Outcome], params: dict[str, Any], element: str | None) -> str:
     if status == "unknown":
-        reasons = list(dict.fromkeys(o.reason for o in outcomes))
-        return "Cannot decide: " + "; ".join(reasons)
+        label = rule.each_label
+        reasons = [
+            f"{label} '{_shown(o.values.get(label))}': {o.reason}" if label else o.reason for o in outcomes
+        ]
+        return "Cannot decide: " + "; ".join(dict.fromkeys(reasons))
     template = rule.messages[status]
     return "; ".join(dict.fromkeys(_format(template, o.values, params, element) for o in outcomes))
 

@@ -6,6 +6,7 @@ whose ``errors`` hold one located :class:`InputError` per file it could not read
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
 from dataclasses import dataclass, field
@@ -34,10 +35,21 @@ def display_path(path: Path) -> str:
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    """True when the path, a folder on it, or a single path part matches a glob.
+
+    ``legacy``, ``stacks/legacy``, ``stacks/legacy/*`` and ``**/legacy/**`` all
+    exclude ``stacks/legacy/a.yaml``; ``*.json`` excludes every JSON file.
+    """
     parts = rel.split("/")
-    return any(
-        fnmatch.fnmatch(rel, pattern) or any(fnmatch.fnmatch(part, pattern) for part in parts) for pattern in patterns
-    )
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    candidates = prefixes + parts
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        variants = {pattern, pattern[3:]} if pattern.startswith("**/") else {pattern}
+        variants |= {v[:-3] for v in variants if v.endswith("/**")}
+        if any(fnmatch.fnmatch(candidate, v) for v in variants for candidate in candidates):
+            return True
+    return False
 
 
 def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
@@ -55,20 +67,31 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
     return found
 
 
+def _decode(data: bytes, errors: str = "strict") -> str:
+    """UTF-8 (with or without BOM), or UTF-16 with a BOM as Windows tools write it."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors)
+    return data.decode("utf-8-sig", errors)
+
+
 def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
     """One file -> Estate. ``explicit`` files must be templates; walked files may be skipped."""
     shown = display_path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise TemplateError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned")
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return _error(shown, TemplateError("file is not UTF-8 text"), explicit)
-    except TemplateError as exc:
-        return _error(shown, exc, True)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return _error(shown, TemplateError(f"cannot read file: {exc.strerror or exc}"), True)
-    if not explicit and not looks_like_template(text):
+    # A walked file is ours only if it looks like a template; anything else is skipped quietly.
+    ours = explicit or looks_like_template(_decode(data[:65536], errors="replace"))
+    if len(data) > MAX_FILE_BYTES:
+        return _error(shown, TemplateError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned"), ours)
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
+    if not ours or (not explicit and not looks_like_template(text)):
         return Estate()
     try:
         estate = parse_template(shown, text, options.cfn, strict=explicit)
@@ -76,6 +99,8 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
         return _error(shown, exc, True)
     except RecursionError:
         return _error(shown, TemplateError("nesting is too deep to evaluate"), True)
+    except Exception as exc:  # noqa: BLE001 - one odd file must never stop the scan of the others
+        return _error(shown, TemplateError(f"internal error while reading this file ({type(exc).__name__}: {exc}); please report it"), True)
     return estate or Estate()
 
 
@@ -89,12 +114,20 @@ def scan(paths: list[Path], options: ScanOptions | None = None) -> Estate:
     """Scan files and folders into one Estate; each file is parsed once."""
     options = options or ScanOptions()
     estate = Estate()
+    seen: set[Path] = set()
+
+    def once(path: Path, explicit: bool) -> None:
+        key = path.resolve()
+        if key not in seen:  # overlapping arguments (a folder and a file in it) scan a file once
+            seen.add(key)
+            estate.extend(scan_file(path, options, explicit=explicit))
+
     for root in paths:
         if root.is_dir():
             for path in discover(root, options.exclude):
-                estate.extend(scan_file(path, options, explicit=False))
+                once(path, False)
         elif root.exists():
-            estate.extend(scan_file(root, options, explicit=True))
+            once(root, True)
         else:
             shown = display_path(root)
             estate.extend(_error(shown, TemplateError("no such file or directory"), True))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, Unknown
-from backupguard.scanner.cloudformation.intrinsics import TemplateContext
+from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS
 from backupguard.scanner.org_policy import plans_of
@@ -80,6 +80,8 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             if exists is False:
                 continue  # never created with these parameters
         props = context.resolve(resource.get("Properties") or LineDict())
+        if props is NO_VALUE:  # Properties: !If [cond, {...}, !Ref AWS::NoValue]
+            props = LineDict(line=line, column=column)
         if isinstance(props, Unknown) or not isinstance(props, dict):
             estate.errors.append(InputError(f"resource '{logical_id}': Properties are not a mapping", origin))
             continue

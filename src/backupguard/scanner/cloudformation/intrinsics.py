@@ -15,6 +15,7 @@ built with them is still recognisable as, for example, a KMS key ARN.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -37,6 +38,16 @@ _INTRINSICS = frozenset(
 _MAX_DEPTH = 200
 
 
+_PARTITIONS = (
+    ("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"),
+)
+
+
+def _partition(region: str) -> str:
+    return next((partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
+
+
 def _symbolic(name: str) -> str:
     return "${" + name + "}"
 
@@ -57,12 +68,12 @@ class TemplateContext:
         account_id: str | None = None,
     ):
         self.template = template
-        self.resources: dict = template.get("Resources") or {}
-        self.mappings: dict = template.get("Mappings") or {}
-        self.conditions: dict = template.get("Conditions") or {}
+        self.resources = _section(template, "Resources")
+        self.mappings = _section(template, "Mappings")
+        self.conditions = _section(template, "Conditions")
         self.region = region
         self.account_id = account_id
-        self.parameters = self._parameter_values(template.get("Parameters") or {}, parameter_values or {})
+        self.parameters = self._parameter_values(_section(template, "Parameters"), parameter_values or {})
         self._condition_values: dict[str, Any] = {}
         self._evaluating: list[str] = []
 
@@ -101,10 +112,11 @@ class TemplateContext:
         if name == "AWS::AccountId":
             return self.account_id or _symbolic(name)
         if name == "AWS::Partition":
-            region = self.region or ""
-            return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+            return _partition(self.region) if self.region else _symbolic(name)
         if name == "AWS::URLSuffix":
-            return "amazonaws.com.cn" if (self.region or "").startswith("cn-") else "amazonaws.com"
+            if not self.region:
+                return _symbolic(name)
+            return "amazonaws.com.cn" if self.region.startswith("cn-") else "amazonaws.com"
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in ("AWS::StackName", "AWS::StackId"):
@@ -232,10 +244,15 @@ class TemplateContext:
             return items
         if isinstance(index, Unknown):
             return index
+        if not isinstance(items, list):
+            raise TemplateError("Fn::Select takes a list of values", *_pos(node))
         try:
-            return items[int(index)]
-        except (ValueError, TypeError, IndexError, KeyError):
-            raise TemplateError(f"Fn::Select index {index!r} is out of range", *_pos(node)) from None
+            position = int(index)
+        except (ValueError, TypeError):
+            raise TemplateError(f"Fn::Select index {index!r} is not a number", *_pos(node)) from None
+        if not 0 <= position < len(items):
+            raise TemplateError(f"Fn::Select index {position} is out of range (0-{len(items) - 1})", *_pos(node))
+        return items[position]
 
     def _fn_split(self, arg: Any, node: Any, depth: int) -> Any:
         if not isinstance(arg, list) or len(arg) != 2:
@@ -257,8 +274,8 @@ class TemplateContext:
         if any(not isinstance(key, (str, int)) or is_symbolic(key) for key in keys):
             return Unknown(f"Fn::FindInMap key depends on {', '.join(map(str, keys))}")
         try:
-            return self.resolve(self.mappings[keys[0]][keys[1]][keys[2]], depth)
-        except (KeyError, TypeError):
+            return self.resolve(self.mappings[str(keys[0])][str(keys[1])][str(keys[2])], depth)
+        except (KeyError, TypeError, IndexError):
             if len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
                 return self.resolve(arg[3]["DefaultValue"], depth)
             return Unknown(f"Fn::FindInMap: {keys} is not in the Mappings section")
@@ -274,10 +291,29 @@ class TemplateContext:
         when_true, when_false = self.resolve(arg[1], depth), self.resolve(arg[2], depth)
         if when_true == when_false:
             return when_true
-        return Unknown(f"condition '{arg[0]}' is undetermined ({decided.reason})")
+        branches = [b for b in (when_true, when_false) if b is not NO_VALUE]
+        candidates: list[Any] = []
+        for branch in branches:
+            if isinstance(branch, Unknown) and branch.candidates:
+                candidates.extend(c for c in branch.candidates if c not in candidates)
+            elif isinstance(branch, (str, int, float, bool, dict)):
+                if branch not in candidates:
+                    candidates.append(branch)
+            else:  # a list, a reference or an unbounded unknown: anything is possible
+                candidates = []
+                break
+        absent = len(branches) < 2 or any(isinstance(b, Unknown) and b.may_be_absent for b in branches)
+        return Unknown(
+            f"condition '{arg[0]}' is undetermined ({decided.reason})",
+            candidates=tuple(candidates) if not absent else (),
+            may_be_absent=absent,
+        )
 
     def _fn_base64(self, arg: Any, node: Any, depth: int) -> Any:
-        return self.resolve(arg, depth)
+        value = self.resolve(arg, depth)
+        if not isinstance(value, str) or is_symbolic(value):
+            return Unknown("Fn::Base64 of a value known only at deploy time")
+        return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
     def _fn_importvalue(self, arg: Any, node: Any, depth: int) -> Any:
         name = self.resolve(arg, depth)
@@ -326,6 +362,8 @@ class TemplateContext:
         (fn,) = expr
         arg = expr[fn]
         if fn == "Condition":
+            if not isinstance(arg, str):
+                raise TemplateError("Condition takes the name of a condition", *_pos(expr))
             return self.condition(arg, expr)
         if fn == "Fn::Equals":
             if not isinstance(arg, list) or len(arg) != 2:
@@ -347,6 +385,16 @@ class TemplateContext:
         if fn == "Fn::If":
             return _as_truth(self._fn_if(arg, expr, depth + 1))
         raise TemplateError(f"{fn} cannot be used in a condition", *_pos(expr))
+
+
+def _section(template: LineDict, name: str) -> LineDict:
+    """A top-level section, which must be a mapping when present."""
+    value = template.get(name)
+    if value is None:
+        return LineDict()
+    if not isinstance(value, LineDict):
+        raise TemplateError(f"the {name} section must be a mapping", *template.pos(name))
+    return value
 
 
 def _kleene(fn: str, values: list[bool | Unknown]) -> bool | Unknown:

@@ -105,9 +105,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                 raise TemplateError(
                     "YAML merge keys (<<) are not supported by CloudFormation", *_mark(key_node)
                 )
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise TemplateError("mapping keys must be scalars", *_mark(key_node))
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.startswith("!"):
+                raise TemplateError("mapping keys must be plain scalars", *_mark(key_node))
+            # CloudFormation keys are strings: `123456789012:` in Mappings and `true:` stay
+            # text, so they match a Ref'd account ID and are not confused with each other.
+            key = key_node.value
             if key in result:
                 first = result.key_pos[key][0]
                 raise TemplateError(
@@ -160,12 +162,27 @@ def _reject_duplicate_pairs(pairs: list[tuple[str, Any]]) -> dict:
     return result
 
 
+def _reject_aliases(text: str) -> None:
+    """Point at the first ``*alias`` (the constructor only sees the anchored node)."""
+    for token in yaml.scan(text, Loader=_BaseLoader):
+        if isinstance(token, yaml.AliasToken):
+            line, column = token.start_mark.line + 1, token.start_mark.column + 1
+            raise TemplateError("YAML aliases (*name) are not supported by CloudFormation", line, column)
+
+
 def load_text(text: str) -> Any:
     """Parse template text; raises :class:`TemplateError` with a position."""
     try:
+        if "&" in text:  # an alias needs an anchor; only then is the token scan worth its cost
+            _reject_aliases(text)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except TemplateError:
         raise
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise TemplateError(f"character {char!r} is not allowed in YAML or JSON", line, column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if text.lstrip().startswith("{") and "\t" in text:
@@ -184,6 +201,8 @@ def _load_json_fallback(text: str, yaml_error: Exception) -> Any:
         data = json.loads(text, object_pairs_hook=_reject_duplicate_pairs)
     except json.JSONDecodeError as exc:
         raise TemplateError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise TemplateError("nesting is too deep to be a CloudFormation template") from None
     return _positionless(data)
 
 

@@ -39,8 +39,10 @@ from backupguard.scanner.cloudformation.loader import LineDict
 
 def as_int(value: Any, what: str) -> Any:
     """CloudFormation accepts numbers as strings; anything else is Unknown, not a guess."""
-    if value is None or isinstance(value, (Unknown, Reference)):
-        return value if not isinstance(value, Reference) else Unknown(f"{what} is '{value}', known only after deployment")
+    if isinstance(value, Unknown):
+        return value.map(lambda candidate: as_int(candidate, what))
+    if value is None or isinstance(value, Reference):
+        return value if value is None else Unknown(f"{what} is '{value}', known only after deployment")
     if isinstance(value, bool):
         return Unknown(f"{what} is a boolean, not a number")
     if isinstance(value, int):
@@ -57,7 +59,9 @@ def as_int(value: Any, what: str) -> Any:
 
 
 def as_bool(value: Any, what: str) -> Any:
-    if value is None or isinstance(value, (bool, Unknown)):
+    if isinstance(value, Unknown):
+        return value.map(lambda candidate: as_bool(candidate, what))
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
@@ -101,11 +105,46 @@ def tags_of(value: Any) -> Any:
     return Unknown("tags are not a list or map")
 
 
+class _UnknownBlock(LineDict):
+    """A property block the inputs do not determine (``!If [Undecided, {...}, {...}]``).
+
+    Every field read from it is the block's Unknown, so the entity built from it
+    says "unknown" where a plain empty block would silently mean "not set".
+    """
+
+    __slots__ = ("unknown", "options")
+
+    def __init__(self, unknown: Unknown):
+        super().__init__()
+        self.unknown = unknown
+        # The blocks it can be (both branches of an Fn::If), when all are mappings.
+        self.options = unknown.candidates if all(isinstance(c, dict) for c in unknown.candidates) else ()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not self.options:
+            return Unknown(self.unknown.reason, self.unknown.refs, (), self.unknown.may_be_absent)
+        values = [option.get(key) for option in self.options]
+        if all(value == values[0] for value in values):
+            return values[0]  # every branch agrees on this field
+        return Unknown(self.unknown.reason, self.unknown.refs, tuple(values), self.unknown.may_be_absent)
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in option for option in self.options) if self.options else True
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.get(key)
+
+
 def _dict(value: Any) -> LineDict:
+    if isinstance(value, Unknown):
+        return _UnknownBlock(value)
     return value if isinstance(value, LineDict) else LineDict()
 
 
 def _list(value: Any) -> list:
+    """A list property; an undetermined one reads as one element whose every field is unknown."""
+    if isinstance(value, Unknown):
+        return [_UnknownBlock(value)]
     return value if isinstance(value, list) else []
 
 
@@ -207,12 +246,14 @@ def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> Backup
 def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVault:
     lock = None
     if "LockConfiguration" in props:
-        cfg = _dict(props["LockConfiguration"])
+        raw = props["LockConfiguration"]
+        cfg = _dict(raw)
         lock = VaultLock(
             min_retention_days=as_int(cfg.get("MinRetentionDays"), "MinRetentionDays"),
             max_retention_days=as_int(cfg.get("MaxRetentionDays"), "MaxRetentionDays"),
             changeable_for_days=as_int(cfg.get("ChangeableForDays"), "ChangeableForDays"),
             origin=_at(origin, props, "LockConfiguration"),
+            present=raw if isinstance(raw, Unknown) and raw.may_be_absent else True,
         )
     return BackupVault(
         resource_id=logical_id,
@@ -318,13 +359,19 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
     return build
 
 
-def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+def _table_settings(props: LineDict) -> dict[str, Any]:
     pitr = _dict(props.get("PointInTimeRecoverySpecification"))
     settings = _settings(props, {"DeletionProtectionEnabled": ("deletion_protection", as_bool)})
     settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled")
     if "RecoveryPeriodInDays" in pitr:
         settings["pitr_recovery_period_days"] = as_int(pitr["RecoveryPeriodInDays"], "RecoveryPeriodInDays")
-    return ProtectedResource(logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), settings)
+    return settings
+
+
+def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
+    return ProtectedResource(
+        logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props)
+    )
 
 
 def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
@@ -334,16 +381,18 @@ def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> P
         spec = _dict(replica.get("PointInTimeRecoverySpecification"))
         states.append(as_bool(spec.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled") or False)
     unknown = next((s for s in states if isinstance(s, Unknown)), None)
-    pitr: Any = unknown or (bool(states) and all(states))
+    pitr: Any = bool(states) and all(s is True for s in states)
+    if unknown is not None and False not in states:  # one replica known to be off decides it
+        pitr = unknown
     return ProtectedResource(
         logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, {}, {"pitr_enabled": pitr}
     )
 
 
 def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    """SAM's SimpleTable cannot enable point-in-time recovery."""
+    """SAM's SimpleTable passes PointInTimeRecoverySpecification through to the table it creates."""
     return ProtectedResource(
-        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), {"pitr_enabled": False}
+        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props)
     )
 
 
