@@ -258,7 +258,8 @@ class ProtectedResource:
     origin: Origin
     tags: Any = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
-    arn: Any = None
+    arn: Any = None  # known for live resources; IaC resources get theirs from resolve.arns
+    name: Any = None  # physical name when the source declares one (BucketName, TableName...)
 
 
 @dataclass(slots=True)

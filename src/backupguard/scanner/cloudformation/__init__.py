@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, Unknown
+from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
-from backupguard.scanner.cloudformation.resources import BUILDERS
+from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
 from backupguard.scanner.org_policy import plans_of
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
@@ -68,7 +68,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
     for name in context.conditions:
         context.condition(name)  # evaluates every condition once, so cycles are found
     for logical_id, resource, (line, column) in expand_resources(resources, context):
-        origin = Origin(file=path, line=line, column=column)
+        origin = Origin(file=path, line=line, column=column, account=options.account_id, region=options.region)
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             estate.errors.append(InputError(f"resource '{logical_id}' has no Type", origin))
             continue
@@ -88,6 +88,8 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         if not isinstance(props, LineDict):
             props = LineDict(props, line=line, column=column)
         entity = builder(str(logical_id), props, origin)
+        if isinstance(entity, ProtectedResource) and resource["Type"] in PHYSICAL_NAMES:
+            entity.name = props.get(PHYSICAL_NAMES[resource["Type"]])
         if entity is not None:
             _collect(estate, entity)
     return estate

@@ -467,3 +467,15 @@ BUILDERS: dict[str, Builder] = {
     "AWS::FSx::FileSystem": fsx_file_system,
     "AWS::S3::Bucket": s3_bucket,
 }
+
+# The property that names a resource's ARN, where CloudFormation lets the template choose it.
+PHYSICAL_NAMES = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::DynamoDB::GlobalTable": "TableName",
+    "AWS::Serverless::SimpleTable": "TableName",
+    "AWS::RDS::DBInstance": "DBInstanceIdentifier",
+    "AWS::RDS::DBCluster": "DBClusterIdentifier",
+    "AWS::DocDB::DBCluster": "DBClusterIdentifier",
+    "AWS::Neptune::DBCluster": "DBClusterIdentifier",
+}
