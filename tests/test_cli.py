@@ -43,7 +43,7 @@ def results_of(output: str) -> list[dict]:
 
 
 def test_compliant_example_exits_0_and_noncompliant_exits_1():
-    ok = lint(str(EXAMPLES / "compliant"))
+    ok = lint(str(EXAMPLES / "compliant"), "--region", "us-east-1", "--account-id", "111122223333")
     assert ok.exit_code == 0, ok.output
     assert "0 fail, 0 unknown, 0 error" in ok.output
     bad = lint(str(EXAMPLES / "noncompliant"))

@@ -3,8 +3,8 @@
 Each file in ``fixtures/rules`` says, for its resources, which rule must pass,
 fail or be unknown: a ``# expect: BG101=fail BG201=pass`` comment above the
 resource's logical ID (YAML), or ``Metadata: {backupguard-expect: {BG101: fail}}``
-(JSON or YAML). Every fail or unknown result in a fixture must be annotated, so
-a false positive fails the test as surely as a miss.
+(JSON or YAML). Every fail or unknown result of a rule the fixture annotates must
+be annotated, so a false positive fails the test as surely as a miss.
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ def annotations(path: Path) -> dict[tuple[str, str], str]:
     return expected
 
 
+# Rules that need live evidence (recovery points, restore jobs) have no template fixtures.
+TEMPLATE_RULES = {rule.id for rule in load_catalogue().values() if rule.evidence != "live"}
+
+
 def test_fixtures_exist_for_every_rule():
     covered = {rule_id for path in FIXTURE_FILES for rule_id, _ in annotations(path)}
-    assert set(load_catalogue()) <= covered
+    assert TEMPLATE_RULES <= covered, sorted(TEMPLATE_RULES - covered)
 
 
 def test_every_rule_has_pass_fail_and_unknown_fixtures():
@@ -62,7 +66,7 @@ def test_every_rule_has_pass_fail_and_unknown_fixtures():
     for path in FIXTURE_FILES:
         for (rule_id, _), status in annotations(path).items():
             seen.setdefault(rule_id, set()).add(status)
-    missing = {rule: {"pass", "fail", "unknown"} - statuses for rule, statuses in seen.items()}
+    missing = {rule: {"pass", "fail", "unknown"} - seen.get(rule, set()) for rule in TEMPLATE_RULES}
     assert not {rule: gap for rule, gap in missing.items() if gap}
 
 
@@ -80,8 +84,9 @@ def test_fixture(path: Path):
         got = actual.get(key, set())
         if got != {status}:
             problems.append(f"{key[0]} on {key[1]}: expected {status}, got {sorted(got) or 'no result'}")
+    covered_rules = {rule_id for rule_id, _ in expected}
     for key, statuses in sorted(actual.items()):
         for status in statuses & {"fail", "unknown"}:
-            if key not in expected:
+            if key[0] in covered_rules and key not in expected:
                 problems.append(f"{key[0]} on {key[1]}: unannotated {status}")
     assert not problems, "\n".join(problems)

@@ -234,6 +234,7 @@ class OrgBackupPolicy:
     content: Any
     origin: Origin
     resource_type: str = "AWS::Organizations::Policy"
+    text_length: int | None = None  # characters of the document as submitted (the 10,000 limit)
 
 
 # ---------------------------------------------------------------------------
@@ -258,7 +259,7 @@ class ProtectedResource:
     origin: Origin
     tags: Any = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
-    arn: Any = None  # known for live resources; IaC resources get theirs from resolve.arns
+    arn: Any = None  # known for live resources; for IaC, resolve.selection.resource_arn models it
     name: Any = None  # physical name when the source declares one (BucketName, TableName...)
 
 

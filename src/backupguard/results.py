@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-STATUSES = ("fail", "unknown", "error", "pass")
+STATUSES = ("fail", "unknown", "error", "pass", "not_applicable")
 INPUT_ERROR_RULE = "BG000"
 
 
@@ -29,7 +29,7 @@ def fingerprint(*parts: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Result:
     rule_id: str
-    status: str  # fail | unknown | error | pass
+    status: str  # fail | unknown | error | pass | not_applicable (a live-evidence rule on IaC)
     severity: str
     resource_id: str | None
     resource_type: str | None

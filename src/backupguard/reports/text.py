@@ -28,5 +28,6 @@ def render(results: list[Result], *, files_scanned: int, show_passed: bool = Fal
     lines.append(
         f"{files_scanned} {file_word} scanned, {len(results)} results: "
         + ", ".join(f"{total[s]} {s}" for s in ("fail", "unknown", "error", "pass"))
+        + (f", {total['not_applicable']} not applicable" if total["not_applicable"] else "")
     )
     return "\n".join(lines) + "\n"

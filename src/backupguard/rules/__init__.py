@@ -99,6 +99,9 @@ class Rule:
     applies_if_text: str | None = None
     each: Any = None
     each_label: str | None = None
+    each_empty: str = "not_applicable"
+    each_quantifier: str = "any"
+    evidence: str = "any"
     file: str = ""
 
     def defaults(self) -> dict[str, Any]:
@@ -192,6 +195,8 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
             param.minimum, param.maximum, param.enum,
         )
     input_names = set(inputs)
+    if document.get("each_empty") == "fail" and "empty" not in document["message"]:
+        raise CatalogueError(f"{source}: field 'message': each_empty 'fail' needs an 'empty' message")
     if document.get("each_label") not in (None, *input_names):
         raise CatalogueError(f"{source}: field 'each_label': '{document['each_label']}' is not an input")
     for key, text in document["message"].items():
@@ -218,6 +223,9 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
         applies_if_text=document.get("applies_if"),
         each=compiled(document["each"], "each") if "each" in document else None,
         each_label=document.get("each_label"),
+        each_empty=document.get("each_empty", "not_applicable"),
+        each_quantifier=document.get("each_quantifier", "any"),
+        evidence=document.get("evidence", "any"),
         file=source,
     )
 

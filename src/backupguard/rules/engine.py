@@ -16,14 +16,15 @@ from math import prod
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from jmespath.visitor import TreeInterpreter
+from jmespath.visitor import Options, TreeInterpreter
 
 from backupguard.estate import Estate, Reference, Unknown
-from backupguard.resolve import Subject, subjects
+from backupguard.resolve import Deferred, Subject, subjects
 from backupguard.results import INPUT_ERROR_RULE, Result, fingerprint
 from backupguard.rules import FIELDS_KEY, Rule
+from backupguard.rules.functions import RuleFunctions
 
-NOT_APPLICABLE = "not_applicable"
+_SKIP = "skip"  # an element or subject the rule does not apply to: no result
 
 
 @dataclass(frozen=True)
@@ -149,47 +150,75 @@ def _three_valued(node: dict, data: dict[str, Any], unknowns: dict[str, str]) ->
     blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
     if blocking:
         return Unknown(f"{blocking[0]} is unknown: {unknowns[blocking[0]]}")
-    return bool(_INTERPRETER.visit(node, data))
+    value = _INTERPRETER.visit(node, data)
+    return value if isinstance(value, Unknown) else bool(value)
 
 
-_INTERPRETER = TreeInterpreter()
+OPTIONS = Options(custom_functions=RuleFunctions())
+_INTERPRETER = TreeInterpreter(OPTIONS)
 
 
 def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outcome:
-    values = {name: expr.search(element) for name, expr in rule.inputs.items()}
+    values = {name: expr.search(element, options=OPTIONS) for name, expr in rule.inputs.items()}
     if rule.applies_if is not None:
         applies = _decide(rule.applies_if, values, params)
         if isinstance(applies, Unknown):
             return _Outcome("unknown", values, applies.reason)
         if not applies:
-            return _Outcome(NOT_APPLICABLE, values)
+            return _Outcome(_SKIP, values)
     verdict = _decide(rule.condition, values, params)
     if isinstance(verdict, Unknown):
         return _Outcome("unknown", values, verdict.reason)
     return _Outcome("pass" if verdict else "fail", values)
 
 
-def _combine_any(outcomes: list[_Outcome]) -> tuple[str, list[_Outcome]]:
-    """Kleene OR over elements: the outcomes that explain the verdict come back with it."""
-    for status in ("pass", "unknown", "fail"):
+def _top_values(rule: Rule, facts: dict[str, Any]) -> dict[str, Any]:
+    """Subject-level facts a rule's 'empty' message may quote (those named like an input)."""
+    return {name: facts.get(name) for name in rule.inputs if name in facts}
+
+
+def _combine(outcomes: list[_Outcome], quantifier: str) -> tuple[str, list[_Outcome]]:
+    """Kleene OR ("any element passes") or AND ("every element passes") over elements.
+
+    The outcomes that explain the verdict come back with it: for "any", the
+    first pass or every unknown/fail; for "all", every fail or unknown, or the
+    first pass.
+    """
+    order = ("pass", "unknown", "fail") if quantifier == "any" else ("fail", "unknown", "pass")
+    for status in order:
         matching = [o for o in outcomes if o.status == status]
         if matching:
             return status, (matching[:1] if status == "pass" else matching)
-    return NOT_APPLICABLE, []
+    return _SKIP, []
+
+
+def _materialise(facts: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Compute the facts that depend on the rule's parameters (see resolve.Deferred)."""
+    if not any(isinstance(v, Deferred) for v in facts.values()):
+        return facts
+    return {k: v.compute(params) if isinstance(v, Deferred) else v for k, v in facts.items()}
 
 
 def evaluate_subject(check: Check, subject: Subject) -> Result | None:
     rule, params = check.rule, check.params
-    if rule.each is not None:
-        elements = rule.each.search(subject.facts) or []
-        status, explaining = _combine_any([_evaluate_element(rule, e, params) for e in elements])
-        if status == NOT_APPLICABLE:
-            return None
-        message = _message(rule, status, explaining, params, subject.element)
+    facts = _materialise(subject.facts, params)
+    if rule.evidence == "live" and subject.origin.file is not None:
+        status, values = "not_applicable", {}
+        message = "needs live evidence (recovery points, restore jobs) that a template cannot show; checked by live scans"
+    elif rule.each is not None:
+        elements = rule.each.search(facts) or []
+        if not elements and rule.each_empty == "fail":
+            status, explaining = "fail", [_Outcome("fail", {})]
+            message = _format(rule.messages["empty"], _top_values(rule, facts), params, subject.element)
+        else:
+            status, explaining = _combine([_evaluate_element(rule, e, params) for e in elements], rule.each_quantifier)
+            if status == _SKIP:
+                return None
+            message = _message(rule, status, explaining, params, subject.element)
         values = {"elements": [_json_value(o.values) for o in explaining]}
     else:
-        outcome = _evaluate_element(rule, subject.facts, params)
-        if outcome.status == NOT_APPLICABLE:
+        outcome = _evaluate_element(rule, facts, params)
+        if outcome.status == _SKIP:
             return None
         status = outcome.status
         message = _message(rule, status, [outcome], params, subject.element)

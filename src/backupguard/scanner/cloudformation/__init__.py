@@ -8,7 +8,7 @@ from typing import Any
 from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
-from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
+from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES, as_str
 from backupguard.scanner.org_policy import plans_of
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
@@ -89,7 +89,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             props = LineDict(props, line=line, column=column)
         entity = builder(str(logical_id), props, origin)
         if isinstance(entity, ProtectedResource) and resource["Type"] in PHYSICAL_NAMES:
-            entity.name = props.get(PHYSICAL_NAMES[resource["Type"]])
+            entity.name = as_str(props.get(PHYSICAL_NAMES[resource["Type"]]))
         if entity is not None:
             _collect(estate, entity)
     return estate

@@ -222,7 +222,7 @@ _CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "String
 def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> BackupSelection:
     sel = _dict(props.get("BackupSelection"))
     list_of_tags = [
-        TagCondition(str(t.get("ConditionType", "STRINGEQUALS")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
+        TagCondition(as_str(t.get("ConditionType", "STRINGEQUALS")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
         for t in map(_dict, _list(sel.get("ListOfTags")))
     ]
     conditions = [
@@ -314,7 +314,9 @@ def restore_testing_selection(logical_id: str, props: LineDict, origin: Origin) 
 def org_policy(logical_id: str, props: LineDict, origin: Origin) -> OrgBackupPolicy | None:
     if props.get("Type") != "BACKUP_POLICY":
         return None
-    return OrgBackupPolicy(logical_id, props.get("Name"), as_json(props.get("Content"), "Content"), origin)
+    content = props.get("Content")
+    size = len(content) if isinstance(content, str) else None
+    return OrgBackupPolicy(logical_id, props.get("Name"), as_json(content, "Content"), origin, text_length=size)
 
 
 # -- protectable resources ---------------------------------------------------------
@@ -330,6 +332,7 @@ def _keep(value: Any, what: str) -> Any:
 
 
 _DB_SPEC = {
+    "KmsKeyId": ("kms_key_id", _keep),
     "BackupRetentionPeriod": ("backup_retention_days", as_int),
     "DeletionProtection": ("deletion_protection", as_bool),
     "CopyTagsToSnapshot": ("copy_tags_to_snapshot", as_bool),

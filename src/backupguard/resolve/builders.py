@@ -1,0 +1,321 @@
+"""Subjects: the flat fact views rules read, one builder per kind (see the table in ``resolve``)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from backupguard.estate import (
+    BackupFramework,
+    BackupPlan,
+    BackupSelection,
+    BackupVault,
+    OrgBackupPolicy,
+    ProtectedResource,
+    Reference,
+    ReportPlan,
+    RestoreTestingPlan,
+    Unknown,
+)
+from backupguard.resolve import Deferred, Subject
+from backupguard.resolve.coverage import Coverage
+from backupguard.resolve.links import EstateIndex
+from backupguard.resolve.plans import copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts
+from backupguard.resolve.services import facts_for
+from backupguard.resolve.vaults import is_locked, key_description, key_kind, lock_bounds_problem, lock_mode
+
+# Engines' automated-backup retention when BackupRetentionPeriod is omitted (CloudFormation default).
+DEFAULT_DB_RETENTION_DAYS = 1
+# DynamoDB point-in-time recovery period when RecoveryPeriodInDays is omitted.
+PITR_DEFAULT_DAYS = 35
+# FSx automatic backups when AutomaticBackupRetentionDays is omitted: 0 for Lustre, 30 for the others.
+FSX_DEFAULT_RETENTION = {"LUSTRE": 0}
+FSX_DEFAULT_RETENTION_OTHERS = 30
+AUDIT_NAME = re.compile(r"^[a-zA-Z][_a-zA-Z0-9]*$")  # framework and report plan names: no hyphens
+
+
+# -- plans -------------------------------------------------------------------------
+
+
+def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subject]]) -> None:
+    views = []
+    for index, rule in enumerate(plan.rules):
+        facts = rule_facts(plan, rule, index, links)
+        views.append(facts)
+        element = f"rule '{facts['rule']}'"
+        out["backup_rule"].append(
+            Subject("backup_rule", plan.resource_id, plan.resource_type, rule.origin, facts, element, plan.tags)
+        )
+        lifecycles = [(rule.lifecycle, element)]
+        for copy in rule.copy_actions:
+            where = f"{element} copy to {copy.destination_vault_arn}"
+            lifecycles.append((copy.lifecycle, where))
+            destination = links.destination(copy.destination_vault_arn, rule.origin)
+            out["copy_action"].append(
+                Subject("copy_action", plan.resource_id, plan.resource_type, copy.origin,
+                        copy_facts(copy, rule, destination, facts), where, plan.tags)
+            )
+        for life, where in lifecycles:
+            if life is None:
+                continue
+            life_facts = {
+                "plan": facts["plan"],
+                "rule": facts["rule"],
+                "where": where,
+                "delete_after_days": life.delete_after_days,
+                "cold_storage_after_days": life.move_to_cold_storage_after_days,
+                "days_in_cold_storage": days_in_cold_storage(life),
+            }
+            out["lifecycle"].append(
+                Subject("lifecycle", plan.resource_id, plan.resource_type, life.origin, life_facts, where, plan.tags)
+            )
+    plan_facts = {"plan": name_of(plan.name, plan.resource_id), "rules": views, "rule_count": len(views)}
+    out["backup_plan"].append(
+        Subject("backup_plan", plan.resource_id, plan.resource_type, plan.origin, plan_facts, None, plan.tags)
+    )
+
+
+# -- vaults ------------------------------------------------------------------------
+
+
+def vault_subject(vault: BackupVault) -> Subject:
+    from backupguard.resolve.vault_policy import deletion_protection, wildcard_actions
+
+    lock = vault.lock
+    managed_by = key_kind(vault.encryption_key_arn)
+    policy = vault.access_policy
+
+    def protection(params: dict[str, Any]) -> Any:
+        return deletion_protection(policy, tuple(params.get("principal_arn_list") or ()))
+
+    facts = {
+        "vault": name_of(vault.name, vault.resource_id),
+        "air_gapped": vault.air_gapped,
+        "kms_key": str(vault.encryption_key_arn) if isinstance(vault.encryption_key_arn, Reference) else vault.encryption_key_arn,
+        "key_managed_by": managed_by,
+        "key_description": key_description(vault, managed_by),
+        "locked": is_locked(vault),
+        "lock_mode": lock_mode(vault),
+        "lock_min_retention_days": lock.min_retention_days if lock else None,
+        "lock_max_retention_days": lock.max_retention_days if lock else None,
+        "lock_changeable_for_days": lock.changeable_for_days if lock else None,
+        "lock_bounds_problem": lock_bounds_problem(vault),
+        "has_access_policy": policy is not None if not isinstance(policy, Unknown) else policy,
+        "deletion_protected": Deferred(lambda params: protection(params).protected),
+        "deletion_missing_actions": Deferred(lambda params: list(protection(params).missing)),
+        "deletion_reason": Deferred(lambda params: protection(params).reason),
+        "policy_wildcard_actions": wildcard_actions(policy),
+        "notification_events": _notification_events(vault.notifications),
+    }
+    return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags)
+
+
+def _notification_events(notifications: Any) -> Any:
+    if notifications is None:
+        return []
+    if isinstance(notifications, Unknown):
+        return notifications
+    events = notifications.get("BackupVaultEvents") if isinstance(notifications, dict) else None
+    return [str(e) for e in events] if isinstance(events, list) else Unknown("BackupVaultEvents is not a list")
+
+
+# -- selections ----------------------------------------------------------------------
+
+def misplaced_wildcard(arn: Any) -> bool:
+    """A '*' AWS Backup does not honour: in the partition or service, or inside the resource ID.
+
+    AWS documents a trailing '*' (``arn:aws:s3:::logs-*``) and its own examples
+    use '*' for the Region and account (``arn:aws:ec2:*:*:volume/*``) and
+    service-only prefixes (``arn:aws:rds:*``); ``arn:aws:s3:::*-logs`` matches nothing.
+    """
+    if not isinstance(arn, str) or arn == "*" or "*" not in arn:
+        return False
+    parts = arn.split(":", 5)
+    if len(parts) < 6:  # a service-only prefix
+        return arn.index("*") != len(arn) - 1
+    return "*" in parts[1] or "*" in parts[2] or "*" in parts[5][:-1]
+
+
+def selection_subject(selection: BackupSelection) -> Subject:
+    resources = selection.resources if isinstance(selection.resources, list) else []
+    not_resources = selection.not_resources if isinstance(selection.not_resources, list) else []
+    arns = [r for r in resources + not_resources if isinstance(r, str)]
+    undetermined = next((v for v in (selection.resources, selection.not_resources) if isinstance(v, Unknown)), None)
+    facts = {
+        "selection": name_of(selection.name, selection.resource_id),
+        "resource_count": len(resources),
+        "plain_arn_count": undetermined or sum(1 for a in arns if "*" not in a),
+        "wildcard_arn_count": undetermined or sum(1 for a in arns if "*" in a),
+        "tag_count": len(selection.list_of_tags),
+        "condition_count": len(selection.conditions),
+        "bad_condition_types": sorted(
+            {t.operator for t in selection.list_of_tags if isinstance(t.operator, str) and t.operator != "STRINGEQUALS"}
+        ),
+        "empty": _empty_selection(selection, resources),
+        "prefixed_tag_keys": [t.key for t in selection.list_of_tags if isinstance(t.key, str) and t.key.startswith("aws:ResourceTag/")],
+        "unprefixed_condition_keys": [
+            c.key for c in selection.conditions if isinstance(c.key, str) and not c.key.startswith("aws:ResourceTag/")
+        ],
+        "misplaced_wildcards": [a for a in arns if misplaced_wildcard(a)],
+        "selects_everything": _selects_everything(selection, resources),
+    }
+    return Subject("backup_selection", selection.resource_id, selection.resource_type, selection.origin, facts)
+
+
+def _selects_everything(selection: BackupSelection, resources: list) -> Any:
+    """Resources "*" with no tag or condition to narrow it."""
+    if isinstance(selection.resources, Unknown):
+        return selection.resources
+    return not selection.conditions and not selection.list_of_tags and "*" in resources
+
+
+def _empty_selection(selection: BackupSelection, resources: list) -> Any:
+    """Neither Resources nor ListOfTags: AWS rejects it ("Either 'ListOfTags' or 'Resources' must be non-empty")."""
+    if isinstance(selection.resources, Unknown):
+        return selection.resources
+    return not resources and not selection.list_of_tags
+
+
+# -- protectable resources -------------------------------------------------------------
+
+
+def _database_facts(resource: ProtectedResource) -> dict[str, Any]:
+    settings = resource.settings
+    retention = settings.get("backup_retention_days")
+    replica = settings.get("read_replica", False)
+    if retention is not None:
+        source = "BackupRetentionPeriod"
+    elif replica:
+        retention, source = 0, "BackupRetentionPeriod not set: read replicas start with automated backups off"
+    else:
+        retention, source = DEFAULT_DB_RETENTION_DAYS, "BackupRetentionPeriod not set: engine default"
+    return {
+        "backup_retention_days": retention,
+        "retention_source": source,
+        "cluster_member": settings.get("cluster_member", False),
+        "read_replica": replica,
+        "copy_tags_to_snapshot": settings.get("copy_tags_to_snapshot", False),
+        "storage_encrypted": settings.get("storage_encrypted", False),
+    }
+
+
+def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
+    retention = resource.settings.get("automatic_backup_retention_days")
+    fs_type = resource.settings.get("file_system_type")
+    if retention is None:
+        default = FSX_DEFAULT_RETENTION.get(fs_type, FSX_DEFAULT_RETENTION_OTHERS) if isinstance(fs_type, str) else None
+        retention = default if default is not None else Unknown("FileSystemType is not known, so the default retention is not")
+        source = "AutomaticBackupRetentionDays not set: default"
+    else:
+        source = "AutomaticBackupRetentionDays"
+    return {
+        "automatic_backup_retention_days": retention,
+        "retention_source": source,
+        "copy_tags_to_backups": resource.settings.get("copy_tags_to_backups", False),
+    }
+
+
+def recovery_point_encryption(resource: ProtectedResource) -> Any:
+    """Whether AWS Backup's recovery points of the resource are encrypted.
+
+    Fully managed types are encrypted with the vault's key whatever the source;
+    the others inherit the source's encryption (an unencrypted RDS database or
+    EBS volume gives unencrypted snapshots).
+    """
+    service, settings = resource.service, resource.settings
+    if facts_for(service).vault_key or service in ("FSx",):  # FSx file systems are always encrypted at rest
+        return True
+    if service == "EBS":
+        return settings.get("encrypted", False)
+    if service in ("RDS", "Aurora", "DocumentDB", "Neptune"):
+        return settings.get("storage_encrypted", False)
+    return Unknown(f"the encryption of {service} recovery points depends on volumes declared elsewhere")
+
+
+def resource_subject(resource: ProtectedResource, cover: Coverage) -> Subject:
+    settings = resource.settings
+    facts: dict[str, Any] = {
+        "service": resource.service,
+        "name": resource.name if isinstance(resource.name, str) else None,
+        "protected": cover.protected,
+        "protected_by": "; ".join(cover.plans) or "no backup plan",
+        "covering_rules": cover.rules,
+        "recovery_points_encrypted": recovery_point_encryption(resource),
+        "cold_storage_supported": facts_for(resource.service).cold_storage,
+        "continuous_supported": facts_for(resource.service).continuous,
+        "deletion_protection": settings.get("deletion_protection", False),
+        "pitr_enabled": settings.get("pitr_enabled"),
+        "pitr_recovery_period_days": settings.get("pitr_recovery_period_days", PITR_DEFAULT_DAYS),
+        "backup_policy_status": settings.get("backup_policy_status"),
+        "versioning_status": settings.get("versioning_status"),
+        "object_lock_enabled": settings.get("object_lock_enabled", False),
+        "encrypted": settings.get("encrypted", False),
+    }
+    if resource.service in ("RDS", "Aurora", "DocumentDB", "Neptune"):
+        facts.update(_database_facts(resource))
+    if resource.service == "FSx":
+        facts.update(_fsx_facts(resource))
+    return Subject("resource", resource.resource_id, resource.resource_type, resource.origin, facts, None, resource.tags)
+
+
+# -- Organizations policies, frameworks, report and restore-testing plans ----------------------
+
+
+def org_policy_subject(policy: OrgBackupPolicy) -> Subject:
+    from backupguard.resolve.org_policy_syntax import policy_problems
+
+    content = policy.content
+    length = policy.text_length
+    if length is None and not isinstance(content, Unknown):  # given as an object: its compact JSON
+        length = len(json.dumps(content, separators=(",", ":"), default=str))
+    problems = [] if isinstance(content, Unknown) else policy_problems(content, length)
+    facts = {
+        "policy": name_of(policy.name, policy.resource_id),
+        "size": length,
+        "problems": [{"code": p.code, "path": p.path, "message": p.message} for p in problems],
+    }
+    return Subject("org_policy", policy.resource_id, policy.resource_type, policy.origin, facts)
+
+
+def framework_subject(framework: BackupFramework) -> Subject:
+    controls = framework.controls if isinstance(framework.controls, list) else []
+    facts = {
+        "name": framework.name,
+        "name_valid": _audit_name_valid(framework.name),
+        "control_count": len(controls),
+    }
+    return Subject("backup_framework", framework.resource_id, framework.resource_type, framework.origin, facts)
+
+
+def _audit_name_valid(name: Any) -> Any:
+    if name is None:
+        return True  # CloudFormation generates a valid name
+    if isinstance(name, (Unknown, Reference)):
+        return Unknown("the name is known only at deploy time")
+    return bool(AUDIT_NAME.match(str(name))) and len(str(name)) <= 256
+
+
+def report_plan_subject(plan: ReportPlan) -> Subject:
+    arns = plan.framework_arns
+    facts = {
+        "name": plan.name,
+        "name_valid": _audit_name_valid(plan.name),
+        "report_template": plan.template,
+        "compliance_report": plan.template in ("RESOURCE_COMPLIANCE_REPORT", "CONTROL_COMPLIANCE_REPORT")
+        if not isinstance(plan.template, Unknown) else plan.template,
+        "framework_count": len(arns) if isinstance(arns, list) else (arns if isinstance(arns, Unknown) else 0),
+    }
+    return Subject("report_plan", plan.resource_id, plan.resource_type, plan.origin, facts)
+
+
+def restore_testing_subject(plan: RestoreTestingPlan) -> Subject:
+    props = plan.properties if isinstance(plan.properties, dict) else {}
+    selection = props.get("RecoveryPointSelection") if isinstance(props.get("RecoveryPointSelection"), dict) else {}
+    facts = {
+        "name": plan.name,
+        "start_window_hours": props.get("StartWindowHours", 24),
+        "selection_window_days": selection.get("SelectionWindowDays"),
+        **schedule_facts(plan.schedule),
+    }
+    return Subject("restore_testing_plan", plan.resource_id, plan.resource_type, plan.origin, facts)

@@ -1,0 +1,173 @@
+"""Which backup plans protect each resource, decided the way AWS Backup decides it.
+
+For every protectable resource and every selection, :mod:`.selection` says
+whether the selection picks the resource (ARN wildcards, tags, conditions,
+NotResources, Region opt-in). A resource is protected when a selection picks
+it; the rules of that selection's plan then describe *how well*: how often,
+how long, copied where, into which vault. A match that depends on an unknown
+input makes protection unknown, never a silent yes or no.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown
+from backupguard.resolve.links import EstateIndex
+from backupguard.resolve.plans import copy_facts, rule_facts
+from backupguard.resolve.selection import selection_matches
+from backupguard.resolve.services import facts_for
+
+
+@dataclass
+class Coverage:
+    """How one resource is protected: plans that certainly or possibly cover it, and their rules."""
+
+    protected: Any  # True, False or Unknown
+    plans: list[str] = field(default_factory=list)  # "plan 'daily' (selection 'tagged': tag backup=daily)"
+    rules: list[dict[str, Any]] = field(default_factory=list)  # one view per covering plan rule
+
+
+def opt_in_lookup(assumed: dict[str, bool] | None = None) -> Callable[[str], Any]:
+    """Whether a service is opted in: the user's statement, else AWS's default for the service."""
+    assumed = assumed or {}
+
+    def opted_in(service: str) -> Any:
+        if service in assumed:
+            return assumed[service]
+        return facts_for(service).opted_in_by_default
+
+    return opted_in
+
+
+def _and(left: Any, right: Any) -> Any:
+    if left is False or right is False:
+        return False
+    if isinstance(left, Unknown):
+        return left
+    if isinstance(right, Unknown):
+        return right
+    return True
+
+
+def _or(values: list[Any]) -> Any:
+    if any(v is True for v in values):
+        return True
+    return next((v for v in values if isinstance(v, Unknown)), False)
+
+
+def _cross(value: Any, home: Any, what: str) -> Any:
+    """Whether a copy destination's Region/account differs from the resource's own."""
+    if isinstance(value, Unknown):
+        return value
+    if value is None:  # same template, or ${AWS::Region}: the source's own
+        return False
+    if home is None:
+        return Unknown(f"the resource's {what} is not known (pass --{'region' if what == 'Region' else 'account-id'})")
+    return value != home
+
+
+def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
+    """What element-level rules need to know about the protected resource itself."""
+    return {
+        "resource_cold_storage_supported": facts_for(resource.service).cold_storage,
+        "resource_source_key_aws_managed": source_key_aws_managed(resource),
+    }
+
+
+def _rule_views(
+    plan: BackupPlan, certainty: Any, resource: ProtectedResource, links: EstateIndex
+) -> list[dict[str, Any]]:
+    views = []
+    resource_facts = _resource_facts(resource)
+    for index, rule in enumerate(plan.rules):
+        view = rule_facts(plan, rule, index, links)
+        copies = [
+            copy_facts(copy, rule, links.destination(copy.destination_vault_arn, rule.origin), view)
+            for copy in rule.copy_actions
+        ]
+        view["certain"] = certainty
+        view.update(resource_facts)
+        view["copies"] = copies
+        view["copy_regions"] = [c["destination_region"] for c in copies]
+        view["copy_accounts"] = [c["destination_account"] for c in copies]
+        view["cross_region_copy"] = _or([_cross(c["destination_region"], resource.origin.region, "Region") for c in copies])
+        view["cross_account_copy"] = _or(
+            [_cross(c["destination_account"], resource.origin.account, "account") for c in copies]
+        )
+        view["air_gapped"] = _or(
+            [view["air_gapped_target"] or False, view["vault_air_gapped"]]
+            + [c["destination_air_gapped"] for c in copies]
+        )
+        views.append(view)
+    return views
+
+
+# Every fact a coverage rule may read from a covering rule's view.
+RULE_VIEW_FACTS = (
+    "plan", "rule", "schedule", "max_gap_hours", "max_gap_days", "retention_days", "retention",
+    "cold_storage_after_days", "continuous_backup", "vault_declared", "vault_locked", "vault_lock_min_days",
+    "vault_lock_max_days", "vault_air_gapped", "copy_regions", "copy_accounts", "cross_region_copy",
+    "cross_account_copy", "air_gapped", "copies",
+)
+
+
+def _outside_view(certainty: Any, plan: Any) -> dict[str, Any]:
+    """A covering rule we cannot see: its plan is not declared in the scanned files."""
+    unknown = plan if isinstance(plan, Unknown) else Unknown("the selection's plan is not declared in the scanned files")
+    view: dict[str, Any] = {name: unknown for name in RULE_VIEW_FACTS}
+    view.update(plan="(outside this template)", rule="(unknown)", certain=certainty)
+    return view
+
+
+def source_key_aws_managed(resource: ProtectedResource) -> Any:
+    """Whether the backups of a source-key type would be encrypted with an AWS managed key.
+
+    Such recovery points cannot be copied to another account (AWS managed keys
+    cannot be shared). Fully managed types use the vault's key instead: False.
+    """
+    if facts_for(resource.service).vault_key:
+        return False
+    settings = resource.settings
+    encrypted = settings.get("encrypted", settings.get("storage_encrypted"))
+    if encrypted is None or encrypted is False:
+        return False  # unencrypted: another rule's problem, and copyable
+    if isinstance(encrypted, Unknown):
+        return encrypted
+    key = settings.get("kms_key_id")
+    if key is None:
+        return True  # encrypted with the service's default key (aws/ebs, aws/rds)
+    from backupguard.resolve.vaults import key_kind
+
+    kind = key_kind(key)
+    return kind if isinstance(kind, Unknown) else kind == "aws"
+
+
+def coverage(
+    estate: Estate, links: EstateIndex, opted_in: Callable[[str], Any]
+) -> dict[int, Coverage]:
+    """Coverage of every protectable resource, keyed by ``id(resource)``."""
+    selections: list[tuple[BackupSelection, Any]] = [(s, links.plan_of(s)) for s in estate.selections]
+    result: dict[int, Coverage] = {}
+    for resource in estate.resources:
+        found = Coverage(protected=False)
+        verdicts = []
+        for selection, plan in selections:
+            match = selection_matches(selection, resource, opted_in)
+            if match.selected is False:
+                continue
+            certainty = _and(match.selected, True if isinstance(plan, BackupPlan) or plan is None else plan)
+            verdicts.append(certainty)
+            sel_name = selection.name if isinstance(selection.name, str) else selection.resource_id
+            if isinstance(plan, BackupPlan):
+                plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id
+                found.plans.append(f"plan '{plan_name}' (selection '{sel_name}': {match.how})")
+                found.rules.extend(_rule_views(plan, certainty, resource, links))
+            else:
+                where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
+                found.plans.append(f"{where} (selection '{sel_name}': {match.how})")
+                found.rules.append({**_outside_view(certainty, plan), **_resource_facts(resource)})
+        found.protected = _or(verdicts)
+        result[id(resource)] = found
+    return result

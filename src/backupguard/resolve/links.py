@@ -1,0 +1,112 @@
+"""How entities point at each other: which vault a rule or copy targets, which plan a selection serves.
+
+In CloudFormation these links are ``Ref``/``Fn::GetAtt`` (a
+:class:`~backupguard.estate.Reference`), names (``TargetBackupVault: main``) or
+ARNs (``DestinationBackupVaultArn``). A link to something outside the estate is
+not an error: the target exists elsewhere and its properties are unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backupguard.estate import BackupPlan, BackupSelection, BackupVault, Estate, Origin, Reference, Unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a copy action sends recovery points."""
+
+    region: Any  # str, None (same as the source's, symbolically) or Unknown
+    account: Any
+    vault: BackupVault | None  # the vault when it is declared in the estate
+    arn: Any
+
+
+_PSEUDO = ("${AWS::Region}", "${AWS::AccountId}", "${AWS::Partition}")
+
+
+def parse_vault_arn(arn: str) -> tuple[str, str, str] | None:
+    """``arn:aws:backup:<region>:<account>:backup-vault:<name>`` -> (region, account, name).
+
+    Symbolic pseudo-parameters (``${AWS::Region}``) hold colons, so they are
+    protected while the ARN is split.
+    """
+    protected = arn
+    for index, pseudo in enumerate(_PSEUDO):
+        protected = protected.replace(pseudo, f"\x00{index}\x00")
+    parts = protected.split(":", 6)
+    if len(parts) != 7 or parts[2] != "backup" or parts[5] != "backup-vault":
+        return None
+
+    def restore(text: str) -> str:
+        for index, pseudo in enumerate(_PSEUDO):
+            text = text.replace(f"\x00{index}\x00", pseudo)
+        return text
+
+    return restore(parts[3]), restore(parts[4]), restore(parts[6])
+
+
+class EstateIndex:
+    """Lookups over an estate, built once per run."""
+
+    def __init__(self, estate: Estate):
+        self.estate = estate
+        self.vaults_by_id = {v.resource_id: v for v in estate.vaults}
+        self.vaults_by_name: dict[tuple[str | None, str], BackupVault] = {}
+        for vault in estate.vaults:
+            if isinstance(vault.name, str):
+                self.vaults_by_name.setdefault((vault.origin.file, vault.name), vault)
+        self.plans_by_id = {p.resource_id: p for p in estate.plans}
+
+    def vault_named(self, name: Any, near: Origin) -> BackupVault | None | Unknown:
+        """The vault a rule's TargetBackupVault names (a Ref returns the vault's name)."""
+        if isinstance(name, Reference):
+            return self.vaults_by_id.get(name.target)
+        if isinstance(name, Unknown):
+            for ref in name.refs:
+                if ref in self.vaults_by_id:
+                    return self.vaults_by_id[ref]
+            return name
+        if isinstance(name, str):
+            return self.vaults_by_name.get((near.file, name))
+        return None
+
+    def destination(self, arn: Any, near: Origin) -> Destination:
+        """Region, account and (when declared) vault of a copy action's destination."""
+        if isinstance(arn, Reference) or (isinstance(arn, Unknown) and arn.refs):
+            target = arn.target if isinstance(arn, Reference) else next(
+                (r for r in arn.refs if r in self.vaults_by_id), None
+            )
+            vault = self.vaults_by_id.get(target) if target else None
+            if vault is not None:  # a vault of the same template: same Region and account
+                return Destination(None, None, vault, arn)
+        if isinstance(arn, Unknown):
+            return Destination(arn, arn, None, arn)
+        if not isinstance(arn, str):
+            unknown = Unknown("the copy destination is not an ARN")
+            return Destination(unknown, unknown, None, arn)
+        parsed = parse_vault_arn(arn)
+        if parsed is None:
+            unknown = Unknown(f"copy destination {arn!r} is not a backup vault ARN")
+            return Destination(unknown, unknown, None, arn)
+        region, account, name = parsed
+        region_value = None if region == "${AWS::Region}" else region
+        account_value = None if account == "${AWS::AccountId}" else account
+        vault = None
+        if region_value in (None, near.region) and account_value in (None, near.account):
+            vault = self.vaults_by_name.get((near.file, name))
+        return Destination(region_value, account_value, vault, arn)
+
+    def plan_of(self, selection: BackupSelection) -> BackupPlan | None | Unknown:
+        """The plan a selection assigns resources to (None: a plan outside the estate)."""
+        ref = selection.plan_ref
+        if isinstance(ref, Reference):
+            return self.plans_by_id.get(ref.target)
+        if isinstance(ref, Unknown):
+            for target in ref.refs:
+                if target in self.plans_by_id:
+                    return self.plans_by_id[target]
+            return ref
+        return None

@@ -1,0 +1,156 @@
+"""Facts about backup plans: schedule cadence, retention, cold storage, copies and their target vaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown
+from backupguard.resolve.links import Destination, EstateIndex
+from backupguard.resolve.schedule import ScheduleError, cadence
+from backupguard.resolve.vaults import is_locked
+
+# AWS Backup's default when a rule has no schedule (CreateBackupPlan API reference).
+DEFAULT_SCHEDULE = "cron(0 5 ? * * *)"
+CONTINUOUS_MAX_DAYS = 35
+
+
+def name_of(value: Any, fallback: str) -> str:
+    return value if isinstance(value, str) else fallback
+
+
+def schedule_facts(schedule: Any) -> dict[str, Any]:
+    """How often a schedule backs up: the longest gap (hours and days) and the shortest (minutes)."""
+    error = None
+    if isinstance(schedule, Unknown):
+        unknown = schedule
+    elif isinstance(schedule, Reference):
+        unknown = Unknown(f"schedule is '{schedule}', known only after deployment")
+    else:
+        try:
+            found = cadence(str(schedule))
+        except ScheduleError as exc:
+            error = str(exc)
+            unknown = Unknown(f"schedule {schedule!r} is not valid: {exc}")
+        else:
+            return {
+                "max_gap_hours": found.max_gap_hours,
+                "max_gap_days": round(found.max_gap_hours / 24, 2),
+                "min_gap_minutes": found.min_gap_minutes,
+                "schedule_valid": True,
+                "schedule_error": None,
+            }
+    return {
+        "max_gap_hours": unknown,
+        "max_gap_days": unknown,
+        "min_gap_minutes": unknown,
+        "schedule_valid": False if error else unknown,
+        "schedule_error": error,
+    }
+
+
+def retention_text(days: Any) -> str:
+    """Retention in words for messages: an absent DeleteAfterDays keeps recovery points forever."""
+    if days is None:
+        return "forever (no DeleteAfterDays)"
+    if isinstance(days, Unknown):
+        return f"unknown ({days.reason})"
+    return f"{days} days"
+
+
+def days_in_cold_storage(life: Lifecycle) -> Any:
+    """DeleteAfterDays - MoveToColdStorageAfterDays; None when either is not set."""
+    delete, cold = life.delete_after_days, life.move_to_cold_storage_after_days
+    if delete is None or cold is None:
+        return None
+    for value, name in ((delete, "DeleteAfterDays"), (cold, "MoveToColdStorageAfterDays")):
+        if isinstance(value, Unknown):
+            return value
+        if not isinstance(value, (int, float)):
+            return Unknown(f"{name} is not a number")
+    return delete - cold
+
+
+def retention_vs_lock(retention: Any, vault: Any) -> Any:
+    """Where a retention falls against a locked vault's bounds.
+
+    ``inside``, ``below_minimum``, ``above_maximum`` (a retention of "forever"
+    against a maximum is above it), or ``unlocked`` when the vault has no lock;
+    AWS fails backup and copy jobs whose retention is outside the bounds.
+    """
+    if isinstance(vault, Unknown):
+        return vault
+    if vault is None:
+        return Unknown("the target vault is not declared here, so its lock is unknown")
+    locked = is_locked(vault)
+    if locked is not True:
+        return "unlocked" if locked is False else locked
+    low, high = vault.lock.min_retention_days, vault.lock.max_retention_days
+    for bound in (low, high, retention):
+        if isinstance(bound, Unknown):
+            return bound
+    if retention is None:
+        return "above_maximum" if high is not None else "inside"
+    if low is not None and retention < low:
+        return "below_minimum"
+    if high is not None and retention > high:
+        return "above_maximum"
+    return "inside"
+
+
+def _vault_facts(vault: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(vault, Unknown) or vault is None:
+        unknown = vault if isinstance(vault, Unknown) else Unknown("the vault is not declared in this template")
+        return {f"{prefix}_declared": False, f"{prefix}_locked": unknown, f"{prefix}_lock_min_days": unknown,
+                f"{prefix}_lock_max_days": unknown, f"{prefix}_air_gapped": unknown}
+    lock = vault.lock
+    return {
+        f"{prefix}_declared": True,
+        f"{prefix}_locked": is_locked(vault),
+        f"{prefix}_lock_min_days": lock.min_retention_days if lock else None,
+        f"{prefix}_lock_max_days": lock.max_retention_days if lock else None,
+        f"{prefix}_air_gapped": vault.air_gapped,
+    }
+
+
+def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, base: dict[str, Any]) -> dict[str, Any]:
+    """One copy action: where it goes and how long the copy is kept (its own lifecycle, else the rule's)."""
+    life = copy.lifecycle or rule.lifecycle or Lifecycle()
+    retention = life.delete_after_days
+    vault = destination.vault
+    return {
+        "plan": base["plan"],
+        "rule": base["rule"],
+        "destination": str(copy.destination_vault_arn),
+        "destination_region": destination.region,
+        "destination_account": destination.account,
+        "retention_days": retention,
+        "retention": retention_text(retention),
+        "continuous_backup": base["continuous_backup"],
+        "retention_vs_lock": retention_vs_lock(retention, vault),
+        **_vault_facts(vault, "destination"),
+    }
+
+
+def rule_facts(plan: BackupPlan, rule: BackupRule, index: int, links: EstateIndex) -> dict[str, Any]:
+    facts: dict[str, Any] = {
+        "plan": name_of(plan.name, plan.resource_id),
+        "rule": name_of(rule.name, f"#{index + 1}"),
+        "schedule": rule.schedule if rule.schedule is not None else DEFAULT_SCHEDULE,
+        "schedule_is_default": rule.schedule is None,
+        "timezone": rule.timezone,
+        "continuous_backup": rule.continuous_backup,
+        "start_window_minutes": rule.start_window_minutes,
+        "completion_window_minutes": rule.completion_window_minutes,
+        "copy_count": len(rule.copy_actions),
+        "target_vault": str(rule.target_vault) if rule.target_vault is not None else None,
+        "air_gapped_target": rule.target_air_gapped_vault_arn is not None,
+    }
+    facts.update(schedule_facts(facts["schedule"]))
+    life = rule.lifecycle or Lifecycle()
+    facts["retention_days"] = life.delete_after_days  # None: kept forever
+    facts["retention"] = retention_text(life.delete_after_days)
+    facts["cold_storage_after_days"] = life.move_to_cold_storage_after_days
+    vault = links.vault_named(rule.target_vault, rule.origin)
+    facts.update(_vault_facts(vault, "vault"))
+    facts["retention_vs_lock"] = retention_vs_lock(life.delete_after_days, vault)
+    return facts

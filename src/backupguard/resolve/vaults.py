@@ -1,0 +1,104 @@
+"""Facts about backup vaults: who manages the key, whether and how the vault is locked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backupguard.estate import BackupVault, Reference, Unknown
+
+KMS_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::KMS::Alias")
+
+
+def key_kind(key: Any) -> Any:
+    """Who manages a vault's KMS key: ``customer`` or ``aws`` (AWS Backup's default ``aws/backup``)."""
+    if key is None or key == "":
+        return "aws"
+    if isinstance(key, Unknown):
+        return key
+    if isinstance(key, Reference):
+        if key.target_type in KMS_KEY_TYPES:
+            return "customer"
+        return Unknown(f"key is '{key}', a {key.target_type or 'resource'} rather than a KMS key")
+    if not isinstance(key, str):
+        return Unknown("key is not a string")
+    if ":alias/aws/" in key or key.startswith("alias/aws/"):
+        return "aws"
+    if ":key/" in key or ":alias/" in key or key.startswith("alias/") or _is_key_id(key):
+        return "customer"
+    return Unknown(f"key {key!r} is not a KMS key ARN")
+
+
+def _is_key_id(text: str) -> bool:
+    return (len(text) == 36 and text.count("-") == 4) or text.startswith("mrk-")
+
+
+def is_locked(vault: BackupVault) -> Any:
+    """Whether the vault has a Vault Lock at all (air-gapped vaults always do)."""
+    if vault.air_gapped:
+        return True
+    if vault.lock is None:
+        return False
+    return vault.lock.present
+
+
+def lock_mode(vault: BackupVault) -> Any:
+    """``none``, ``governance`` or ``compliance``.
+
+    Compliance mode is a lock with ChangeableForDays (or an air-gapped vault).
+    A ChangeableForDays whose value is unknown but which is certainly set (a
+    parameter without a default) is still compliance mode: AWS rejects values
+    below 3 rather than falling back to governance.
+    """
+    locked = is_locked(vault)
+    if locked is not True:
+        return "none" if locked is False else locked
+    if vault.air_gapped:
+        return "compliance"
+    days = vault.lock.changeable_for_days
+    if isinstance(days, Unknown):
+        return days if days.may_be_absent else "compliance"
+    return "governance" if days is None else "compliance"
+
+
+def key_description(vault: BackupVault, managed_by: Any) -> str:
+    """How the vault's recovery points are encrypted, in words for messages."""
+    if managed_by == "customer":
+        return f"the customer-managed key {vault.encryption_key_arn}"
+    if vault.encryption_key_arn in (None, ""):
+        if vault.air_gapped:
+            return "an AWS owned key (no EncryptionKeyArn)"
+        return "the AWS managed key aws/backup (no EncryptionKeyArn)"
+    if managed_by == "aws":
+        return f"the AWS managed key {vault.encryption_key_arn}"
+    return f"the key {vault.encryption_key_arn}"
+
+
+# Vault Lock bounds AWS accepts (PutBackupVaultLockConfiguration; logically air-gapped vaults).
+LOCK_MAX_DAYS = 36500
+MIN_CHANGEABLE_DAYS = 3
+AIR_GAPPED_MIN_DAYS = 7
+
+
+def lock_bounds_problem(vault: BackupVault) -> Any:
+    """Why AWS would reject the vault's lock settings, or None when they are valid."""
+    if vault.lock is None:
+        return None
+    lock = vault.lock
+    values = (lock.min_retention_days, lock.max_retention_days, lock.changeable_for_days)
+    unknown = next((v for v in values if isinstance(v, Unknown)), None)
+    low, high, changeable = (None if isinstance(v, Unknown) else v for v in values)
+    if vault.air_gapped and low is not None and low < AIR_GAPPED_MIN_DAYS:
+        return f"MinRetentionDays {low} is below {AIR_GAPPED_MIN_DAYS}, the minimum for a logically air-gapped vault"
+    if vault.air_gapped and (lock.min_retention_days is None or lock.max_retention_days is None):
+        return "a logically air-gapped vault needs both MinRetentionDays and MaxRetentionDays"
+    if low is not None and low < 1:
+        return f"MinRetentionDays {low} is below 1"
+    if high is not None and high > LOCK_MAX_DAYS:
+        return f"MaxRetentionDays {high} is above {LOCK_MAX_DAYS}"
+    if low is not None and high is not None and low > high:
+        return f"MinRetentionDays {low} is above MaxRetentionDays {high}"
+    if changeable is not None and not vault.air_gapped and changeable < MIN_CHANGEABLE_DAYS:
+        return f"ChangeableForDays {changeable} is below {MIN_CHANGEABLE_DAYS}"
+    if not vault.air_gapped and lock.min_retention_days is None and lock.present is True:
+        return "LockConfiguration needs MinRetentionDays"
+    return unknown
