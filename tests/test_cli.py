@@ -132,9 +132,18 @@ def test_a_broken_file_is_one_located_error_and_the_others_are_scanned(tmp_path)
 
 def test_framework_selection(tmp_path):
     result = lint(str(EXAMPLES / "noncompliant"), "--framework", "aws-backup-audit-manager", "-f", "json")
-    results = results_of(result.output)
-    assert {r["rule_id"] for r in results} == {"BG101", "BG202"}
+    doc = json.loads(result.output)
+    results = doc["results"]
+    mapped = {"BG101", "BG204", "BG401", "BG403", "BG404", "BG405", "BG406", "BG407", "BG408", "BG409", "BG413"}
+    assert {r["rule_id"] for r in results} <= mapped
     assert all(r["frameworks"] and r["frameworks"][0].startswith("aws-backup-audit-manager:") for r in results)
+    # A result shared by several controls (BG401) is reported once, tagged with each control.
+    bg401 = [r for r in results if r["rule_id"] == "BG401" and r["resource_id"] == "SessionsTable"]
+    assert len(bg401) == 1 and len(bg401[0]["frameworks"]) == 5
+    controls = {c["id"]: c for c in doc["frameworks"][0]["controls"]}
+    assert controls["BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"]["status"] == "fail"
+    assert controls["BACKUP_LAST_RECOVERY_POINT_CREATED"]["status"] == "not_applicable"
+    assert controls["BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN"]["results"]["fail"] == 3
     missing = lint(str(EXAMPLES), "--framework", "nist")
     assert missing.exit_code == 2 and "no framework 'nist'" in missing.output
 

@@ -122,7 +122,10 @@ def lint(
         exclude=tuple(exclude) + tuple(user.exclude),
     )
     estate = scan(paths, options)
-    results = run(estate, checks)
+    results = run(estate, checks, opt_in=user.opt_in)
+    from backupguard.reports import control_summary
+
+    controls = control_summary(results, [frameworks[f].metadata() for f in selected])
 
     if output_format is OutputFormat.json:
         from backupguard.reports import json_report
@@ -131,14 +134,20 @@ def lint(
         scan_info = {
             "paths": [p.as_posix() for p in paths],
             "files": sorted(set(estate.files)),
-            "frameworks": list(selected),
-            "parameters": {c.rule.id: c.params for c in sorted(checks, key=lambda c: c.rule.id) if c.params},
+            "region": region,
+            "account_id": account_id,
+            "checks": sorted(
+                ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in checks),
+                key=lambda c: (c["rule_id"], c["frameworks"]),
+            ),
         }
-        text = json_report.render(results, [r.metadata() for r in ran.values()], scan_info)
+        text = json_report.render(results, [r.metadata() for r in ran.values()], scan_info, controls)
     else:
         from backupguard.reports import text as text_report
 
-        text = text_report.render(results, files_scanned=len(set(estate.files)), show_passed=show_passed)
+        text = text_report.render(
+            results, files_scanned=len(set(estate.files)), show_passed=show_passed, frameworks=controls
+        )
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")

@@ -20,7 +20,7 @@ from backupguard.rules import CatalogueError, Rule
 from backupguard.rules.engine import Check, Scope
 
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "opt_in"}
 
 
 class ConfigError(Exception):
@@ -33,6 +33,7 @@ class UserConfig:
     frameworks: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     fail_on: str | None = None
+    opt_in: dict[str, bool] = field(default_factory=dict)  # AWS Backup service opt-in, where templates don't say
     source: str | None = None
 
 
@@ -58,7 +59,11 @@ def load_config(path: Path | None) -> UserConfig:
     params = data.get("parameters") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
         raise ConfigError(f"{path}: 'parameters' must map rule IDs to {{parameter: value}}")
+    opt_in = data.get("opt_in") or {}
+    if not isinstance(opt_in, dict) or not all(isinstance(v, bool) for v in opt_in.values()):
+        raise ConfigError(f"{path}: 'opt_in' must map AWS Backup resource types (S3, Aurora...) to true or false")
     return UserConfig(
+        opt_in={str(k): v for k, v in opt_in.items()},
         parameters={str(k): dict(v) for k, v in params.items()},
         frameworks=[str(f) for f in data.get("frameworks") or []],
         exclude=[str(e) for e in data.get("exclude") or []],

@@ -12,16 +12,21 @@ from backupguard.results import Result
 SCHEMA_VERSION = 1
 
 
-def document(results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any]) -> dict[str, Any]:
+def document(
+    results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any], frameworks: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "backupguard", "version": __version__},
         "scan": scan,
         "summary": summary(results),
+        "frameworks": frameworks,
         "rules": sorted(rules, key=lambda r: r["id"]),
         "results": [r.to_dict() for r in results],
     }
 
 
-def render(results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any]) -> str:
-    return json.dumps(document(results, rules, scan), indent=2, ensure_ascii=False) + "\n"
+def render(
+    results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any], frameworks: list[dict[str, Any]]
+) -> str:
+    return json.dumps(document(results, rules, scan, frameworks), indent=2, ensure_ascii=False) + "\n"

@@ -10,6 +10,7 @@ fails when all fail, and is unknown when none passes and one is unknown.
 
 from __future__ import annotations
 
+import json
 import string
 from itertools import product
 from math import prod
@@ -51,6 +52,12 @@ class Check:
     params: dict[str, Any]
     scope: Scope = Scope()
     frameworks: tuple[str, ...] = ()
+
+    def params_key(self) -> str:
+        """Part of the fingerprint: empty with the rule's defaults, so default findings keep theirs."""
+        if self.params == self.rule.defaults():
+            return ""
+        return json.dumps(self.params, sort_keys=True, default=str)
 
 
 @dataclass
@@ -237,7 +244,9 @@ def evaluate_subject(check: Check, subject: Subject) -> Result | None:
         element=subject.element,
         values=values,
         frameworks=check.frameworks,
-        fingerprint=fingerprint(rule.id, origin.file or origin.arn, subject.resource_id, subject.element),
+        fingerprint=fingerprint(
+            rule.id, origin.file or origin.arn, subject.resource_id, subject.element, check.params_key()
+        ),
     )
 
 
@@ -270,9 +279,9 @@ def error_results(estate: Estate) -> list[Result]:
     ]
 
 
-def run(estate: Estate, checks: Iterable[Check]) -> list[Result]:
+def run(estate: Estate, checks: Iterable[Check], opt_in: dict[str, bool] | None = None) -> list[Result]:
     """Every result of every check over the estate, plus input errors, in a stable order."""
-    by_kind = subjects(estate)
+    by_kind = subjects(estate, opt_in)
     merged: dict[tuple, Result] = {}
     for check in checks:
         for subject in by_kind.get(check.rule.subject, []):
