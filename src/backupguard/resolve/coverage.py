@@ -144,6 +144,30 @@ def source_key_aws_managed(resource: ProtectedResource) -> Any:
     return kind if isinstance(kind, Unknown) else kind == "aws"
 
 
+# EFS automatic backups are an AWS Backup plan that AWS creates: daily, kept 35 days, in the
+# unlocked vault aws/efs/automatic-backup-vault (https://docs.aws.amazon.com/efs/latest/ug/automatic-backups.html).
+EFS_AUTOMATIC_PLAN = "aws/efs/automatic-backup-plan"
+
+
+def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
+    """The covering rule of EFS automatic backups, when the file system turns them on."""
+    status = resource.settings.get("backup_policy_status")
+    if resource.service != "EFS" or status in (None, "DISABLED", "DISABLING"):
+        return None
+    certain: Any = True if status in ("ENABLED", "ENABLING") else (
+        status if isinstance(status, Unknown) else Unknown(f"BackupPolicy Status {status!r} is not known")
+    )
+    view: dict[str, Any] = {
+        "plan": EFS_AUTOMATIC_PLAN, "rule": "automatic", "schedule": "daily (AWS-managed)",
+        "max_gap_hours": 24, "max_gap_days": 1, "retention_days": 35, "retention": "35 days",
+        "cold_storage_after_days": None, "continuous_backup": False, "vault_declared": False,
+        "vault_locked": False, "vault_lock_min_days": None, "vault_lock_max_days": None,
+        "vault_air_gapped": False, "copy_regions": [], "copy_accounts": [], "cross_region_copy": False,
+        "cross_account_copy": False, "air_gapped": False, "copies": [], "certain": certain,
+    }
+    return {**view, **_resource_facts(resource)}
+
+
 def coverage(
     estate: Estate, links: EstateIndex, opted_in: Callable[[str], Any]
 ) -> dict[int, Coverage]:
@@ -168,6 +192,11 @@ def coverage(
                 where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
                 found.plans.append(f"{where} (selection '{sel_name}': {match.how})")
                 found.rules.append({**_outside_view(certainty, plan), **_resource_facts(resource)})
+        automatic = _efs_automatic_view(resource)
+        if automatic is not None:
+            verdicts.append(automatic["certain"])
+            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: BackupPolicy ENABLED)")
+            found.rules.append(automatic)
         found.protected = _or(verdicts)
         result[id(resource)] = found
     return result
