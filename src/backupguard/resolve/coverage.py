@@ -171,12 +171,20 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
 def coverage(
     estate: Estate, links: EstateIndex, opted_in: Callable[[str], Any]
 ) -> dict[int, Coverage]:
-    """Coverage of every protectable resource, keyed by ``id(resource)``."""
+    """Coverage of every protectable resource, keyed by ``id(resource)``.
+
+    Rule views are shared between resources that see them identically (same
+    plan, certainty, Region, account and resource-type facts): thousands of
+    resources under a few plans cost a few views, and the engine evaluates a
+    shared view once per rule.
+    """
     selections: list[tuple[BackupSelection, Any]] = [(s, links.plan_of(s)) for s in estate.selections]
+    shared: dict[tuple, list[dict[str, Any]]] = {}
     result: dict[int, Coverage] = {}
     for resource in estate.resources:
         found = Coverage(protected=False)
         verdicts = []
+        covered_plans: set[int] = set()
         for selection, plan in selections:
             match = selection_matches(selection, resource, opted_in)
             if match.selected is False:
@@ -187,7 +195,14 @@ def coverage(
             if isinstance(plan, BackupPlan):
                 plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id
                 found.plans.append(f"plan '{plan_name}' (selection '{sel_name}': {match.how})")
-                found.rules.extend(_rule_views(plan, certainty, resource, links))
+                if certainty is True and id(plan) in covered_plans:
+                    continue  # the same plan through another selection: its rules are already counted
+                covered_plans.add(id(plan))
+                key = (id(plan), certainty if certainty is True else id(certainty), resource.origin.region,
+                       resource.origin.account, tuple(_resource_facts(resource).items()))
+                if key not in shared:
+                    shared[key] = _rule_views(plan, certainty, resource, links)
+                found.rules.extend(shared[key])
             else:
                 where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
                 found.plans.append(f"{where} (selection '{sel_name}': {match.how})")

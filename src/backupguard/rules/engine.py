@@ -65,6 +65,12 @@ class _Outcome:
     status: str
     values: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
+    text: str | None = None  # the formatted message, kept with a memoised outcome
+    json_values: Any = None
+
+
+# An "each" result quotes at most this many elements; the rest are counted ("and 4 more").
+MAX_EXPLAINED = 3
 
 
 def _shown(value: Any) -> str:
@@ -206,7 +212,12 @@ def _materialise(facts: dict[str, Any], params: dict[str, Any]) -> dict[str, Any
     return {k: v.compute(params) if isinstance(v, Deferred) else v for k, v in facts.items()}
 
 
-def evaluate_subject(check: Check, subject: Subject) -> Result | None:
+def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] | None = None) -> Result | None:
+    """One result for a check on a subject (None when the rule does not apply).
+
+    ``memo`` caches element outcomes by identity for one check: the resolver
+    shares identical element views (a plan rule seen by many resources).
+    """
     rule, params = check.rule, check.params
     facts = _materialise(subject.facts, params)
     if rule.evidence == "live" and subject.origin.file is not None:
@@ -218,11 +229,18 @@ def evaluate_subject(check: Check, subject: Subject) -> Result | None:
             status, explaining = "fail", [_Outcome("fail", {})]
             message = _format(rule.messages["empty"], _top_values(rule, facts), params, subject.element)
         else:
-            status, explaining = _combine([_evaluate_element(rule, e, params) for e in elements], rule.each_quantifier)
+            memo = {} if memo is None else memo
+            outcomes = []
+            for element in elements:
+                outcome = memo.get(id(element))
+                if outcome is None:
+                    outcome = memo[id(element)] = _evaluate_element(rule, element, params)
+                outcomes.append(outcome)
+            status, explaining = _combine(outcomes, rule.each_quantifier)
             if status == _SKIP:
                 return None
             message = _message(rule, status, explaining, params, subject.element)
-        values = {"elements": [_json_value(o.values) for o in explaining]}
+        values = _element_values(explaining)
     else:
         outcome = _evaluate_element(rule, facts, params)
         if outcome.status == _SKIP:
@@ -250,15 +268,32 @@ def evaluate_subject(check: Check, subject: Subject) -> Result | None:
     )
 
 
+def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element: str | None) -> str:
+    if outcome.text is None:
+        if outcome.status == "unknown":
+            label = rule.each_label
+            prefix = f"{label} '{_shown(outcome.values.get(label))}': " if label else ""
+            outcome.text = prefix + outcome.reason
+        else:
+            outcome.text = _format(rule.messages[outcome.status], outcome.values, params, element)
+    return outcome.text
+
+
 def _message(rule: Rule, status: str, outcomes: list[_Outcome], params: dict[str, Any], element: str | None) -> str:
-    if status == "unknown":
-        label = rule.each_label
-        reasons = [
-            f"{label} '{_shown(o.values.get(label))}': {o.reason}" if label else o.reason for o in outcomes
-        ]
-        return "Cannot decide: " + "; ".join(dict.fromkeys(reasons))
-    template = rule.messages[status]
-    return "; ".join(dict.fromkeys(_format(template, o.values, params, element) for o in outcomes))
+    texts = list(dict.fromkeys(_outcome_text(rule, o, params, element) for o in outcomes))
+    shown = "; ".join(texts[:MAX_EXPLAINED]) + (f"; and {len(texts) - MAX_EXPLAINED} more" if len(texts) > MAX_EXPLAINED else "")
+    return f"Cannot decide: {shown}" if status == "unknown" else shown
+
+
+def _element_values(outcomes: list[_Outcome]) -> dict[str, Any]:
+    """The deciding values of an "each" result: the first few elements, and how many there were."""
+    for outcome in outcomes[:MAX_EXPLAINED]:
+        if outcome.json_values is None:
+            outcome.json_values = _json_value(outcome.values)
+    values: dict[str, Any] = {"elements": [o.json_values for o in outcomes[:MAX_EXPLAINED]]}
+    if len(outcomes) > MAX_EXPLAINED:
+        values["elements_total"] = len(outcomes)
+    return values
 
 
 def error_results(estate: Estate) -> list[Result]:
@@ -284,10 +319,11 @@ def run(estate: Estate, checks: Iterable[Check], opt_in: dict[str, bool] | None 
     by_kind = subjects(estate, opt_in)
     merged: dict[tuple, Result] = {}
     for check in checks:
+        memo: dict[int, _Outcome] = {}
         for subject in by_kind.get(check.rule.subject, []):
             if not check.scope.admits(subject):
                 continue
-            result = evaluate_subject(check, subject)
+            result = evaluate_subject(check, subject, memo)
             if result is None:
                 continue
             key = (result.fingerprint, result.status, result.message)
