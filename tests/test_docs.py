@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backupguard.rules import load_catalogue
-from backupguard.rules.docs import page
+from backupguard.rules.docs import index, page
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules"
 
@@ -19,6 +19,7 @@ def test_every_rule_page_is_current():
         if not (DOCS / f"{rule.id}.md").is_file() or (DOCS / f"{rule.id}.md").read_text("utf-8") != page(rule)
     ]
     assert not stale, f"regenerate with: python -m backupguard.rules.docs docs/rules ({stale})"
+    assert (DOCS / "README.md").read_text("utf-8") == index(), "regenerate the rule index"
 
 
 def test_page_has_the_ruff_style_sections():

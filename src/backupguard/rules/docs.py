@@ -44,6 +44,33 @@ def page(rule: Rule) -> str:
     return "\n".join(out)
 
 
+_FAMILIES = (
+    ("BG1", "Backup plans"), ("BG2", "Backup vaults"), ("BG3", "Native backup settings"),
+    ("BG40", "Coverage: how each resource is protected"), ("BG41", "Coverage: how each resource is protected"),
+    ("BG42", "Resource assignments (selections)"), ("BG5", "Organizations backup policies"),
+    ("BG6", "Audit Manager frameworks, report plans, restore testing"),
+)
+
+
+def index() -> str:
+    """The catalogue at a glance: one line per rule, grouped by family, with its references."""
+    out = ["# Rule catalogue", "", "Generated from the rule files; `backupguard explain RULE` prints each page.", ""]
+    heading = None
+    for rule in load_catalogue().values():
+        family = next(title for prefix, title in _FAMILIES if rule.id.startswith(prefix))
+        if family != heading:
+            out += ["", f"## {family}", "", "| rule | severity | checks | Audit Manager / Config / Security Hub |",
+                    "| --- | --- | --- | --- |"]
+            heading = family
+        refs = " / ".join(
+            str(rule.references[k]) for k in ("audit_manager_control", "config_rule", "security_hub_control")
+            if rule.references.get(k)
+        )
+        live = " (live evidence)" if rule.evidence == "live" else ""
+        out.append(f"| [{rule.id}]({rule.id}.md) `{rule.name}` | {rule.severity} | {rule.title}{live} | {refs} |")
+    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
 def write_pages(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -51,7 +78,8 @@ def write_pages(directory: Path) -> list[Path]:
         path = directory / f"{rule.id}.md"
         path.write_text(page(rule), encoding="utf-8")
         written.append(path)
-    return written
+    (directory / "README.md").write_text(index(), encoding="utf-8")
+    return written + [directory / "README.md"]
 
 
 if __name__ == "__main__":  # pragma: no cover
