@@ -363,7 +363,7 @@ def test_if_with_true_false_and_unknown_conditions():
         candidates=(35, 7),
     )
     maybe_absent = evaluate(ctx, "!If [OwnerIsBob, 35, !Ref AWS::NoValue]")
-    assert maybe_absent.may_be_absent and maybe_absent.candidates == ()
+    assert maybe_absent.may_be_absent and maybe_absent.candidates == (35, None)  # None: not set
 
 
 def test_if_with_unknown_condition_but_equal_branches():

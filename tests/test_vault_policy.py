@@ -549,15 +549,29 @@ def test_wildcard_actions_in_order_without_repeats():
     [
         None,
         "not json",
-        Unknown("parameter 'Policy' has no value"),
-        Reference("Doc", "Value", "Custom::Doc"),
         policy(deny()),
         {"Statement": "nonsense"},
-        policy(deny(Action=[Unknown("parameter 'A' has no value"), DELETE])),
     ],
 )
 def test_no_wildcard_actions(document):
     assert wildcard_actions(document) == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        Unknown("parameter 'Policy' has no value"),
+        Reference("Doc", "Value", "Custom::Doc"),
+        policy(deny(Action=[Unknown("parameter 'A' has no value"), DELETE])),
+    ],
+)
+def test_wildcard_actions_of_an_undetermined_policy_are_unknown(document):
+    assert isinstance(wildcard_actions(document), Unknown)
+
+
+def test_a_known_wildcard_beside_an_unknown_action_is_reported():
+    document = policy(deny(Action=[Unknown("parameter 'A' has no value"), "backup:Delete*"]))
+    assert wildcard_actions(document) == ["backup:Delete*"]
 
 
 def test_wildcard_actions_of_a_single_statement_object():
@@ -569,7 +583,9 @@ def test_wildcard_actions_of_an_unknown_policy_are_those_every_candidate_has():
     second = policy(deny(Action=["backup:Update*"]))
     assert wildcard_actions(Unknown("condition 'X' is undetermined", candidates=(first, second))) == ["backup:Update*"]
     absent = Unknown("condition 'X' is undetermined", candidates=(first,), may_be_absent=True)
-    assert wildcard_actions(absent) == []
+    assert isinstance(wildcard_actions(absent), Unknown)
+    clean = Unknown("condition 'X' is undetermined", candidates=(policy(deny()), policy(deny(Action=DELETE))))
+    assert wildcard_actions(clean) == []
 
 
 # -- from a CloudFormation template ----------------------------------------------------

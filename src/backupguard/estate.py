@@ -14,7 +14,9 @@ means "keep forever", an unknown one means "we cannot tell".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import product
+from math import prod
+from typing import Any, Callable
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,38 @@ class Unknown:
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
+
+
+_MAX_COMBINATIONS = 64
+
+
+def derive(compute: Callable[..., Any], *inputs: Any) -> Any:
+    """``compute(*inputs)``, carried through unknown inputs.
+
+    With no unknown input this is just the call. When unknown inputs have a few
+    possible values (candidates), the result is computed for each combination:
+    a single outcome is known after all, several become the candidates of an
+    Unknown. Otherwise the result is Unknown with the first input's reason and
+    *no* candidates: an input's candidates are never a derived fact's.
+    """
+    unknowns = [value for value in inputs if isinstance(value, Unknown)]
+    if not unknowns:
+        return compute(*inputs)
+    first = unknowns[0]
+    bare = Unknown(first.reason, first.refs)
+    choices = [value.candidates if isinstance(value, Unknown) else (value,) for value in inputs]
+    if any(not c for c in choices) or prod(len(c) for c in choices) > _MAX_COMBINATIONS:
+        return bare
+    outcomes: list[Any] = []
+    for combination in product(*choices):
+        outcome = compute(*combination)
+        if isinstance(outcome, Unknown):
+            return bare
+        if outcome not in outcomes:
+            outcomes.append(outcome)
+    if len(outcomes) == 1:
+        return outcomes[0]
+    return Unknown(first.reason, first.refs, tuple(outcomes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +247,8 @@ class RestoreTestingPlan:
     properties: Any
     origin: Origin
     resource_type: str = "AWS::Backup::RestoreTestingPlan"
+    start_window_hours: Any = None  # None: AWS's default (24)
+    selection_window_days: Any = None
 
 
 @dataclass(slots=True)

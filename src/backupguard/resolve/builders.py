@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 from backupguard.estate import (
     BackupFramework,
@@ -17,10 +17,11 @@ from backupguard.estate import (
     ReportPlan,
     RestoreTestingPlan,
     Unknown,
+    derive,
 )
 from backupguard.resolve import Deferred, Subject
 from backupguard.resolve.coverage import Coverage
-from backupguard.resolve.links import EstateIndex
+from backupguard.resolve.links import EstateIndex, split_arn
 from backupguard.resolve.plans import copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts
 from backupguard.resolve.services import facts_for
 from backupguard.resolve.vaults import is_locked, key_description, key_kind, lock_bounds_problem, lock_mode
@@ -112,12 +113,17 @@ def vault_subject(vault: BackupVault) -> Subject:
 
 
 def _notification_events(notifications: Any) -> Any:
+    """The events a vault notifies: a list (which may hold Unknown entries), or Unknown."""
     if notifications is None:
         return []
     if isinstance(notifications, Unknown):
-        return notifications
+        return Unknown(notifications.reason, notifications.refs)
     events = notifications.get("BackupVaultEvents") if isinstance(notifications, dict) else None
-    return [str(e) for e in events] if isinstance(events, list) else Unknown("BackupVaultEvents is not a list")
+    if isinstance(events, Unknown):
+        return Unknown(events.reason, events.refs)
+    if not isinstance(events, list):
+        return Unknown("BackupVaultEvents is not a list")
+    return [e if isinstance(e, (str, Unknown)) else Unknown(f"event {e} is not a name") for e in events]
 
 
 # -- selections ----------------------------------------------------------------------
@@ -131,50 +137,84 @@ def misplaced_wildcard(arn: Any) -> bool:
     """
     if not isinstance(arn, str) or arn == "*" or "*" not in arn:
         return False
-    parts = arn.split(":", 5)
+    parts = split_arn(arn)
     if len(parts) < 6:  # a service-only prefix
         return arn.index("*") != len(arn) - 1
     return "*" in parts[1] or "*" in parts[2] or "*" in parts[5][:-1]
 
 
+def offending(items: Any, is_bad: Callable[[Any], bool]) -> Any:
+    """The items that are certainly bad; Unknown when none is but an undetermined item might be.
+
+    An undetermined item whose every candidate is bad counts as bad, and one
+    whose every candidate is fine as fine.
+    """
+    if isinstance(items, (Unknown, Reference)):
+        reason = items.reason if isinstance(items, Unknown) else f"'{items}' is known only after deployment"
+        return Unknown(reason)
+    bad, undetermined = [], None
+    for item in items:
+        verdict = derive(is_bad, item) if isinstance(item, Unknown) else (
+            Unknown(f"'{item}' is known only after deployment") if isinstance(item, Reference) else is_bad(item)
+        )
+        if verdict is True:
+            bad.append(item if not isinstance(item, Unknown) else f"one of {list(item.candidates)}")
+        elif isinstance(verdict, Unknown) and undetermined is None:
+            undetermined = verdict
+    if bad or undetermined is None:
+        return bad
+    return Unknown(undetermined.reason, undetermined.refs)
+
+
 def selection_subject(selection: BackupSelection) -> Subject:
-    resources = selection.resources if isinstance(selection.resources, list) else []
-    not_resources = selection.not_resources if isinstance(selection.not_resources, list) else []
-    arns = [r for r in resources + not_resources if isinstance(r, str)]
-    undetermined = next((v for v in (selection.resources, selection.not_resources) if isinstance(v, Unknown)), None)
+    resources, not_resources = selection.resources, selection.not_resources
+    arns = [r for v in (resources, not_resources) if isinstance(v, list) for r in v]
+    undetermined = next((v for v in (resources, not_resources) if isinstance(v, Unknown)), None)
+    types = [t.operator for t in selection.list_of_tags]
     facts = {
         "selection": name_of(selection.name, selection.resource_id),
-        "resource_count": len(resources),
-        "plain_arn_count": undetermined or sum(1 for a in arns if "*" not in a),
-        "wildcard_arn_count": undetermined or sum(1 for a in arns if "*" in a),
+        "resource_count": len(resources) if isinstance(resources, list) else resources,
+        "plain_arn_count": undetermined or sum(1 for a in arns if not (isinstance(a, str) and "*" in a)),
+        "wildcard_arn_count": undetermined or sum(1 for a in arns if isinstance(a, str) and "*" in a),
         "tag_count": len(selection.list_of_tags),
         "condition_count": len(selection.conditions),
-        "bad_condition_types": sorted(
-            {t.operator for t in selection.list_of_tags if isinstance(t.operator, str) and t.operator != "STRINGEQUALS"}
+        "bad_condition_types": offending(types, lambda op: op != "STRINGEQUALS"),
+        "prefixed_tag_keys": offending(
+            [t.key for t in selection.list_of_tags], lambda key: isinstance(key, str) and key.startswith("aws:ResourceTag/")
         ),
-        "empty": _empty_selection(selection, resources),
-        "prefixed_tag_keys": [t.key for t in selection.list_of_tags if isinstance(t.key, str) and t.key.startswith("aws:ResourceTag/")],
-        "unprefixed_condition_keys": [
-            c.key for c in selection.conditions if isinstance(c.key, str) and not c.key.startswith("aws:ResourceTag/")
-        ],
-        "misplaced_wildcards": [a for a in arns if misplaced_wildcard(a)],
-        "selects_everything": _selects_everything(selection, resources),
+        "unprefixed_condition_keys": offending(
+            [c.key for c in selection.conditions], lambda key: not (isinstance(key, str) and key.startswith("aws:ResourceTag/"))
+        ),
+        "misplaced_wildcards": undetermined or offending(arns, misplaced_wildcard),
+        "selects_everything": _selects_everything(selection),
+        "empty": _empty_selection(selection),
     }
     return Subject("backup_selection", selection.resource_id, selection.resource_type, selection.origin, facts)
 
 
-def _selects_everything(selection: BackupSelection, resources: list) -> Any:
-    """Resources "*" with no tag or condition to narrow it."""
-    if isinstance(selection.resources, Unknown):
-        return selection.resources
-    return not selection.conditions and not selection.list_of_tags and "*" in resources
+def _selects_everything(selection: BackupSelection) -> Any:
+    """Resources "*" with no Conditions to narrow it (ListOfTags adds to Resources: it cannot narrow)."""
+    if selection.conditions:
+        return False
+    resources = selection.resources
+    if isinstance(resources, Unknown):
+        return Unknown(resources.reason, resources.refs)
+    if not isinstance(resources, list):
+        return False
+    if "*" in resources:
+        return True
+    undetermined = next((r for r in resources if isinstance(r, Unknown)), None)
+    return Unknown(undetermined.reason, undetermined.refs) if undetermined else False
 
 
-def _empty_selection(selection: BackupSelection, resources: list) -> Any:
+def _empty_selection(selection: BackupSelection) -> Any:
     """Neither Resources nor ListOfTags: AWS rejects it ("Either 'ListOfTags' or 'Resources' must be non-empty")."""
-    if isinstance(selection.resources, Unknown):
-        return selection.resources
-    return not resources and not selection.list_of_tags
+    if selection.list_of_tags:
+        return False
+    resources = selection.resources
+    if isinstance(resources, Unknown):
+        return Unknown(resources.reason, resources.refs)
+    return not resources
 
 
 # -- protectable resources -------------------------------------------------------------
@@ -266,16 +306,81 @@ def org_policy_subject(policy: OrgBackupPolicy) -> Subject:
     from backupguard.resolve.org_policy_syntax import policy_problems
 
     content = policy.content
-    length = policy.text_length
-    if length is None and not isinstance(content, Unknown):  # given as an object: its compact JSON
-        length = len(json.dumps(content, separators=(",", ":"), default=str))
-    problems = [] if isinstance(content, Unknown) else policy_problems(content, length)
+    problems: Any
+    keys_settled: Any = True  # no key that may be absent (Fn::If ... AWS::NoValue)
+    air_gapped_known: Any = True
+    if isinstance(content, Unknown):
+        problems = keys_settled = air_gapped_known = Unknown(content.reason, content.refs)
+    elif isinstance(content, str):
+        problems = [{"code": "syntax", "path": "", "message": "Content is not valid JSON"}]
+    else:
+        absent = _first_unknown(content, lambda u: u.may_be_absent)
+        if absent is not None:
+            keys_settled = Unknown(f"a key of the policy may be left out ({absent.reason})")
+        hidden = _first_unknown(_values_of(content, "target_logically_air_gapped_backup_vault_arn"))
+        if hidden is not None:
+            air_gapped_known = Unknown(hidden.reason, hidden.refs)
+        problems = [
+            {"code": p.code, "path": p.path, "message": p.message}
+            for p in policy_problems(content, None)
+            if not (p.code == "tags-and-resources" and absent is not None)  # one of them may be absent
+        ]
     facts = {
         "policy": name_of(policy.name, policy.resource_id),
-        "size": length,
-        "problems": [{"code": p.code, "path": p.path, "message": p.message} for p in problems],
+        "keys_settled": keys_settled,
+        "air_gapped_arns_known": air_gapped_known,
+        "problems": problems,
+        "size": _policy_size(policy),
     }
     return Subject("org_policy", policy.resource_id, policy.resource_type, policy.origin, facts)
+
+
+# Realistic lengths of symbolic pseudo-parameters (an account ID has 12 digits; Region names 9-14 characters).
+_PSEUDO_LENGTHS = {"${AWS::AccountId}": 12, "${AWS::Region}": 14, "${AWS::Partition}": 10}
+# A value known only at deploy time is assumed to be at most this long when sizing a policy document.
+ASSUMED_VALUE_LENGTH = 64
+
+
+def _first_unknown(value: Any, wanted: Callable[[Unknown], bool] = lambda u: True) -> Unknown | None:
+    """The first Unknown (that ``wanted`` accepts) anywhere in a document."""
+    if isinstance(value, Unknown):
+        return value if wanted(value) else None
+    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next((u for u in (_first_unknown(child, wanted) for child in children) if u is not None), None)
+
+
+def _values_of(document: Any, key: str) -> list[Any]:
+    """Every value stored under ``key`` anywhere in a document."""
+    found: list[Any] = []
+    if isinstance(document, dict):
+        for name, child in document.items():
+            found.extend([child] if name == key else _values_of(child, key))
+    elif isinstance(document, list):
+        for child in document:
+            found.extend(_values_of(child, key))
+    return found
+
+
+def _policy_size(policy: OrgBackupPolicy) -> Any:
+    """Characters of the policy document, or Unknown when deploy-time values could decide the 10,000 limit."""
+    if policy.text_length is not None:
+        return policy.text_length
+    content = policy.content
+    if isinstance(content, Unknown):
+        return Unknown(content.reason, content.refs)
+    unknowns: list[Any] = []
+
+    def placeholder(value: Any) -> str:
+        if isinstance(value, (Unknown, Reference)):
+            unknowns.append(value)
+        return ""
+
+    text = json.dumps(content, separators=(",", ":"), default=placeholder)
+    size = len(text) - sum(text.count(p) * (len(p) - n) for p, n in _PSEUDO_LENGTHS.items())
+    size -= 2 * len(unknowns)  # the quotes json.dumps put around each placeholder
+    if unknowns and size <= 10000 < size + ASSUMED_VALUE_LENGTH * len(unknowns):
+        return Unknown(f"{len(unknowns)} value(s) known only at deploy time could take it over 10,000 characters")
+    return size
 
 
 def framework_subject(framework: BackupFramework) -> Subject:
@@ -288,12 +393,24 @@ def framework_subject(framework: BackupFramework) -> Subject:
     return Subject("backup_framework", framework.resource_id, framework.resource_type, framework.origin, facts)
 
 
+# What symbolic pseudo-parameters look like once deployed, for name checks (a Region name has hyphens).
+_PSEUDO_SAMPLES = {"${AWS::AccountId}": "111122223333", "${AWS::Region}": "us-east-1", "${AWS::Partition}": "aws"}
+
+
 def _audit_name_valid(name: Any) -> Any:
+    """Framework and report plan names: [a-zA-Z][_a-zA-Z0-9]*, at most 256 characters."""
     if name is None:
         return True  # CloudFormation generates a valid name
-    if isinstance(name, (Unknown, Reference)):
-        return Unknown("the name is known only at deploy time")
-    return bool(AUDIT_NAME.match(str(name))) and len(str(name)) <= 256
+    if isinstance(name, Reference):
+        return Unknown(f"the name is '{name}', known only after deployment")
+    if isinstance(name, Unknown):
+        return derive(_audit_name_valid, name)
+    text = str(name)
+    if "${AWS::StackName}" in text:
+        return Unknown("the name includes the stack name, which may contain hyphens")
+    for pseudo, sample in _PSEUDO_SAMPLES.items():
+        text = text.replace(pseudo, sample)
+    return bool(AUDIT_NAME.match(text)) and len(text) <= 256
 
 
 def report_plan_subject(plan: ReportPlan) -> Subject:
@@ -302,20 +419,20 @@ def report_plan_subject(plan: ReportPlan) -> Subject:
         "name": plan.name,
         "name_valid": _audit_name_valid(plan.name),
         "report_template": plan.template,
-        "compliance_report": plan.template in ("RESOURCE_COMPLIANCE_REPORT", "CONTROL_COMPLIANCE_REPORT")
-        if not isinstance(plan.template, Unknown) else plan.template,
+        "compliance_report": derive(lambda t: t in ("RESOURCE_COMPLIANCE_REPORT", "CONTROL_COMPLIANCE_REPORT"), plan.template),
         "framework_count": len(arns) if isinstance(arns, list) else (arns if isinstance(arns, Unknown) else 0),
     }
     return Subject("report_plan", plan.resource_id, plan.resource_type, plan.origin, facts)
 
 
+RESTORE_TEST_START_WINDOW_HOURS = 24  # AWS's default StartWindowHours
+
+
 def restore_testing_subject(plan: RestoreTestingPlan) -> Subject:
-    props = plan.properties if isinstance(plan.properties, dict) else {}
-    selection = props.get("RecoveryPointSelection") if isinstance(props.get("RecoveryPointSelection"), dict) else {}
     facts = {
         "name": plan.name,
-        "start_window_hours": props.get("StartWindowHours", 24),
-        "selection_window_days": selection.get("SelectionWindowDays"),
+        "start_window_hours": RESTORE_TEST_START_WINDOW_HOURS if plan.start_window_hours is None else plan.start_window_hours,
+        "selection_window_days": plan.selection_window_days,
         **schedule_facts(plan.schedule),
     }
     return Subject("restore_testing_plan", plan.resource_id, plan.resource_type, plan.origin, facts)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown
+from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.plans import copy_facts, rule_facts
 from backupguard.resolve.selection import selection_matches
@@ -59,13 +59,16 @@ def _or(values: list[Any]) -> Any:
 
 def _cross(value: Any, home: Any, what: str) -> Any:
     """Whether a copy destination's Region/account differs from the resource's own."""
-    if isinstance(value, Unknown):
-        return value
-    if value is None:  # same template, or ${AWS::Region}: the source's own
-        return False
-    if home is None:
-        return Unknown(f"the resource's {what} is not known (pass --{'region' if what == 'Region' else 'account-id'})")
-    return value != home
+
+    def differs(destination: Any) -> Any:
+        if destination is None:  # same template, or ${AWS::Region}: the source's own
+            return False
+        if home is None:
+            option = "region" if what == "Region" else "account-id"
+            return Unknown(f"the resource's {what} is not known (pass --{option})")
+        return destination != home
+
+    return derive(differs, value)
 
 
 def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
@@ -129,19 +132,18 @@ def source_key_aws_managed(resource: ProtectedResource) -> Any:
     """
     if facts_for(resource.service).vault_key:
         return False
-    settings = resource.settings
-    encrypted = settings.get("encrypted", settings.get("storage_encrypted"))
-    if encrypted is None or encrypted is False:
-        return False  # unencrypted: another rule's problem, and copyable
-    if isinstance(encrypted, Unknown):
-        return encrypted
-    key = settings.get("kms_key_id")
-    if key is None:
-        return True  # encrypted with the service's default key (aws/ebs, aws/rds)
     from backupguard.resolve.vaults import key_kind
 
-    kind = key_kind(key)
-    return kind if isinstance(kind, Unknown) else kind == "aws"
+    settings = resource.settings
+
+    def aws_managed(encrypted: Any, key: Any) -> Any:
+        if not encrypted:
+            return False  # unencrypted: another rule's problem, and copyable
+        if key is None:
+            return True  # encrypted with the service's default key (aws/ebs, aws/rds)
+        return derive(lambda kind: kind == "aws", key_kind(key))
+
+    return derive(aws_managed, settings.get("encrypted", settings.get("storage_encrypted")), settings.get("kms_key_id"))
 
 
 # EFS automatic backups are an AWS Backup plan that AWS creates: daily, kept 35 days, in the

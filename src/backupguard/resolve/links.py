@@ -27,25 +27,23 @@ class Destination:
 _PSEUDO = ("${AWS::Region}", "${AWS::AccountId}", "${AWS::Partition}")
 
 
-def parse_vault_arn(arn: str) -> tuple[str, str, str] | None:
-    """``arn:aws:backup:<region>:<account>:backup-vault:<name>`` -> (region, account, name).
-
-    Symbolic pseudo-parameters (``${AWS::Region}``) hold colons, so they are
-    protected while the ARN is split.
-    """
+def split_arn(arn: str, fields: int = 6) -> list[str]:
+    """An ARN's colon-separated fields, keeping symbolic ``${AWS::Region}``-style parts whole."""
     protected = arn
     for index, pseudo in enumerate(_PSEUDO):
         protected = protected.replace(pseudo, f"\x00{index}\x00")
-    parts = protected.split(":", 6)
+    parts = protected.split(":", fields - 1)
+    for index, pseudo in enumerate(_PSEUDO):
+        parts = [part.replace(f"\x00{index}\x00", pseudo) for part in parts]
+    return parts
+
+
+def parse_vault_arn(arn: str) -> tuple[str, str, str] | None:
+    """``arn:aws:backup:<region>:<account>:backup-vault:<name>`` -> (region, account, name)."""
+    parts = split_arn(arn, 7)
     if len(parts) != 7 or parts[2] != "backup" or parts[5] != "backup-vault":
         return None
-
-    def restore(text: str) -> str:
-        for index, pseudo in enumerate(_PSEUDO):
-            text = text.replace(f"\x00{index}\x00", pseudo)
-        return text
-
-    return restore(parts[3]), restore(parts[4]), restore(parts[6])
+    return parts[3], parts[4], parts[6]
 
 
 class EstateIndex:

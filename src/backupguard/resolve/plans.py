@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown
+from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive
 from backupguard.resolve.links import Destination, EstateIndex
-from backupguard.resolve.schedule import ScheduleError, cadence
+from backupguard.resolve.schedule import ScheduleError, ScheduleUnsupported, cadence
 from backupguard.resolve.vaults import is_locked
 
 # AWS Backup's default when a rule has no schedule (CreateBackupPlan API reference).
@@ -18,34 +18,42 @@ def name_of(value: Any, fallback: str) -> str:
     return value if isinstance(value, str) else fallback
 
 
-def schedule_facts(schedule: Any) -> dict[str, Any]:
-    """How often a schedule backs up: the longest gap (hours and days) and the shortest (minutes)."""
-    error = None
-    if isinstance(schedule, Unknown):
-        unknown = schedule
-    elif isinstance(schedule, Reference):
+def _known_schedule_facts(schedule: Any) -> dict[str, Any]:
+    if isinstance(schedule, Reference):
         unknown = Unknown(f"schedule is '{schedule}', known only after deployment")
-    else:
-        try:
-            found = cadence(str(schedule))
-        except ScheduleError as exc:
-            error = str(exc)
-            unknown = Unknown(f"schedule {schedule!r} is not valid: {exc}")
-        else:
-            return {
-                "max_gap_hours": found.max_gap_hours,
-                "max_gap_days": round(found.max_gap_hours / 24, 2),
-                "min_gap_minutes": found.min_gap_minutes,
-                "schedule_valid": True,
-                "schedule_error": None,
-            }
+        return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,
+                "schedule_valid": unknown, "schedule_error": None}
+    try:
+        found = cadence(str(schedule))
+    except ScheduleError as exc:
+        unknown = Unknown(f"schedule {schedule!r} is not valid: {exc}")
+        return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,
+                "schedule_valid": False, "schedule_error": str(exc)}
+    except ScheduleUnsupported as exc:
+        unknown = Unknown(f"schedule {schedule!r} cannot be evaluated: {exc}")
+        return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,
+                "schedule_valid": unknown, "schedule_error": None}
     return {
-        "max_gap_hours": unknown,
-        "max_gap_days": unknown,
-        "min_gap_minutes": unknown,
-        "schedule_valid": False if error else unknown,
-        "schedule_error": error,
+        "max_gap_hours": found.max_gap_hours,
+        "max_gap_days": round(found.max_gap_hours / 24, 2),
+        "min_gap_minutes": found.min_gap_minutes,
+        "schedule_valid": True,
+        "schedule_error": None,
     }
+
+
+def schedule_facts(schedule: Any) -> dict[str, Any]:
+    """How often a schedule backs up: the longest gap (hours and days), the shortest (minutes), validity.
+
+    An undetermined schedule with a few possible expressions (``Fn::If``) gives
+    each fact's possible values, so a rule they all satisfy is still decided.
+    """
+    if not isinstance(schedule, Unknown):
+        return _known_schedule_facts(schedule)
+    keys = ("max_gap_hours", "max_gap_days", "min_gap_minutes", "schedule_valid")
+    facts = {key: derive(lambda s, key=key: _known_schedule_facts(s)[key], schedule) for key in keys}
+    facts["schedule_error"] = None
+    return facts
 
 
 def retention_text(days: Any) -> str:
@@ -59,15 +67,15 @@ def retention_text(days: Any) -> str:
 
 def days_in_cold_storage(life: Lifecycle) -> Any:
     """DeleteAfterDays - MoveToColdStorageAfterDays; None when either is not set."""
-    delete, cold = life.delete_after_days, life.move_to_cold_storage_after_days
-    if delete is None or cold is None:
-        return None
-    for value, name in ((delete, "DeleteAfterDays"), (cold, "MoveToColdStorageAfterDays")):
-        if isinstance(value, Unknown):
-            return value
-        if not isinstance(value, (int, float)):
-            return Unknown(f"{name} is not a number")
-    return delete - cold
+
+    def difference(delete: Any, cold: Any) -> Any:
+        if delete is None or cold is None:
+            return None
+        if not isinstance(delete, (int, float)) or not isinstance(cold, (int, float)):
+            return Unknown("DeleteAfterDays or MoveToColdStorageAfterDays is not a number")
+        return delete - cold
+
+    return derive(difference, life.delete_after_days, life.move_to_cold_storage_after_days)
 
 
 def retention_vs_lock(retention: Any, vault: Any) -> Any:
@@ -78,23 +86,26 @@ def retention_vs_lock(retention: Any, vault: Any) -> Any:
     AWS fails backup and copy jobs whose retention is outside the bounds.
     """
     if isinstance(vault, Unknown):
-        return vault
+        return Unknown(vault.reason, vault.refs)
     if vault is None:
         return Unknown("the target vault is not declared here, so its lock is unknown")
-    locked = is_locked(vault)
-    if locked is not True:
-        return "unlocked" if locked is False else locked
-    low, high = vault.lock.min_retention_days, vault.lock.max_retention_days
-    for bound in (low, high, retention):
-        if isinstance(bound, Unknown):
-            return bound
-    if retention is None:
-        return "above_maximum" if high is not None else "inside"
-    if low is not None and retention < low:
-        return "below_minimum"
-    if high is not None and retention > high:
-        return "above_maximum"
-    return "inside"
+    lock = vault.lock
+
+    def place(locked: Any, low: Any, high: Any, days: Any) -> Any:
+        if locked is not True:
+            return "unlocked"
+        if days is None:
+            return "above_maximum" if high is not None else "inside"
+        if low is not None and days < low:
+            return "below_minimum"
+        if high is not None and days > high:
+            return "above_maximum"
+        return "inside"
+
+    return derive(
+        place, is_locked(vault), lock.min_retention_days if lock else None,
+        lock.max_retention_days if lock else None, retention,
+    )
 
 
 def _vault_facts(vault: Any, prefix: str) -> dict[str, Any]:
@@ -120,6 +131,7 @@ def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, bas
     return {
         "plan": base["plan"],
         "rule": base["rule"],
+        "where": f"rule '{base['rule']}' copy to {copy.destination_vault_arn}",
         "destination": str(copy.destination_vault_arn),
         "destination_region": destination.region,
         "destination_account": destination.account,

@@ -27,11 +27,16 @@ from functools import lru_cache
 
 _REFERENCE = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 _HORIZON = dt.timedelta(days=400)  # long enough to see a yearly schedule fire twice
+_FAR_FUTURE = dt.datetime(2199, 12, 31, tzinfo=dt.timezone.utc)  # the last year AWS cron accepts
 _CRON = re.compile(r"^\s*cron\((.*)\)\s*$", re.IGNORECASE)
 
 
 class ScheduleError(ValueError):
     """A schedule expression AWS Backup would reject."""
+
+
+class ScheduleUnsupported(ValueError):
+    """A schedule the cron library cannot evaluate (not necessarily invalid): its facts are unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +74,15 @@ def _fires(expression: str, start: dt.datetime, until: dt.datetime, limit: int) 
         cron = AwsCroniter(expression)
     except AwsCroniterExpressionError as exc:
         raise ScheduleError(str(exc).replace(".One", ". One")) from None
+    except Exception as exc:  # noqa: BLE001 - a library gap, not a verdict on the expression
+        raise ScheduleUnsupported(f"{type(exc).__name__}: {exc}") from None
     times: list[dt.datetime] = []
     cursor = start - dt.timedelta(seconds=1)
     while len(times) < limit:
-        batch = cron.get_next(cursor, n=min(64, limit - len(times)))
+        try:
+            batch = [moment for moment in cron.get_next(cursor, n=min(64, limit - len(times))) if moment]
+        except Exception as exc:  # noqa: BLE001
+            raise ScheduleUnsupported(f"{type(exc).__name__}: {exc}") from None
         if not batch:
             break
         for moment in batch:
@@ -98,8 +108,10 @@ def cadence(expression: str) -> Cadence:
         days = [day_start, day_start + dt.timedelta(days=1)]  # every day: the common case, no calendar walk
     else:
         days = _fires(f"0 0 {dom} {month} {dow} {year}", day_start, day_start + _HORIZON, 450)
+        if not days:  # a schedule for a later year: look beyond the horizon for its first fires
+            days = _fires(f"0 0 {dom} {month} {dow} {year}", day_start, _FAR_FUTURE, 2)
     if not days:
-        raise ScheduleError("the schedule never fires")
+        raise ScheduleError(f"the schedule never fires after {_REFERENCE.date().isoformat()}")
     within = [b - a for a, b in zip(offsets, offsets[1:])]
     across = [(d2 - d1) + offsets[0] - offsets[-1] for d1, d2 in zip(days, days[1:])]
     gaps = within + across

@@ -219,7 +219,9 @@ def tag_condition_matches(condition: TagCondition, tags: Any) -> Tri:
             return Unknown(f"the {what} is unknown: {value.reason}")
     if not isinstance(key, str):
         return Unknown(f"the condition key is '{key}', known only after deployment")
-    operator = condition.operator.upper() if isinstance(condition.operator, str) else ""
+    operator = condition.operator.upper() if isinstance(condition.operator, str) else (
+        "STRINGEQUALS" if condition.operator is None else ""  # missing: BG420 reports it
+    )
     if operator not in ("STRINGEQUALS", "STRINGNOTEQUALS", "STRINGLIKE", "STRINGNOTLIKE"):
         return Unknown(f"the condition operator '{condition.operator}' is not known")
     if not isinstance(tags, dict):

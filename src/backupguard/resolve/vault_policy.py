@@ -257,6 +257,8 @@ def _aws_everyone(value: Any) -> _Check:
 
 def _only_exempt(value: Any, exempt: frozenset[str]) -> _Check:
     """Whether every principal a NotPrincipal value names is exempt."""
+    if _is_open(value) and not exempt:  # nothing may be exempt, whatever the value is
+        return _Check(False, "NotPrincipal leaves out a principal known only at deploy time; no principal is exempt")
     if _is_open(value):
         return _undetermined(value, lambda v: _only_exempt(v, exempt), "NotPrincipal")
     if value == "*":
@@ -363,6 +365,8 @@ def _exclusion(operator: str, key: str, values: Any, exempt: frozenset[str]) -> 
     what = f"Condition {operator} {key}"
 
     def exempt_only(value: Any) -> _Check:
+        if _is_open(value) and not exempt:  # nothing may be exempt, whatever the value is
+            return _Check(False, f"{what} leaves out a principal known only at deploy time; no principal is exempt")
         if _is_open(value):
             return _undetermined(value, exempt_only, what)
         if isinstance(value, list):
@@ -514,21 +518,31 @@ def _unknown_policy(policy: Unknown, exempt: frozenset[str]) -> DeletionProtecti
     return DeletionProtection(Unknown(policy.reason, policy.refs), (), reason)
 
 
-def wildcard_actions(policy: Any) -> list[str]:
+def wildcard_actions(policy: Any) -> Any:
     """``Action``/``NotAction`` entries with ``*`` or ``?``, which vault access policies do not support.
 
-    In source order, without repeats; ``[]`` when there is no policy, when it is
-    not valid JSON, or when the template does not determine it (an Unknown whose
-    candidates all hold the same wildcard entries reports those).
+    In source order, without repeats; ``[]`` when there is no policy or it is
+    not valid JSON. Unknown when the template does not determine the policy or
+    one of its actions and no known entry already has a wildcard (candidates
+    that all give the same entries decide it).
     """
     policy, error = _parse(policy)
-    if error or policy is None or isinstance(policy, Reference):
+    if error or policy is None:
         return []
+    if isinstance(policy, Reference):
+        return Unknown(f"the access policy is '{policy}', known only after deployment")
     if isinstance(policy, Unknown):
+        bare = Unknown(policy.reason, policy.refs)
         if not policy.candidates or policy.may_be_absent:
-            return []
+            return bare
         found = [wildcard_actions(candidate) for candidate in policy.candidates]
-        return [entry for entry in found[0] if all(entry in other for other in found[1:])]
+        known = [f for f in found if not isinstance(f, Unknown)]
+        common = [e for e in known[0] if all(e in other for other in known[1:])] if known else []
+        if common:  # every possible policy has these: a known problem
+            return common
+        if len(known) == len(found) and not any(known):
+            return []
+        return bare
     if not isinstance(policy, dict):
         return []
     statements = policy.get("Statement")
@@ -537,6 +551,7 @@ def wildcard_actions(policy: Any) -> list[str]:
     if not isinstance(statements, list):
         return []
     entries: dict[str, None] = {}
+    undetermined: Unknown | None = None
     for statement in statements:
         if not isinstance(statement, dict):
             continue
@@ -544,4 +559,8 @@ def wildcard_actions(policy: Any) -> list[str]:
             for entry in _flatten(statement.get(element)):
                 if isinstance(entry, str) and _is_wildcard(entry):
                     entries[entry] = None
+                elif isinstance(entry, (Unknown, Reference)) and undetermined is None:
+                    undetermined = entry if isinstance(entry, Unknown) else Unknown(f"action '{entry}' is not known")
+    if undetermined is not None and not entries:
+        return Unknown(undetermined.reason, undetermined.refs)
     return list(entries)

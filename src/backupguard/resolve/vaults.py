@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupVault, Reference, Unknown
+from backupguard.estate import BackupVault, Reference, Unknown, derive
 
 KMS_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::KMS::Alias")
 
 
 def key_kind(key: Any) -> Any:
     """Who manages a vault's KMS key: ``customer`` or ``aws`` (AWS Backup's default ``aws/backup``)."""
+    if isinstance(key, Unknown):
+        return derive(key_kind, key)
     if key is None or key == "":
         return "aws"
-    if isinstance(key, Unknown):
-        return key
     if isinstance(key, Reference):
         if key.target_type in KMS_KEY_TYPES:
             return "customer"
@@ -49,15 +49,20 @@ def lock_mode(vault: BackupVault) -> Any:
     parameter without a default) is still compliance mode: AWS rejects values
     below 3 rather than falling back to governance.
     """
-    locked = is_locked(vault)
-    if locked is not True:
-        return "none" if locked is False else locked
     if vault.air_gapped:
         return "compliance"
+    if vault.lock is None:
+        return "none"
     days = vault.lock.changeable_for_days
-    if isinstance(days, Unknown):
-        return days if days.may_be_absent else "compliance"
-    return "governance" if days is None else "compliance"
+    if isinstance(days, Unknown) and not days.may_be_absent and not days.candidates:
+        return "compliance"  # certainly set, value unknown
+
+    def mode(locked: Any, changeable: Any) -> str:
+        if locked is not True:
+            return "none"
+        return "governance" if changeable is None else "compliance"
+
+    return derive(mode, vault.lock.present, days)
 
 
 def key_description(vault: BackupVault, managed_by: Any) -> str:
@@ -85,11 +90,19 @@ def lock_bounds_problem(vault: BackupVault) -> Any:
         return None
     lock = vault.lock
     values = (lock.min_retention_days, lock.max_retention_days, lock.changeable_for_days)
-    unknown = next((v for v in values if isinstance(v, Unknown)), None)
-    low, high, changeable = (None if isinstance(v, Unknown) else v for v in values)
+    if any(isinstance(v, Unknown) and v.candidates for v in values):
+        return derive(lambda low, high, changeable: _lock_problem(vault, low, high, changeable), *values)
+    return _lock_problem(vault, *values)
+
+
+def _lock_problem(vault: BackupVault, low: Any, high: Any, changeable: Any) -> Any:
+    """The first bound AWS would reject; a check whose input is unknown is skipped, then Unknown if none failed."""
+    unknown = next((v for v in (low, high, changeable) if isinstance(v, Unknown)), None)
+    low, high, changeable = (None if isinstance(v, Unknown) else v for v in (low, high, changeable))
+    lock = vault.lock
     if vault.air_gapped and low is not None and low < AIR_GAPPED_MIN_DAYS:
         return f"MinRetentionDays {low} is below {AIR_GAPPED_MIN_DAYS}, the minimum for a logically air-gapped vault"
-    if vault.air_gapped and (lock.min_retention_days is None or lock.max_retention_days is None):
+    if vault.air_gapped and unknown is None and (low is None or high is None):
         return "a logically air-gapped vault needs both MinRetentionDays and MaxRetentionDays"
     if low is not None and low < 1:
         return f"MinRetentionDays {low} is below 1"
@@ -99,6 +112,6 @@ def lock_bounds_problem(vault: BackupVault) -> Any:
         return f"MinRetentionDays {low} is above MaxRetentionDays {high}"
     if changeable is not None and not vault.air_gapped and changeable < MIN_CHANGEABLE_DAYS:
         return f"ChangeableForDays {changeable} is below {MIN_CHANGEABLE_DAYS}"
-    if not vault.air_gapped and lock.min_retention_days is None and lock.present is True:
+    if not vault.air_gapped and low is None and unknown is None and lock.present is True:
         return "LockConfiguration needs MinRetentionDays"
-    return unknown
+    return Unknown(unknown.reason, unknown.refs) if unknown is not None else None

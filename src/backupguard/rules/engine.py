@@ -17,6 +17,7 @@ from math import prod
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from jmespath.exceptions import JMESPathError
 from jmespath.visitor import Options, TreeInterpreter
 
 from backupguard.estate import Estate, Reference, Unknown
@@ -171,8 +172,22 @@ OPTIONS = Options(custom_functions=RuleFunctions())
 _INTERPRETER = TreeInterpreter(OPTIONS)
 
 
+def _input_value(expression: Any, element: Any) -> Any:
+    """An input's value; Unknown when a fact it reads is unknown (JMESPath cannot look inside one)."""
+    if isinstance(element, dict):
+        for name in expression.parsed[FIELDS_KEY]:
+            fact = element.get(name)
+            if isinstance(fact, Unknown):
+                simple = expression.parsed.get("type") == "field"
+                return fact if simple else Unknown(fact.reason, fact.refs)
+    try:
+        return expression.search(element, options=OPTIONS)
+    except JMESPathError as exc:
+        return Unknown(f"cannot evaluate '{expression.expression}': {exc}")
+
+
 def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outcome:
-    values = {name: expr.search(element, options=OPTIONS) for name, expr in rule.inputs.items()}
+    values = {name: _input_value(expr, element) for name, expr in rule.inputs.items()}
     if rule.applies_if is not None:
         applies = _decide(rule.applies_if, values, params)
         if isinstance(applies, Unknown):

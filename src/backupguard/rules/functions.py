@@ -19,22 +19,28 @@ def _first_unknown(items: list[Any]) -> Unknown | None:
     return next((item for item in items if isinstance(item, Unknown)), None)
 
 
+def _member(item: Any, allowed: list[Any]) -> Any:
+    """Three-valued ``item in allowed``: unknown items or unknown members of ``allowed`` leave it open."""
+    if isinstance(item, Unknown):
+        return item
+    if item in allowed:
+        return True
+    return _first_unknown(allowed) or False
+
+
 class RuleFunctions(functions.Functions):
     @functions.signature({"types": ["array"]}, {"types": ["array"]})
     def _func_intersects(self, items: list[Any], allowed: list[Any]) -> Any:
-        """True when some item is in ``allowed``; Unknown when none is but an item is unknown."""
-        if any(item in allowed for item in items if not isinstance(item, Unknown)):
+        """True when some item is in ``allowed``; Unknown when none certainly is but one might be."""
+        verdicts = [_member(item, allowed) for item in items]
+        if any(v is True for v in verdicts):
             return True
-        return _first_unknown(items) or False
+        return _first_unknown(verdicts) or False
 
     @functions.signature({"types": ["array"]}, {"types": ["array"]})
     def _func_all_in(self, items: list[Any], allowed: list[Any]) -> Any:
-        """True when every item is in ``allowed``; Unknown when only unknown items could break it."""
-        if any(item not in allowed for item in items if not isinstance(item, Unknown)):
+        """True when every item is in ``allowed``; Unknown when none is certainly missing but one might be."""
+        verdicts = [_member(item, allowed) for item in items]
+        if any(v is False for v in verdicts):
             return False
-        return _first_unknown(items) or True
-
-    @functions.signature({"types": ["array"]}, {"types": ["array"]})
-    def _func_missing(self, required: list[Any], present: list[Any]) -> Any:
-        """The items of ``required`` that ``present`` lacks (for messages)."""
-        return [item for item in required if item not in present]
+        return _first_unknown(verdicts) or True

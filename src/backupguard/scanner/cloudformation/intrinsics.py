@@ -291,21 +291,22 @@ class TemplateContext:
         when_true, when_false = self.resolve(arg[1], depth), self.resolve(arg[2], depth)
         if when_true == when_false:
             return when_true
-        branches = [b for b in (when_true, when_false) if b is not NO_VALUE]
         candidates: list[Any] = []
-        for branch in branches:
-            if isinstance(branch, Unknown) and branch.candidates:
-                candidates.extend(c for c in branch.candidates if c not in candidates)
-            elif isinstance(branch, (str, int, float, bool, dict)):
-                if branch not in candidates:
-                    candidates.append(branch)
-            else:  # a list, a reference or an unbounded unknown: anything is possible
-                candidates = []
+        for branch in (when_true, when_false):
+            options = branch.candidates if isinstance(branch, Unknown) else (branch,)
+            if isinstance(branch, Unknown) and not branch.candidates or isinstance(branch, (list, Reference)):
+                candidates = []  # an unbounded unknown, a list or a reference: anything is possible
                 break
-        absent = len(branches) < 2 or any(isinstance(b, Unknown) and b.may_be_absent for b in branches)
+            for option in options:
+                option = None if option is NO_VALUE else option  # AWS::NoValue: the property is not set
+                if option not in candidates:
+                    candidates.append(option)
+        absent = NO_VALUE in (when_true, when_false) or any(
+            isinstance(b, Unknown) and b.may_be_absent for b in (when_true, when_false)
+        )
         return Unknown(
             f"condition '{arg[0]}' is undetermined ({decided.reason})",
-            candidates=tuple(candidates) if not absent else (),
+            candidates=tuple(candidates),
             may_be_absent=absent,
         )
 

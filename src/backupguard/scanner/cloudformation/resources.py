@@ -77,12 +77,16 @@ def as_str(value: Any) -> Any:
 
 
 def as_json(value: Any, what: str) -> Any:
-    """A policy document given as an object or as a JSON string."""
+    """A policy document given as an object or as a JSON string.
+
+    Text that is not valid JSON stays text: it is a defect of the template
+    (AWS rejects it), which the rules that read the document report.
+    """
     if isinstance(value, str):
         try:
             return json.loads(value)
-        except json.JSONDecodeError as exc:
-            return Unknown(f"{what} is not valid JSON ({exc.msg})")
+        except json.JSONDecodeError:
+            return value
     return value
 
 
@@ -117,8 +121,9 @@ class _UnknownBlock(LineDict):
     def __init__(self, unknown: Unknown):
         super().__init__()
         self.unknown = unknown
-        # The blocks it can be (both branches of an Fn::If), when all are mappings.
-        self.options = unknown.candidates if all(isinstance(c, dict) for c in unknown.candidates) else ()
+        # The blocks it can be (both branches of an Fn::If; None, from AWS::NoValue, is an empty block).
+        options = tuple({} if c is None else c for c in unknown.candidates)
+        self.options = options if all(isinstance(c, dict) for c in options) else ()
 
     def get(self, key: Any, default: Any = None) -> Any:
         if not self.options:
@@ -222,7 +227,7 @@ _CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "String
 def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> BackupSelection:
     sel = _dict(props.get("BackupSelection"))
     list_of_tags = [
-        TagCondition(as_str(t.get("ConditionType", "STRINGEQUALS")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
+        TagCondition(as_str(t.get("ConditionType")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
         for t in map(_dict, _list(sel.get("ListOfTags")))
     ]
     conditions = [
@@ -253,7 +258,7 @@ def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVaul
             max_retention_days=as_int(cfg.get("MaxRetentionDays"), "MaxRetentionDays"),
             changeable_for_days=as_int(cfg.get("ChangeableForDays"), "ChangeableForDays"),
             origin=_at(origin, props, "LockConfiguration"),
-            present=raw if isinstance(raw, Unknown) and raw.may_be_absent else True,
+            present=Unknown(raw.reason, raw.refs, (True, False)) if isinstance(raw, Unknown) and raw.may_be_absent else True,
         )
     return BackupVault(
         resource_id=logical_id,
@@ -300,8 +305,11 @@ def report_plan(logical_id: str, props: LineDict, origin: Origin) -> ReportPlan:
 
 
 def restore_testing_plan(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingPlan:
+    selection = _dict(props.get("RecoveryPointSelection"))
     return RestoreTestingPlan(
-        logical_id, props.get("RestoreTestingPlanName"), props.get("ScheduleExpression"), props, origin
+        logical_id, props.get("RestoreTestingPlanName"), props.get("ScheduleExpression"), props, origin,
+        start_window_hours=as_int(props.get("StartWindowHours"), "StartWindowHours"),
+        selection_window_days=as_int(selection.get("SelectionWindowDays"), "SelectionWindowDays"),
     )
 
 
