@@ -246,6 +246,7 @@ def test_sub_of_resource_attributes_is_unknown_with_refs():
         "Fn::Sub '${Bucket.Arn}/*:${Key}': 'Bucket.Arn' is known only after deployment; "
         "'Key' is known only after deployment",
         ("Bucket", "Key"),
+        text="${Bucket.Arn}/*:${Key}",
     )
 
 

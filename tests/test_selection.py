@@ -295,18 +295,15 @@ def test_not_resources_excludes():
     assert selection_matches(by_ref, res("EBS", rid="Vol"), everything).selected is False
 
 
-def test_empty_selection_is_every_opted_in_resource():
-    assert selection_matches(sel(), res("EBS"), everything) == Match(True, "no Resources or ListOfTags: every resource")
-    found = selection_matches(sel(), res("S3", "b"), lambda s: s != "S3")
-    assert found.selected is False and "S3 is not opted in" in found.how
+def test_empty_selection_selects_nothing():
+    # AWS rejects it: "Either 'ListOfTags' or 'Resources' section must be non-empty" (BG425).
+    found = selection_matches(sel(), res("EBS"), everything)
+    assert found.selected is False and "neither Resources nor ListOfTags" in found.how
 
 
-def test_conditions_only_filter_every_resource():
+def test_conditions_only_selection_is_rejected_and_selects_nothing():
     selection = sel(conditions=[("StringEquals", "env", "prod")])
-    assert selection_matches(selection, res("EBS", tags={"env": "prod"}), everything).selected is True
-    assert selection_matches(selection, res("EBS", tags={"env": "dev"}), everything) == Match(
-        False, "condition aws:ResourceTag/env StringEquals prod failed"
-    )
+    assert selection_matches(selection, res("EBS", tags={"env": "prod"}), everything).selected is False
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,9 @@ class Unknown:
     candidates: tuple[Any, ...] = ()
     # True when the property may be absent altogether (one branch is AWS::NoValue).
     may_be_absent: bool = False
+    # For a string built from template resources (Fn::Sub), the text with their ${...} left in:
+    # "arn:aws:s3:::${Bucket}" names the bucket, "arn:aws:s3:::${Bucket}-replica" does not.
+    text: str | None = None
 
     def __str__(self) -> str:
         return f"unknown ({self.reason})"
@@ -48,7 +51,7 @@ class Unknown:
         converted = tuple(convert(c) for c in self.candidates)
         if any(isinstance(c, Unknown) for c in converted):
             return Unknown(self.reason, self.refs, (), self.may_be_absent)
-        return Unknown(self.reason, self.refs, converted, self.may_be_absent)
+        return Unknown(self.reason, self.refs, converted, self.may_be_absent, self.text)
 
 
 def is_unknown(value: Any) -> bool:
@@ -195,6 +198,7 @@ class BackupSelection:
     conditions: list[TagCondition] = field(default_factory=list)
     origin: Origin = field(default_factory=Origin)
     resource_type: str = "AWS::Backup::BackupSelection"
+    exists: Any = True  # Unknown when its CloudFormation Condition is undetermined
 
 
 @dataclass(slots=True)

@@ -253,15 +253,17 @@ def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
         "automatic_backup_retention_days": retention,
         "retention_source": source,
         "copy_tags_to_backups": resource.settings.get("copy_tags_to_backups", False),
+        "file_system_type": fs_type,
     }
 
 
-def recovery_point_encryption(resource: ProtectedResource) -> Any:
+def recovery_point_encryption(resource: ProtectedResource, resources: dict[tuple, ProtectedResource]) -> Any:
     """Whether AWS Backup's recovery points of the resource are encrypted.
 
     Fully managed types are encrypted with the vault's key whatever the source;
     the others inherit the source's encryption (an unencrypted RDS database or
-    EBS volume gives unencrypted snapshots).
+    EBS volume gives unencrypted snapshots). A read replica inherits its source
+    database's encryption and a restored database its snapshot's.
     """
     service, settings = resource.service, resource.settings
     if facts_for(service).vault_key or service in ("FSx",):  # FSx file systems are always encrypted at rest
@@ -269,11 +271,18 @@ def recovery_point_encryption(resource: ProtectedResource) -> Any:
     if service == "EBS":
         return settings.get("encrypted", False)
     if service in ("RDS", "Aurora", "DocumentDB", "Neptune"):
-        return settings.get("storage_encrypted", False)
+        encrypted = settings.get("storage_encrypted", False)
+        origin = settings.get("encryption_from")
+        if encrypted is True or origin is None:
+            return encrypted
+        source = resources.get((resource.origin.file, origin.target)) if isinstance(origin, Reference) else None
+        if source is not None:
+            return recovery_point_encryption(source, resources)
+        return Unknown("the encryption is inherited from a source database or snapshot outside the template")
     return Unknown(f"the encryption of {service} recovery points depends on volumes declared elsewhere")
 
 
-def resource_subject(resource: ProtectedResource, cover: Coverage) -> Subject:
+def resource_subject(resource: ProtectedResource, cover: Coverage, resources: dict[tuple, ProtectedResource]) -> Subject:
     settings = resource.settings
     facts: dict[str, Any] = {
         "service": resource.service,
@@ -281,7 +290,7 @@ def resource_subject(resource: ProtectedResource, cover: Coverage) -> Subject:
         "protected": cover.protected,
         "protected_by": "; ".join(cover.plans) or "no backup plan",
         "covering_rules": cover.rules,
-        "recovery_points_encrypted": recovery_point_encryption(resource),
+        "recovery_points_encrypted": recovery_point_encryption(resource, resources),
         "cold_storage_supported": facts_for(resource.service).cold_storage,
         "continuous_supported": facts_for(resource.service).continuous,
         "deletion_protection": settings.get("deletion_protection", False),

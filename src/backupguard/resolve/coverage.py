@@ -79,6 +79,20 @@ def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
     }
 
 
+def _cross_any(destinations: list[Any], home: Any, what: str) -> Any:
+    """Whether any copy leaves the resource's Region (or account).
+
+    Without --region a literal destination cannot be compared with home, but two
+    different literal destinations cannot both be home: one certainly leaves it.
+    """
+    verdict = _or([_cross(d, home, what) for d in destinations])
+    if isinstance(verdict, Unknown) and home is None:
+        literal = {d for d in destinations if isinstance(d, str)}
+        if len(literal) >= 2:
+            return True
+    return verdict
+
+
 def _rule_views(
     plan: BackupPlan, certainty: Any, resource: ProtectedResource, links: EstateIndex
 ) -> list[dict[str, Any]]:
@@ -95,10 +109,8 @@ def _rule_views(
         view["copies"] = copies
         view["copy_regions"] = [c["destination_region"] for c in copies]
         view["copy_accounts"] = [c["destination_account"] for c in copies]
-        view["cross_region_copy"] = _or([_cross(c["destination_region"], resource.origin.region, "Region") for c in copies])
-        view["cross_account_copy"] = _or(
-            [_cross(c["destination_account"], resource.origin.account, "account") for c in copies]
-        )
+        view["cross_region_copy"] = _cross_any([c["destination_region"] for c in copies], resource.origin.region, "Region")
+        view["cross_account_copy"] = _cross_any([c["destination_account"] for c in copies], resource.origin.account, "account")
         view["air_gapped"] = _or(
             [view["air_gapped_target"] or False, view["vault_air_gapped"]]
             + [c["destination_air_gapped"] for c in copies]
@@ -110,7 +122,7 @@ def _rule_views(
 # Every fact a coverage rule may read from a covering rule's view.
 RULE_VIEW_FACTS = (
     "plan", "rule", "schedule", "max_gap_hours", "max_gap_days", "retention_days", "retention",
-    "cold_storage_after_days", "continuous_backup", "vault_declared", "vault_locked", "vault_lock_min_days",
+    "cold_storage_after_days", "cold_storage_set", "opt_in_to_archive", "continuous_backup", "vault_declared", "vault_locked", "vault_lock_min_days",
     "vault_lock_max_days", "vault_air_gapped", "copy_regions", "copy_accounts", "cross_region_copy",
     "cross_account_copy", "air_gapped", "copies",
 )
@@ -162,7 +174,8 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
     view: dict[str, Any] = {
         "plan": EFS_AUTOMATIC_PLAN, "rule": "automatic", "schedule": "daily (AWS-managed)",
         "max_gap_hours": 24, "max_gap_days": 1, "retention_days": 35, "retention": "35 days",
-        "cold_storage_after_days": None, "continuous_backup": False, "vault_declared": False,
+        "cold_storage_after_days": None, "cold_storage_set": False, "opt_in_to_archive": False,
+        "continuous_backup": False, "vault_declared": False,
         "vault_locked": False, "vault_lock_min_days": None, "vault_lock_max_days": None,
         "vault_air_gapped": False, "copy_regions": [], "copy_accounts": [], "cross_region_copy": False,
         "cross_account_copy": False, "air_gapped": False, "copies": [], "certain": certain,
@@ -191,7 +204,9 @@ def coverage(
             match = selection_matches(selection, resource, opted_in)
             if match.selected is False:
                 continue
-            certainty = _and(match.selected, True if isinstance(plan, BackupPlan) or plan is None else plan)
+            certainty = _and(
+                _and(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
+            )
             verdicts.append(certainty)
             sel_name = selection.name if isinstance(selection.name, str) else selection.resource_id
             if isinstance(plan, BackupPlan):

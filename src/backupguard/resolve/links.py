@@ -106,5 +106,7 @@ class EstateIndex:
             for target in ref.refs:
                 if target in self.plans_by_id:
                     return self.plans_by_id[target]
-            return ref
+            if ref.candidates and any(isinstance(c, Reference) for c in ref.candidates):
+                return ref  # one of several template plans: which one is undetermined
+            return None  # an imported or parameter-given ID: a plan outside the template
         return None

@@ -56,6 +56,13 @@ def schedule_facts(schedule: Any) -> dict[str, Any]:
     return facts
 
 
+def is_set(value: Any) -> Any:
+    """Whether a property is present: an unknown value is, unless the template may leave it out."""
+    if isinstance(value, Unknown):
+        return Unknown(value.reason, value.refs, (True, False)) if value.may_be_absent else True
+    return value is not None
+
+
 def retention_text(days: Any) -> str:
     """Retention in words for messages: an absent DeleteAfterDays keeps recovery points forever."""
     if days is None:
@@ -162,6 +169,8 @@ def rule_facts(plan: BackupPlan, rule: BackupRule, index: int, links: EstateInde
     facts["retention_days"] = life.delete_after_days  # None: kept forever
     facts["retention"] = retention_text(life.delete_after_days)
     facts["cold_storage_after_days"] = life.move_to_cold_storage_after_days
+    facts["cold_storage_set"] = is_set(life.move_to_cold_storage_after_days)
+    facts["opt_in_to_archive"] = life.opt_in_to_archive or False
     vault = links.vault_named(rule.target_vault, rule.origin)
     facts.update(_vault_facts(vault, "vault"))
     facts["retention_vs_lock"] = retention_vs_lock(life.delete_after_days, vault)

@@ -187,8 +187,8 @@ def arn_matches(pattern: Any, resource: ProtectedResource, arn: ArnModel) -> Tri
         if pattern.candidates:
             options = list(pattern.candidates) + ([None] if pattern.may_be_absent else [])
             return _decided([arn_matches(c, resource, arn) for c in options], pattern.reason)
-        if pattern.refs:  # an ARN built (Fn::Sub) from a template resource names that resource
-            return resource.resource_id in pattern.refs
+        if pattern.refs:  # an ARN built (Fn::Sub) from template resources
+            return _built_from(pattern, resource, arn)
         return Unknown(pattern.reason)
     if not isinstance(pattern, str):
         return False
@@ -278,11 +278,39 @@ def _describe(condition: TagCondition, listed: bool) -> str:
     return f"condition {condition.key} {condition.operator} {condition.value}"
 
 
+def _built_from(pattern: Unknown, resource: ProtectedResource, arn: ArnModel) -> Tri:
+    """Whether an Fn::Sub ARN built from template resources names this one.
+
+    ``${Bucket.Arn}`` does; ``arn:aws:s3:::${Bucket}`` does (a Ref gives the name
+    the ARN ends with) when the rest matches the resource's ARN; a text that
+    goes on after the reference (``${Bucket}-replica``, ``${Table}/index/*``)
+    names something else.
+    """
+    if resource.resource_id not in pattern.refs:
+        return False
+    text = pattern.text
+    if text is None:
+        return resource.resource_id in pattern.refs
+    whole_arn = {f"${{{resource.resource_id}.{attribute}}}" for attribute in _ARN_ATTRIBUTES}
+    if text in whole_arn:
+        return True
+    ref = f"${{{resource.resource_id}}}"
+    if text.endswith(ref) and text.count(ref) == 1 and "${" not in text[: -len(ref)].replace("${AWS::", ""):
+        return arn_matches(text[: -len(ref)] + "*", resource, arn)
+    return False
+
+
 def _broad(pattern: Any) -> bool:
-    """'*' or a service-only ARN ('arn:aws:ec2:*'), in every reading of the pattern: these honour opt-in."""
+    """'*' or a service-only ARN ('arn:aws:ec2:*'), in every reading of the pattern: these honour opt-in.
+
+    ``arn:aws:s3:::*`` is S3's resource-type ARN (bucket ARNs have no type
+    prefix), which AWS backs up without opt-in, like ``arn:aws:ec2:*:*:volume/*``.
+    """
     if isinstance(pattern, Unknown):
         return bool(pattern.candidates) and all(_broad(c) for c in pattern.candidates)
     fields = _pattern_fields(pattern) if isinstance(pattern, str) else None
+    if fields and fields[1] == "s3" and pattern.count(":") >= 5:
+        return False
     return pattern == "*" or bool(fields) and fields[4] == "*"
 
 
@@ -308,9 +336,7 @@ def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnMod
         routes.append((arn_matches(pattern, resource, arn), broad if _broad(pattern) else narrow, _how(pattern)))
     for condition in selection.list_of_tags:
         routes.append((tag_condition_matches(condition, resource.tags), broad, _describe(condition, True)))
-    if not entries and not selection.list_of_tags:
-        routes.append((True, broad, "no Resources or ListOfTags: every resource"))
-    return routes
+    return routes  # no Resources and no ListOfTags: AWS rejects the selection (BG425), it selects nothing
 
 
 def selection_matches(selection: BackupSelection, resource: ProtectedResource,
@@ -319,6 +345,8 @@ def selection_matches(selection: BackupSelection, resource: ProtectedResource,
     arn = resource_arn(resource)
     included: Tri = False  # Kleene OR over the routes: a known True decides
     how = "no Resources entry or ListOfTags tag matches"
+    if not selection.resources and not selection.list_of_tags:
+        how = "the selection has neither Resources nor ListOfTags, which AWS rejects"
     unknowns: list[Tri] = []
     for matched, gate, route in _routes(selection, resource, arn, opted_in):
         value = _all_of([matched, gate])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backupguard.estate import Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
+from backupguard.estate import BackupSelection, Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES, as_str
@@ -75,6 +75,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         builder = BUILDERS.get(resource["Type"])
         if builder is None:
             continue
+        exists: Any = True
         if "Condition" in resource:
             exists = context.condition(str(resource["Condition"]), resource)
             if exists is False:
@@ -90,6 +91,8 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         entity = builder(str(logical_id), props, origin)
         if isinstance(entity, ProtectedResource) and resource["Type"] in PHYSICAL_NAMES:
             entity.name = as_str(props.get(PHYSICAL_NAMES[resource["Type"]]))
+        if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
+            entity.exists = Unknown(f"the selection exists only if condition '{resource['Condition']}' holds ({exists.reason})")
         if entity is not None:
             _collect(estate, entity)
     return estate

@@ -223,7 +223,8 @@ class TemplateContext:
 
         result = _SUB_VAR.sub(substitute, text)
         if unknown_reasons:
-            return Unknown(f"Fn::Sub '{text}': " + "; ".join(dict.fromkeys(unknown_reasons)), tuple(dict.fromkeys(refs)))
+            reason = f"Fn::Sub '{text}': " + "; ".join(dict.fromkeys(unknown_reasons))
+            return Unknown(reason, tuple(dict.fromkeys(refs)), text=result if refs else None)
         return result
 
     def _fn_join(self, arg: Any, node: Any, depth: int) -> Any:

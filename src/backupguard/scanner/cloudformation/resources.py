@@ -355,12 +355,17 @@ def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedRe
         settings["cluster_member"] = True  # retention is the cluster's (cfn-lint E3719)
     if "SourceDBInstanceIdentifier" in props:
         settings["read_replica"] = True
+        settings["encryption_from"] = props["SourceDBInstanceIdentifier"]  # a replica inherits its source's
+    elif "DBSnapshotIdentifier" in props:
+        settings["encryption_from"] = props["DBSnapshotIdentifier"]  # a restore inherits the snapshot's
     return ProtectedResource(logical_id, "AWS::RDS::DBInstance", "RDS", origin, tags_of(props.get("Tags")), settings)
 
 
 def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
     def build(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
         settings = _settings(props, _DB_SPEC)
+        if "SnapshotIdentifier" in props:
+            settings["encryption_from"] = props["SnapshotIdentifier"]
         kind = service
         if resource_type == "AWS::RDS::DBCluster":
             engine = settings.get("engine")
@@ -386,18 +391,37 @@ def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> Protecte
 
 
 def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    """PITR is per replica: the table is covered only when every replica enables it."""
-    states = []
-    for replica in map(_dict, _list(props.get("Replicas"))):
-        spec = _dict(replica.get("PointInTimeRecoverySpecification"))
-        states.append(as_bool(spec.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled") or False)
-    unknown = next((s for s in states if isinstance(s, Unknown)), None)
-    pitr: Any = bool(states) and all(s is True for s in states)
-    if unknown is not None and False not in states:  # one replica known to be off decides it
-        pitr = unknown
+    """PITR and deletion protection are per replica: the table has them only when every replica does."""
+    replicas = [_dict(r) for r in _list(props.get("Replicas"))]
+    pitr = [_dict(r.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled") for r in replicas]
+    settings = {
+        "pitr_enabled": _every([as_bool(value, "PointInTimeRecoveryEnabled") or False for value in pitr]),
+        "deletion_protection": _every(
+            [as_bool(r.get("DeletionProtectionEnabled"), "DeletionProtectionEnabled") or False for r in replicas]
+        ),
+    }
     return ProtectedResource(
-        logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, {}, {"pitr_enabled": pitr}
+        logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, _replica_tags(replicas, origin.region), settings
     )
+
+
+def _every(states: list[Any]) -> Any:
+    """True when every replica has the setting; a replica known to lack it decides False."""
+    if not states or False in states:
+        return False
+    return next((s for s in states if isinstance(s, Unknown)), True)
+
+
+def _replica_tags(replicas: list[LineDict], region: str | None) -> Any:
+    """A global table's tags live on each replica: the deployment Region's, or the ones all replicas share."""
+    tagged = [(r.get("Region"), tags_of(r.get("Tags"))) for r in replicas]
+    for replica_region, tags in tagged:
+        if region is not None and replica_region == region:
+            return tags
+    distinct = [tags for _, tags in tagged if tags != tagged[0][1]]
+    if tagged and not distinct:
+        return tagged[0][1]
+    return Unknown("replica tags differ and the deployment Region is not known (pass --region)") if tagged else {}
 
 
 def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
@@ -441,6 +465,8 @@ def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedReso
         settings["versioning_status"] = _dict(props["VersioningConfiguration"]).get("Status")
     if "ObjectLockEnabled" in props:
         settings["object_lock_enabled"] = as_bool(props["ObjectLockEnabled"], "ObjectLockEnabled")
+        if settings["object_lock_enabled"] is True and "versioning_status" not in settings:
+            settings["versioning_status"] = "Enabled"  # S3 turns versioning on for Object Lock buckets
     return ProtectedResource(logical_id, "AWS::S3::Bucket", "S3", origin, tags_of(props.get("Tags")), settings)
 
 
