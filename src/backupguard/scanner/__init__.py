@@ -14,6 +14,8 @@ from pathlib import Path
 
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
+from backupguard.scanner.cloudformation.loader import load_text
+from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 
 TEMPLATE_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".template", ".cfn"})
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv", "venv", ".tox"})
@@ -82,8 +84,9 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return _error(shown, TemplateError(f"cannot read file: {exc.strerror or exc}"), True)
-    # A walked file is ours only if it looks like a template; anything else is skipped quietly.
-    ours = explicit or looks_like_template(_decode(data[:65536], errors="replace"))
+    # A walked file is ours only if it looks like a template or a backup policy; others are skipped quietly.
+    sample = _decode(data[:65536], errors="replace")
+    ours = explicit or looks_like_template(sample) or looks_like_policy(sample)
     if len(data) > MAX_FILE_BYTES:
         return _error(shown, TemplateError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned"), ours)
     try:
@@ -91,9 +94,14 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
-    if not ours or (not explicit and not looks_like_template(text)):
+    policy = looks_like_policy(text)
+    if not ours and not policy or (not explicit and not looks_like_template(text) and not policy):
         return Estate()
     try:
+        if policy:
+            data = load_text(text)
+            if is_policy(data):
+                return parse_policy_file(shown, text, data)
         estate = parse_template(shown, text, options.cfn, strict=explicit)
     except TemplateError as exc:
         return _error(shown, exc, True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Origin, Unknown
+from backupguard.estate import BackupPlan, BackupRule, CopyAction, Estate, Lifecycle, Origin, OrgBackupPolicy, Unknown
 
 _OPERATORS = ("@@assign", "@@append", "@@remove")
 
@@ -79,7 +79,7 @@ def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
         completion_window_minutes=_int(
             node.get("complete_backup_window_minutes"), f"{where} complete_backup_window_minutes"
         ),
-        lifecycle=_lifecycle(node.get("lifecycle"), origin, where),
+        lifecycle=_lifecycle(node.get("lifecycle"), _at(origin, node, "lifecycle"), where),
         copy_actions=copies,
         continuous_backup=_bool(node.get("enable_continuous_backup"), f"{where} enable_continuous_backup") or False,
         target_air_gapped_vault_arn=leaf(node.get("target_logically_air_gapped_backup_vault_arn"), where),
@@ -111,3 +111,29 @@ def plans_of(policy_id: str, content: Any, origin: Origin) -> list[BackupPlan]:
             )
         )
     return plans
+
+
+_POLICY_MARKERS = ('"plans"', "'plans'", "plans:")
+
+
+def looks_like_policy(text: str) -> bool:
+    """Cheap content test for a standalone backup policy document (JSON, or YAML)."""
+    return any(marker in text for marker in _POLICY_MARKERS) and ("rules" in text or "selections" in text)
+
+
+def is_policy(data: Any) -> bool:
+    """A mapping whose ``plans`` maps names to plan objects with backup-policy keys."""
+    plans = data.get("plans") if isinstance(data, dict) else None
+    if not isinstance(plans, dict) or not plans:
+        return False
+    plan_keys = {"regions", "rules", "selections"}
+    return all(isinstance(plan, dict) and plan_keys & set(plan) for plan in plans.values())
+
+
+def parse_policy_file(path: str, text: str, data: Any) -> Estate:
+    """A standalone Organizations backup policy document (as ``aws organizations`` takes it)."""
+    name = path.rsplit("/", 1)[-1]
+    origin = Origin(file=path, line=getattr(data, "line", 1), column=getattr(data, "column", 1))
+    policy = OrgBackupPolicy(name, name, data, origin, resource_type="AWS::Organizations::Policy::BackupPolicy",
+                             text_length=len(text))
+    return Estate(files=[path], org_policies=[policy], plans=plans_of(name, data, origin))
