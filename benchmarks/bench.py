@@ -262,7 +262,7 @@ def lint_pipeline(paths: list[Path]) -> Callable[[], dict[str, Any]]:
             "frameworks": [],
             "parameters": {c.rule.id: c.params for c in sorted(checks, key=lambda c: c.rule.id) if c.params},
         }
-        text = json_report.render(results, [r.metadata() for r in ran.values()], scan_info)
+        text = json_report.render(results, [r.metadata() for r in ran.values()], scan_info, [])
         t4 = time.perf_counter()
         return {
             "phases": {"setup": t1 - t0, "scan": t2 - t1, "run": t3 - t2, "render": t4 - t3},

@@ -46,6 +46,7 @@ class Subject:
     facts: dict[str, Any]
     element: str | None = None  # which part of the resource ("rule 'Daily'"), for messages and fingerprints
     tags: Any = field(default_factory=dict)
+    deferred: bool = False  # some facts are Deferred (computed with the rule's parameters)
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ def vault_subject(vault: BackupVault) -> Subject:
         "policy_wildcard_actions": wildcard_actions(policy),
         "notification_events": _notification_events(vault.notifications),
     }
-    return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags)
+    return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags, True)
 
 
 def _notification_events(notifications: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.plans import copy_facts, rule_facts
-from backupguard.resolve.selection import selection_matches
+from backupguard.resolve.selection import resource_arn, selection_matches
 from backupguard.resolve.services import facts_for
 
 
@@ -200,8 +200,9 @@ def coverage(
         found = Coverage(protected=False)
         verdicts = []
         covered_plans: set[int] = set()
+        arn = resource_arn(resource)
         for selection, plan in selections:
-            match = selection_matches(selection, resource, opted_in)
+            match = selection_matches(selection, resource, opted_in, arn)
             if match.selected is False:
                 continue
             certainty = _and(

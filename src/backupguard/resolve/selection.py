@@ -340,9 +340,12 @@ def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnMod
 
 
 def selection_matches(selection: BackupSelection, resource: ProtectedResource,
-                      opted_in: Callable[[str], Tri]) -> Match:
-    """Whether ``selection`` picks ``resource``, with AWS's formula, opt-in rules and honest unknowns."""
-    arn = resource_arn(resource)
+                      opted_in: Callable[[str], Tri], arn: ArnModel | None = None) -> Match:
+    """Whether ``selection`` picks ``resource``, with AWS's formula, opt-in rules and honest unknowns.
+
+    ``arn`` is the resource's :func:`resource_arn`, when the caller has it already.
+    """
+    arn = arn or resource_arn(resource)
     included: Tri = False  # Kleene OR over the routes: a known True decides
     how = "no Resources entry or ListOfTags tag matches"
     if not selection.resources and not selection.list_of_tags:

@@ -220,11 +220,11 @@ def _combine(outcomes: list[_Outcome], quantifier: str) -> tuple[str, list[_Outc
     return _SKIP, []
 
 
-def _materialise(facts: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+def _materialise(subject: Subject, params: dict[str, Any]) -> dict[str, Any]:
     """Compute the facts that depend on the rule's parameters (see resolve.Deferred)."""
-    if not any(isinstance(v, Deferred) for v in facts.values()):
-        return facts
-    return {k: v.compute(params) if isinstance(v, Deferred) else v for k, v in facts.items()}
+    if not subject.deferred:
+        return subject.facts
+    return {k: v.compute(params) if isinstance(v, Deferred) else v for k, v in subject.facts.items()}
 
 
 def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] | None = None) -> Result | None:
@@ -234,7 +234,7 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
     shares identical element views (a plan rule seen by many resources).
     """
     rule, params = check.rule, check.params
-    facts = _materialise(subject.facts, params)
+    facts = _materialise(subject, params)
     if rule.evidence == "live" and subject.origin.file is not None:
         status, values = "not_applicable", {}
         message = "needs live evidence (recovery points, restore jobs) that a template cannot show; checked by live scans"
