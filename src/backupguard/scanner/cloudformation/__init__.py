@@ -8,7 +8,8 @@ from typing import Any
 from backupguard.estate import BackupSelection, Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
-from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES, as_str
+from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
+from backupguard.scanner.values import as_str
 from backupguard.scanner.org_policy import plans_of
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]

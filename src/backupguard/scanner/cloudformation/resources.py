@@ -9,7 +9,6 @@ becomes :class:`Unknown` with the reason rather than a silent default.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from backupguard.estate import (
@@ -32,133 +31,7 @@ from backupguard.estate import (
     VaultLock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
-
-
-# -- value coercion ----------------------------------------------------------
-
-
-def as_int(value: Any, what: str) -> Any:
-    """CloudFormation accepts numbers as strings; anything else is Unknown, not a guess."""
-    if isinstance(value, Unknown):
-        return value.map(lambda candidate: as_int(candidate, what))
-    if value is None or isinstance(value, Reference):
-        return value if value is None else Unknown(f"{what} is '{value}', known only after deployment")
-    if isinstance(value, bool):
-        return Unknown(f"{what} is a boolean, not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        try:
-            return float(str(value).strip())
-        except ValueError:
-            return Unknown(f"{what} {value!r} is not a number")
-
-
-def as_bool(value: Any, what: str) -> Any:
-    if isinstance(value, Unknown):
-        return value.map(lambda candidate: as_bool(candidate, what))
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if isinstance(value, Reference):
-        return Unknown(f"{what} is '{value}', known only after deployment")
-    return Unknown(f"{what} {value!r} is not a boolean")
-
-
-def as_str(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-def as_json(value: Any, what: str) -> Any:
-    """A policy document given as an object or as a JSON string.
-
-    Text that is not valid JSON stays text: it is a defect of the template
-    (AWS rejects it), which the rules that read the document report.
-    """
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def tags_of(value: Any) -> Any:
-    """Tags as a ``{key: value}`` dict, from a CFN list of ``{Key, Value}`` or a map."""
-    if value is None:
-        return {}
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, dict):
-        return {str(k): as_str(v) for k, v in value.items()}
-    if isinstance(value, list):
-        tags: dict[str, Any] = {}
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = as_str(item.get("Value"))
-            else:
-                return Unknown("a tag key is known only at deploy time")
-        return tags
-    return Unknown("tags are not a list or map")
-
-
-class _UnknownBlock(LineDict):
-    """A property block the inputs do not determine (``!If [Undecided, {...}, {...}]``).
-
-    Every field read from it is the block's Unknown, so the entity built from it
-    says "unknown" where a plain empty block would silently mean "not set".
-    """
-
-    __slots__ = ("unknown", "options")
-
-    def __init__(self, unknown: Unknown):
-        super().__init__()
-        self.unknown = unknown
-        # The blocks it can be (both branches of an Fn::If; None, from AWS::NoValue, is an empty block).
-        options = tuple({} if c is None else c for c in unknown.candidates)
-        self.options = options if all(isinstance(c, dict) for c in options) else ()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        if not self.options:
-            return Unknown(self.unknown.reason, self.unknown.refs, (), self.unknown.may_be_absent)
-        values = [option.get(key) for option in self.options]
-        if all(value == values[0] for value in values):
-            return values[0]  # every branch agrees on this field
-        return Unknown(self.unknown.reason, self.unknown.refs, tuple(values), self.unknown.may_be_absent)
-
-    def __contains__(self, key: object) -> bool:
-        return any(key in option for option in self.options) if self.options else True
-
-    def __getitem__(self, key: Any) -> Any:
-        return self.get(key)
-
-
-def _dict(value: Any) -> LineDict:
-    if isinstance(value, Unknown):
-        return _UnknownBlock(value)
-    return value if isinstance(value, LineDict) else LineDict()
-
-
-def _list(value: Any) -> list:
-    """A list property; an undetermined one reads as one element whose every field is unknown."""
-    if isinstance(value, Unknown):
-        return [_UnknownBlock(value)]
-    return value if isinstance(value, list) else []
-
-
-def _at(origin: Origin, container: Any, key: Any = None) -> Origin:
-    """The origin moved to a key of a container (or the container itself)."""
-    if isinstance(container, LineDict):
-        line, column = container.pos(key) if key is not None else (container.line, container.column)
-        return origin.at(line, column)
-    return origin
+from backupguard.scanner.values import as_bool, as_int, as_json, as_str, at, block, items, tags_of
 
 
 # -- AWS Backup ----------------------------------------------------------------
@@ -167,7 +40,7 @@ def _at(origin: Origin, container: Any, key: Any = None) -> Origin:
 def _lifecycle(value: Any, origin: Origin) -> Lifecycle | None:
     if value is None:
         return None
-    data = _dict(value)
+    data = block(value)
     return Lifecycle(
         delete_after_days=as_int(data.get("DeleteAfterDays"), "DeleteAfterDays"),
         move_to_cold_storage_after_days=as_int(data.get("MoveToColdStorageAfterDays"), "MoveToColdStorageAfterDays"),
@@ -179,13 +52,13 @@ def _lifecycle(value: Any, origin: Origin) -> Lifecycle | None:
 def _rule(data: LineDict, origin: Origin) -> BackupRule:
     copies = []
     raw_copies = data.get("CopyActions")
-    for index, copy in enumerate(_list(raw_copies)):
-        copy = _dict(copy)
+    for index, copy in enumerate(items(raw_copies)):
+        copy = block(copy)
         copy_origin = origin.at(*raw_copies.pos(index)) if hasattr(raw_copies, "pos") else origin
         copies.append(
             CopyAction(
                 destination_vault_arn=copy.get("DestinationBackupVaultArn"),
-                lifecycle=_lifecycle(copy.get("Lifecycle"), _at(copy_origin, copy, "Lifecycle")),
+                lifecycle=_lifecycle(copy.get("Lifecycle"), at(copy_origin, copy, "Lifecycle")),
                 origin=copy_origin,
             )
         )
@@ -196,7 +69,7 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
         timezone=data.get("ScheduleExpressionTimezone"),
         start_window_minutes=as_int(data.get("StartWindowMinutes"), "StartWindowMinutes"),
         completion_window_minutes=as_int(data.get("CompletionWindowMinutes"), "CompletionWindowMinutes"),
-        lifecycle=_lifecycle(data.get("Lifecycle"), _at(origin, data, "Lifecycle")),
+        lifecycle=_lifecycle(data.get("Lifecycle"), at(origin, data, "Lifecycle")),
         copy_actions=copies,
         continuous_backup=as_bool(data.get("EnableContinuousBackup"), "EnableContinuousBackup") or False,
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
@@ -205,11 +78,11 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
 
 
 def backup_plan(logical_id: str, props: LineDict, origin: Origin) -> BackupPlan:
-    plan = _dict(props.get("BackupPlan"))
+    plan = block(props.get("BackupPlan"))
     raw_rules = plan.get("BackupPlanRule")
     rules = [
-        _rule(_dict(rule), origin.at(*raw_rules.pos(index)) if hasattr(raw_rules, "pos") else origin)
-        for index, rule in enumerate(_list(raw_rules))
+        _rule(block(rule), origin.at(*raw_rules.pos(index)) if hasattr(raw_rules, "pos") else origin)
+        for index, rule in enumerate(items(raw_rules))
     ]
     return BackupPlan(
         resource_id=logical_id,
@@ -225,15 +98,15 @@ _CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "String
 
 
 def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> BackupSelection:
-    sel = _dict(props.get("BackupSelection"))
+    sel = block(props.get("BackupSelection"))
     list_of_tags = [
         TagCondition(as_str(t.get("ConditionType")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
-        for t in map(_dict, _list(sel.get("ListOfTags")))
+        for t in map(block, items(sel.get("ListOfTags")))
     ]
     conditions = [
         TagCondition(operator, c.get("ConditionKey"), as_str(c.get("ConditionValue")))
         for operator in _CONDITION_OPERATORS
-        for c in map(_dict, _list(_dict(sel.get("Conditions")).get(operator)))
+        for c in map(block, items(block(sel.get("Conditions")).get(operator)))
     ]
     return BackupSelection(
         resource_id=logical_id,
@@ -252,12 +125,12 @@ def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVaul
     lock = None
     if "LockConfiguration" in props:
         raw = props["LockConfiguration"]
-        cfg = _dict(raw)
+        cfg = block(raw)
         lock = VaultLock(
             min_retention_days=as_int(cfg.get("MinRetentionDays"), "MinRetentionDays"),
             max_retention_days=as_int(cfg.get("MaxRetentionDays"), "MaxRetentionDays"),
             changeable_for_days=as_int(cfg.get("ChangeableForDays"), "ChangeableForDays"),
-            origin=_at(origin, props, "LockConfiguration"),
+            origin=at(origin, props, "LockConfiguration"),
             present=Unknown(raw.reason, raw.refs, (True, False)) if isinstance(raw, Unknown) and raw.may_be_absent else True,
         )
     return BackupVault(
@@ -298,14 +171,14 @@ def framework(logical_id: str, props: LineDict, origin: Origin) -> BackupFramewo
 
 
 def report_plan(logical_id: str, props: LineDict, origin: Origin) -> ReportPlan:
-    setting = _dict(props.get("ReportSetting"))
+    setting = block(props.get("ReportSetting"))
     return ReportPlan(
         logical_id, props.get("ReportPlanName"), setting.get("ReportTemplate"), setting.get("FrameworkArns"), origin
     )
 
 
 def restore_testing_plan(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingPlan:
-    selection = _dict(props.get("RecoveryPointSelection"))
+    selection = block(props.get("RecoveryPointSelection"))
     return RestoreTestingPlan(
         logical_id, props.get("RestoreTestingPlanName"), props.get("ScheduleExpression"), props, origin,
         start_window_hours=as_int(props.get("StartWindowHours"), "StartWindowHours"),
@@ -376,7 +249,7 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
 
 
 def _table_settings(props: LineDict) -> dict[str, Any]:
-    pitr = _dict(props.get("PointInTimeRecoverySpecification"))
+    pitr = block(props.get("PointInTimeRecoverySpecification"))
     settings = _settings(props, {"DeletionProtectionEnabled": ("deletion_protection", as_bool)})
     settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled")
     if "RecoveryPeriodInDays" in pitr:
@@ -392,8 +265,8 @@ def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> Protecte
 
 def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     """PITR and deletion protection are per replica: the table has them only when every replica does."""
-    replicas = [_dict(r) for r in _list(props.get("Replicas"))]
-    pitr = [_dict(r.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled") for r in replicas]
+    replicas = [block(r) for r in items(props.get("Replicas"))]
+    pitr = [block(r.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled") for r in replicas]
     settings = {
         "pitr_enabled": _every([as_bool(value, "PointInTimeRecoveryEnabled") or False for value in pitr]),
         "deletion_protection": _every(
@@ -434,7 +307,7 @@ def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedR
 def efs_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings = _settings(props, {"Encrypted": ("encrypted", as_bool)})
     if "BackupPolicy" in props:
-        settings["backup_policy_status"] = _dict(props["BackupPolicy"]).get("Status")
+        settings["backup_policy_status"] = block(props["BackupPolicy"]).get("Status")
     return ProtectedResource(
         logical_id, "AWS::EFS::FileSystem", "EFS", origin, tags_of(props.get("FileSystemTags")), settings
     )
@@ -446,7 +319,7 @@ _FSX_CONFIGS = ("WindowsConfiguration", "LustreConfiguration", "OntapConfigurati
 def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings: dict[str, Any] = {"file_system_type": props.get("FileSystemType")}
     for name in _FSX_CONFIGS:
-        cfg = _dict(props.get(name))
+        cfg = block(props.get(name))
         settings.update(
             _settings(
                 cfg,
@@ -462,7 +335,7 @@ def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> Protect
 def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings: dict[str, Any] = {}
     if "VersioningConfiguration" in props:
-        settings["versioning_status"] = _dict(props["VersioningConfiguration"]).get("Status")
+        settings["versioning_status"] = block(props["VersioningConfiguration"]).get("Status")
     if "ObjectLockEnabled" in props:
         settings["object_lock_enabled"] = as_bool(props["ObjectLockEnabled"], "ObjectLockEnabled")
         if settings["object_lock_enabled"] is True and "versioning_status" not in settings:
