@@ -20,14 +20,37 @@ from backupguard.scanner.cloudformation.loader import load_text
 from conftest import lint_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*") if p.suffix in (".yaml", ".yml", ".json"))
-_EXPECT = re.compile(r"^\s*#\s*expect:\s*(.+)$")
+# CloudFormation fixtures are files; Terraform fixtures are module folders (tests/fixtures/rules/tf-*/).
+FIXTURE_FILES = sorted(
+    [p for p in FIXTURES.glob("*") if p.suffix in (".yaml", ".yml", ".json")]
+    + [p for p in FIXTURES.glob("tf-*") if p.is_dir()]
+)
+_EXPECT = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.+)$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9]+)\s*:")
+_TF_RESOURCE = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"')
 _PAIR = re.compile(r"(BG\d{3})=(pass|fail|unknown)")
 
 
 def annotations(path: Path) -> dict[tuple[str, str], str]:
-    """(rule, resource) -> expected status, from comments and Metadata."""
+    """(rule, resource) -> expected status, from comments and Metadata.
+
+    In Terraform the resource is its address without instance keys; the
+    expectation applies to every instance (``aws_ebs_volume.data["logs"]``...).
+    """
+    if path.is_dir():
+        expected = {}
+        for tf in sorted(path.rglob("*.tf")):
+            expected.update(_comment_annotations(tf, _TF_RESOURCE, lambda m: f"{m.group(1)}.{m.group(2)}"))
+        return expected
+    expected = _comment_annotations(path, _KEY, lambda m: m.group(1))
+    template = load_text(path.read_text("utf-8"))
+    for logical_id, resource in (template.get("Resources") or {}).items():
+        for rule_id, status in ((resource.get("Metadata") or {}).get("backupguard-expect") or {}).items():
+            expected[(rule_id, logical_id)] = status
+    return expected
+
+
+def _comment_annotations(path: Path, declaration: re.Pattern[str], name_of) -> dict[tuple[str, str], str]:
     expected: dict[tuple[str, str], str] = {}
     pending: list[tuple[str, str]] = []
     for line in path.read_text("utf-8").splitlines():
@@ -37,19 +60,20 @@ def annotations(path: Path) -> dict[tuple[str, str], str]:
             assert pairs, f"{path.name}: unreadable annotation {line!r}"
             pending.extend(pairs)
             continue
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip() or line.lstrip().startswith(("#", "//")):
             continue
-        key = _KEY.match(line)
+        key = declaration.match(line)
         if pending:
             assert key, f"{path.name}: annotation not followed by a resource: {line!r}"
             for rule_id, status in pending:
-                expected[(rule_id, key.group(1))] = status
+                expected[(rule_id, name_of(key))] = status
             pending = []
-    template = load_text(path.read_text("utf-8"))
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        for rule_id, status in ((resource.get("Metadata") or {}).get("backupguard-expect") or {}).items():
-            expected[(rule_id, logical_id)] = status
     return expected
+
+
+def _resource_key(resource_id: str) -> str:
+    """A Terraform address without instance keys or module instance keys; a logical ID unchanged."""
+    return re.sub(r"\[[^\]]*\]", "", resource_id)
 
 
 # Rules that need live evidence (recovery points, restore jobs) have no template fixtures.
@@ -78,7 +102,7 @@ def test_fixture(path: Path):
     assert not [r for r in results if r.status == "error"], [r.message for r in results if r.status == "error"]
     actual: dict[tuple[str, str], set[str]] = {}
     for r in results:
-        actual.setdefault((r.rule_id, r.resource_id), set()).add(r.status)
+        actual.setdefault((r.rule_id, _resource_key(r.resource_id or "")), set()).add(r.status)
     problems = []
     for key, status in sorted(expected.items()):
         got = actual.get(key, set())

@@ -70,17 +70,23 @@ def _cfn_parameters(pairs: list[str], file: Optional[Path]) -> dict[str, str]:
             values.update({str(k): str(v) for k, v in data.items()})
         else:
             raise _fail(f"{file}: expected [{{\"ParameterKey\": ..., \"ParameterValue\": ...}}] or a JSON object")
+    values.update(_pairs(pairs, "--parameter", "Key=Value"))
+    return values
+
+
+def _pairs(pairs: list[str], option: str, form: str) -> dict[str, str]:
+    values: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise _fail(f"--parameter {pair!r}: expected Key=Value")
+            raise _fail(f"{option} {pair!r}: expected {form}")
         values[key] = value
     return values
 
 
 @app.command()
 def lint(
-    paths: Annotated[list[Path], typer.Argument(help="Templates or folders to scan.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False)],
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
     fail_on: Annotated[
@@ -93,10 +99,12 @@ def lint(
     parameters_file: Annotated[Optional[Path], typer.Option(help="CloudFormation parameters JSON file.")] = None,
     region: Annotated[Optional[str], typer.Option(help="Value of AWS::Region (else symbolic).")] = None,
     account_id: Annotated[Optional[str], typer.Option(help="Value of AWS::AccountId (else symbolic).")] = None,
+    var: Annotated[list[str], typer.Option("--var", help="Terraform variable NAME=VALUE (repeatable).")] = [],
+    var_file: Annotated[list[Path], typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")] = [],
     exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
 ) -> None:
-    """Check CloudFormation templates for AWS Backup compliance."""
+    """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
     from backupguard.frameworks import load_frameworks
     from backupguard.results import severity_rank
@@ -104,6 +112,7 @@ def lint(
     from backupguard.rules.engine import run
     from backupguard.scanner import ScanOptions, scan
     from backupguard.scanner.cloudformation import CfnOptions
+    from backupguard.scanner.terraform.source import TerraformOptions
 
     try:
         user = load_config(config)
@@ -119,6 +128,7 @@ def lint(
 
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
+        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
         exclude=tuple(exclude) + tuple(user.exclude),
     )
     estate = scan(paths, options)

@@ -325,8 +325,12 @@ class Estate:
     resources: list[ProtectedResource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the sources want the user to know (modules not followed)
+    # AWS Backup service opt-in the sources declare (aws_backup_region_settings): service -> bool
+    opt_in: dict[str, Any] = field(default_factory=dict)
 
     def extend(self, other: "Estate") -> None:
-        """Merge another estate (one file's) into this one."""
+        """Merge another estate (one file's or module's) into this one."""
         for name in self.__dataclass_fields__:
-            getattr(self, name).extend(getattr(other, name))
+            mine = getattr(self, name)
+            mine.update(other.opt_in) if isinstance(mine, dict) else mine.extend(getattr(other, name))

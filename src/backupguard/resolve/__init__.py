@@ -72,7 +72,7 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
         builders.plan_subjects(plan, links, out)
     out["backup_vault"] = [builders.vault_subject(vault) for vault in estate.vaults]
     out["backup_selection"] = [builders.selection_subject(s) for s in estate.selections]
-    protection = coverage(estate, links, opt_in_lookup(opt_in))
+    protection = coverage(estate, links, opt_in_lookup(opt_in, estate.opt_in))
     by_id = {(r.origin.file, r.resource_id): r for r in estate.resources}
     out["resource"] = [builders.resource_subject(r, protection[id(r)], by_id) for r in estate.resources]
     out["org_policy"] = [builders.org_policy_subject(p) for p in estate.org_policies]

@@ -143,6 +143,9 @@ def misplaced_wildcard(arn: Any) -> bool:
     return "*" in parts[1] or "*" in parts[2] or "*" in parts[5][:-1]
 
 
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+
+
 def offending(items: Any, is_bad: Callable[[Any], bool]) -> Any:
     """The items that are certainly bad; Unknown when none is but an undetermined item might be.
 
@@ -154,6 +157,8 @@ def offending(items: Any, is_bad: Callable[[Any], bool]) -> Any:
         return Unknown(reason)
     bad, undetermined = [], None
     for item in items:
+        if isinstance(item, Unknown) and item.text is not None and not item.candidates:
+            item = _PLACEHOLDER.sub("x", item.text)  # a template: its literal parts decide (arn:aws:s3:::${name}-*)
         verdict = derive(is_bad, item) if isinstance(item, Unknown) else (
             Unknown(f"'{item}' is known only after deployment") if isinstance(item, Reference) else is_bad(item)
         )
@@ -185,7 +190,8 @@ def selection_subject(selection: BackupSelection) -> Subject:
         "unprefixed_condition_keys": offending(
             [c.key for c in selection.conditions], lambda key: not (isinstance(key, str) and key.startswith("aws:ResourceTag/"))
         ),
-        "misplaced_wildcards": undetermined or offending(arns, misplaced_wildcard),
+        # a Ref/GetAtt ARN is a resource's own ARN: no wildcard in it
+        "misplaced_wildcards": undetermined or offending([a for a in arns if not isinstance(a, Reference)], misplaced_wildcard),
         "selects_everything": _selects_everything(selection),
         "empty": _empty_selection(selection),
     }
@@ -203,7 +209,8 @@ def _selects_everything(selection: BackupSelection) -> Any:
         return False
     if "*" in resources:
         return True
-    undetermined = next((r for r in resources if isinstance(r, Unknown)), None)
+    # an undetermined entry could be "*" unless it is built from text (an ARN template) or a resource
+    undetermined = next((r for r in resources if isinstance(r, Unknown) and r.text is None and not r.refs), None)
     return Unknown(undetermined.reason, undetermined.refs) if undetermined else False
 
 

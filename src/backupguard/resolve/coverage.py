@@ -29,11 +29,14 @@ class Coverage:
     rules: list[dict[str, Any]] = field(default_factory=list)  # one view per covering plan rule
 
 
-def opt_in_lookup(assumed: dict[str, bool] | None = None) -> Callable[[str], Any]:
-    """Whether a service is opted in: the user's statement, else AWS's default for the service."""
-    assumed = assumed or {}
+def opt_in_lookup(assumed: dict[str, bool] | None = None, declared: dict[str, Any] | None = None) -> Callable[[str], Any]:
+    """Whether a service is opted in: as the estate declares it (region settings), else as the
+    user states it (config), else AWS's default for the service."""
+    assumed, declared = assumed or {}, declared or {}
 
     def opted_in(service: str) -> Any:
+        if service in declared:
+            return declared[service]
         if service in assumed:
             return assumed[service]
         return facts_for(service).opted_in_by_default

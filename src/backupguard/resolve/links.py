@@ -46,6 +46,11 @@ def parse_vault_arn(arn: str) -> tuple[str, str, str] | None:
     return parts[3], parts[4], parts[6]
 
 
+def _elsewhere(value: Any, home: Any) -> Any:
+    """A declared vault's Region/account as a copy destination: None when it is the source's own."""
+    return None if value is None or value == home else value
+
+
 class EstateIndex:
     """Lookups over an estate, built once per run."""
 
@@ -78,8 +83,8 @@ class EstateIndex:
                 (r for r in arn.refs if r in self.vaults_by_id), None
             )
             vault = self.vaults_by_id.get(target) if target else None
-            if vault is not None:  # a vault of the same template: same Region and account
-                return Destination(None, None, vault, arn)
+            if vault is not None:  # a declared vault: its own Region and account (None: the source's)
+                return Destination(_elsewhere(vault.origin.region, near.region), _elsewhere(vault.origin.account, near.account), vault, arn)
         if isinstance(arn, Unknown):
             return Destination(arn, arn, None, arn)
         if not isinstance(arn, str):

@@ -11,11 +11,14 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
+from backupguard.scanner.terraform.plan import looks_like_plan
+from backupguard.scanner.terraform.source import TerraformOptions, root_modules, scan_module, scan_plan
 
 TEMPLATE_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".template", ".cfn"})
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv", "venv", ".tox"})
@@ -25,6 +28,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 @dataclass(frozen=True)
 class ScanOptions:
     cfn: CfnOptions = field(default_factory=CfnOptions)
+    terraform: TerraformOptions = field(default_factory=TerraformOptions)
     exclude: tuple[str, ...] = ()
 
 
@@ -54,14 +58,14 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
+def discover(root: Path, exclude: tuple[str, ...] = (), suffixes: frozenset[str] = TEMPLATE_SUFFIXES) -> list[Path]:
     """Candidate files under ``root`` in a stable order (content decides later)."""
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if path.suffix.lower() not in TEMPLATE_SUFFIXES:
+            if path.suffix.lower() not in suffixes:
                 continue
             if _excluded(path.relative_to(root).as_posix(), exclude):
                 continue
@@ -95,6 +99,8 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
         line = data.count(b"\n", 0, exc.start) + 1
         return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
     policy = looks_like_policy(text)
+    if looks_like_plan(sample):
+        return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, display_path))
     if not ours and not policy or (not explicit and not looks_like_template(text) and not policy):
         return Estate()
     try:
@@ -110,6 +116,18 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
     except Exception as exc:  # noqa: BLE001 - one odd file must never stop the scan of the others
         return _error(shown, TemplateError(f"internal error while reading this file ({type(exc).__name__}: {exc}); please report it"), True)
     return estate or Estate()
+
+
+def _guarded(shown: str, read: Callable[[], Estate]) -> Estate:
+    """Run a source on one input; any failure becomes one located error, and the scan goes on."""
+    try:
+        return read()
+    except TemplateError as exc:
+        return _error(shown, exc, True)
+    except RecursionError:
+        return _error(shown, TemplateError("nesting is too deep to evaluate"), True)
+    except Exception as exc:  # noqa: BLE001 - one odd input must never stop the scan of the others
+        return _error(shown, TemplateError(f"internal error while reading this input ({type(exc).__name__}: {exc}); please report it"), True)
 
 
 def _error(shown: str, exc: TemplateError, report: bool) -> Estate:
@@ -130,10 +148,23 @@ def scan(paths: list[Path], options: ScanOptions | None = None) -> Estate:
             seen.add(key)
             estate.extend(scan_file(path, options, explicit=explicit))
 
+    def module(directory: Path) -> None:
+        key = directory.resolve()
+        if key not in seen:
+            seen.add(key)
+            read = lambda: scan_module(directory, options.terraform, options.cfn.account_id, display_path)  # noqa: E731
+            estate.extend(_guarded(display_path(directory), read))
+
     for root in paths:
         if root.is_dir():
-            for path in discover(root, options.exclude):
-                once(path, False)
+            files = discover(root, options.exclude, TEMPLATE_SUFFIXES | {".tf"})
+            for directory in root_modules(files, root):
+                module(directory)
+            for path in files:
+                if path.suffix != ".tf":
+                    once(path, False)
+        elif root.suffix == ".tf" and root.exists():
+            module(root.parent)
         elif root.exists():
             once(root, True)
         else:

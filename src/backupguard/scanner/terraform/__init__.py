@@ -1,0 +1,1 @@
+"""Terraform source: HCL configurations (and, later, plan JSON) in, Estate entities out."""

@@ -1,0 +1,129 @@
+"""Terraform instances -> Estate: build each entity, merge default tags, join the split-off resources."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from backupguard.estate import (
+    BackupPlan,
+    BackupVault,
+    Estate,
+    Origin,
+    OrgBackupPolicy,
+    ProtectedResource,
+    Reference,
+    Unknown,
+    VaultLock,
+)
+from backupguard.scanner.org_policy import plans_of
+from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
+from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items
+
+_COLLECTIONS = {
+    "BackupPlan": "plans",
+    "BackupSelection": "selections",
+    "BackupVault": "vaults",
+    "BackupFramework": "frameworks",
+    "ReportPlan": "report_plans",
+    "RestoreTestingPlan": "restore_testing_plans",
+    "RestoreTestingSelection": "restore_testing_selections",
+    "OrgBackupPolicy": "org_policies",
+    "ProtectedResource": "resources",
+}
+
+
+def _merged_tags(default_tags: Any, tags: Any) -> Any:
+    """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
+    if isinstance(default_tags, Unknown):
+        return Unknown(f"provider default_tags are not known ({default_tags.reason})")
+    if not default_tags:
+        return tags
+    if isinstance(tags, Unknown):
+        return tags
+    return {**{str(k): v for k, v in default_tags.items()}, **tags}
+
+
+def _origin(instance: Any, account_id: str | None) -> Origin:
+    region = instance.region if isinstance(instance.region, str) else None
+    return Origin(instance.origin.file, instance.origin.line, instance.origin.column, account=account_id, region=region)
+
+
+def build_estate(instances: Iterable[Any], account_id: str | None = None) -> Estate:
+    """The Estate of a set of Terraform instances (from HCL or from a plan)."""
+    instances = list(instances)
+    estate = Estate()
+    entities: dict[str, Any] = {}
+    for instance in instances:
+        builder = BUILDERS.get(instance.type)
+        if builder is None:
+            continue
+        entity = builder(instance.address, instance.values, _origin(instance, account_id))
+        if entity is None:
+            continue
+        if hasattr(entity, "tags") and isinstance(getattr(entity, "tags"), (dict, Unknown)):
+            entity.tags = _merged_tags(instance.default_tags, entity.tags)
+        entities[instance.address] = entity
+        getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
+        if isinstance(entity, OrgBackupPolicy):
+            estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
+    for instance in instances:
+        if instance.type in ATTACHMENTS:
+            _attach(instance, entities, estate, _origin(instance, account_id))
+    return estate
+
+
+def _target(value: Any, entities: dict[str, Any], kind: type, name_of: str = "name") -> Any:
+    """The entity an attachment points at: by reference, or by its literal name."""
+    if isinstance(value, Reference):
+        found = entities.get(value.target)
+        return found if isinstance(found, kind) else None
+    if isinstance(value, Unknown):
+        for ref in value.refs:
+            if isinstance(entities.get(ref), kind):
+                return entities[ref]
+        return None
+    if isinstance(value, str):
+        return next((e for e in entities.values() if isinstance(e, kind) and getattr(e, name_of) == value), None)
+    return None
+
+
+def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Origin) -> None:
+    values, kind = instance.values, instance.type
+    if kind == "aws_backup_region_settings":
+        preference = values.get("resource_type_opt_in_preference")
+        if isinstance(preference, dict):
+            estate.opt_in.update({str(k): as_bool(v, k) for k, v in preference.items()})
+        return
+    if kind.startswith("aws_backup_vault_"):
+        vault = _target(values.get("backup_vault_name"), entities, BackupVault)
+        if vault is None:
+            return
+        if kind == "aws_backup_vault_lock_configuration":
+            vault.lock = VaultLock(
+                min_retention_days=as_int(values.get("min_retention_days"), "min_retention_days"),
+                max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
+                changeable_for_days=as_int(values.get("changeable_for_days"), "changeable_for_days"),
+                origin=origin,
+            )
+        elif kind == "aws_backup_vault_policy":
+            vault.access_policy = as_json(values.get("policy"), "policy")
+        elif kind == "aws_backup_vault_notifications":
+            vault.notifications = {"SNSTopicArn": values.get("sns_topic_arn"),
+                                   "BackupVaultEvents": values.get("backup_vault_events")}
+        return
+    if kind.startswith("aws_s3_bucket_"):
+        bucket = _target(values.get("bucket"), entities, ProtectedResource)
+        if bucket is None:
+            return
+        if kind == "aws_s3_bucket_versioning":
+            config = block(items(values.get("versioning_configuration"))[0]) if items(values.get("versioning_configuration")) else {}
+            bucket.settings["versioning_status"] = config.get("status")
+        else:
+            bucket.settings["object_lock_enabled"] = True
+            bucket.settings.setdefault("versioning_status", "Enabled")
+        return
+    if kind == "aws_efs_backup_policy":
+        file_system = _target(values.get("file_system_id"), entities, ProtectedResource)
+        policies = items(values.get("backup_policy"))
+        if file_system is not None and policies:
+            file_system.settings["backup_policy_status"] = block(policies[0]).get("status")

@@ -1,0 +1,1331 @@
+"""Load a Terraform root module directory into resource instances with evaluated arguments.
+
+:func:`load_module` reads every ``*.tf`` file of a directory (sorted by name),
+works out variable values the way Terraform does (default < ``terraform.tfvars``
+< ``terraform.tfvars.json`` < ``*.auto.tfvars``/``*.auto.tfvars.json`` in lexical
+order < ``var_files`` in order < ``variables``), follows local modules
+(``./`` and ``../`` sources) and expands ``count``, ``for_each`` and ``dynamic``
+blocks into :class:`Instance` objects with real addresses
+(``module.backup.aws_backup_plan.this[0]``).
+
+Values (see :mod:`backupguard.scanner.terraform.evaluate`): literals become
+Python data, what the inputs leave open is an :class:`~backupguard.estate.Unknown`
+whose reason names the deciding input, and an attribute of another resource is
+the configured value when the configuration sets it to a known value, else an
+:class:`~backupguard.estate.Reference` to the full address (with the module
+prefix and instance key: ``Reference('module.b.aws_backup_vault.this[0]', 'arn',
+'aws_backup_vault')``). ``id`` and ``arn`` are always References. A data source
+attribute is the configured argument, else ``Unknown("data source ... is read at
+apply time")`` with the data source's address in ``refs``.
+
+``Instance.values`` is a LineDict: an argument maps to its value, a nested block
+type to a LineList of LineDicts (static and ``dynamic`` blocks together, in
+source order); keys and items carry their (line, column) in ``origin.file``.
+Values that come from elsewhere (a variable default in variables.tf, a merge())
+are placed at the argument that uses them. ``null`` arguments are kept as
+``None`` (Terraform treats them as unset).
+
+Design choices a consumer must know:
+
+* **count / for_each not known.** A ``count`` whose candidates are known
+  (``var.on ? 1 : 0`` with ``on`` undetermined) expands to the largest count;
+  instances that may not exist get ``exists = Unknown(...)``. A count or
+  for_each with no candidates gives ONE instance whose address has no key
+  (``aws_backup_plan.this``), ``key = None``, ``exists = Unknown(reason)``, and
+  ``count.index`` / ``each.key`` / ``each.value`` are Unknown inside it; a note
+  says so. ``count = 0`` or an empty for_each gives no instance.
+* **dynamic blocks not known.** When the ``for_each`` of a ``dynamic "rule"``
+  block is undetermined, ``values["rule"]`` is an :class:`UnknownBlocks`: an
+  ``Unknown`` (so a consumer that only checks ``isinstance(v, Unknown)`` sees
+  "zero or more blocks we cannot list", with ``may_be_absent=True`` and the
+  reason ``dynamic block 'rule' for_each is unknown: variable 'rules' has no
+  value``) that also carries ``known`` (a LineList of the static blocks and the
+  expansions of known dynamic blocks of that type) and ``templates`` (a LineList
+  with the ``content`` of each undetermined dynamic block evaluated with an
+  Unknown iterator, so values that do not depend on the iterator are still
+  there). Known dynamic blocks simply become LineDicts in the LineList.
+* **providers.** Each instance gets the provider configuration it uses
+  (``provider = aws.replica`` or the default one for its type prefix), with
+  module inheritance of default configurations and ``providers = {...}`` maps.
+  ``Instance.provider`` is that configuration's address in the module that
+  declares it (``aws.replica``; ``module.x.aws`` for a provider block inside a
+  module). ``default_tags`` are exposed, not merged into ``tags``; their
+  positions are in the provider's own file.
+
+Registry, git and other remote module sources are not followed (one note per
+call). A syntax error makes that file's content absent (one located
+InputError); the other files still load. Local-module cycles and nesting deeper
+than 16 levels are InputErrors. ``.tf.json`` files, override files and
+``TF_VAR_`` environment variables are not read (a note says so for files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from backupguard.estate import InputError, Origin, Reference, Unknown
+from backupguard.scanner.cloudformation.loader import LineDict, LineList
+from backupguard.scanner.terraform import hcl
+from backupguard.scanner.terraform.evaluate import (
+    EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
+    materialize, parse_type, to_string,
+)
+
+__all__ = ["Instance", "LoadResult", "UnknownBlocks", "load_module"]
+
+_MAX_DEPTH = 16
+_RESOURCE_META_ATTRS = frozenset({"count", "for_each", "provider", "depends_on"})
+_RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
+_MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
+_ALWAYS_COMPUTED = frozenset({"id", "arn"})
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnknownBlocks(Unknown):
+    """Nested blocks of one type when a ``dynamic`` block's for_each is undetermined (see module docs)."""
+
+    known: Any = None  # LineList of the blocks that are known (static ones, known dynamic expansions)
+    templates: Any = None  # LineList: each undetermined dynamic block's content, iterator Unknown
+
+
+@dataclass
+class Instance:
+    address: str
+    type: str
+    name: str
+    values: LineDict
+    origin: Origin
+    region: Any
+    default_tags: Any
+    provider: str
+    key: Any = None  # count index (int), for_each key (str) or None
+    exists: Any = True  # Unknown when count/for_each (of it or of an enclosing module) is undetermined
+    module: str = ""  # 'module.backup' ('' for the root module)
+    mode: str = "managed"  # or 'data'
+
+
+@dataclass
+class LoadResult:
+    instances: list[Instance]
+    errors: list[InputError]
+    notes: list[str]
+    data_sources: list[Instance] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# one directory's configuration
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Decl:
+    mode: str
+    type: str
+    name: str
+    block: hcl.Block
+    file: str
+
+
+@dataclass
+class _Config:
+    directory: Path
+    shown: str
+    variables: dict = field(default_factory=dict)  # name -> (Block, file)
+    locals: dict = field(default_factory=dict)  # name -> (Attribute, file)
+    outputs: dict = field(default_factory=dict)  # name -> (Block, file)
+    resources: dict = field(default_factory=dict)  # (type, name) -> _Decl
+    data: dict = field(default_factory=dict)  # (type, name) -> _Decl
+    calls: dict = field(default_factory=dict)  # name -> (Block, file)
+    providers: list = field(default_factory=list)  # (Block, file)
+    resource_types: set = field(default_factory=set)
+
+
+class _Loader:
+    def __init__(self, display: Callable[[Path], str]):
+        self.display = display
+        self.errors: list[InputError] = []
+        self.notes: list[str] = []
+        self._seen_errors: set = set()
+        self._seen_notes: set = set()
+        self.configs: dict[Path, _Config] = {}
+        self.active: dict[Any, str] = {}
+        self.root_shown = ""
+
+    def show(self, path: Path) -> str:
+        return str(self.display(path)).replace("\\", "/")
+
+    def error(self, message: str, file: str | None, line: int = 1, column: int = 1) -> None:
+        key = (message, file, line, column)
+        if key not in self._seen_errors:
+            self._seen_errors.add(key)
+            self.errors.append(InputError(message, Origin(file=file, line=line, column=column)))
+
+    def note(self, message: str) -> None:
+        if message not in self._seen_notes:
+            self._seen_notes.add(message)
+            self.notes.append(message)
+
+    # -- reading files -------------------------------------------------------
+
+    def config(self, directory: Path) -> _Config:
+        cached = self.configs.get(directory)
+        if cached is not None:
+            return cached
+        config = _Config(directory, self.show(directory))
+        self.configs[directory] = config
+        try:
+            names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
+        except OSError as exc:
+            self.error(f"cannot read directory: {exc.strerror or exc}", config.shown)
+            return config
+        for name in names:
+            if name.endswith(".tf.json"):
+                self.note(f"{self.show(directory / name)}: JSON configuration files are not read")
+                continue
+            if not name.endswith(".tf"):
+                continue
+            if name == "override.tf" or name.endswith("_override.tf"):
+                self.note(f"{self.show(directory / name)}: override files are not merged")
+                continue
+            shown = self.show(directory / name)
+            parsed = self.parse_file(directory / name, shown)
+            if parsed is not None:
+                self._declare(config, parsed.body, shown)
+        return config
+
+    def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.error(f"cannot read file: {exc.strerror or exc}", shown)
+            return None
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            self.error("the file is not UTF-8 text", shown, line)
+            return None
+        parsed = hcl.parse(data)
+        if parsed.error is not None:
+            self.error(parsed.error.message, shown, parsed.error.line, parsed.error.column)
+            return None
+        for problem in parsed.problems:
+            self.error(problem.message, shown, problem.line, problem.column)
+        return parsed
+
+    def _declare(self, config: _Config, body: hcl.Body, shown: str) -> None:
+        for block in body.items:
+            if not isinstance(block, hcl.Block):
+                self.error(f"unexpected argument '{block.name}' at the top level", shown, block.line, block.column)
+                continue
+            kind, labels = block.type, block.labels
+            if kind in ("resource", "data") and len(labels) == 2:
+                table = config.resources if kind == "resource" else config.data
+                key = (labels[0], labels[1])
+                if key in table:
+                    first = table[key]
+                    what = f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"
+                    self.error(f"{what} is declared more than once (first in {first.file} line {first.block.line})", shown, block.line, block.column)
+                    continue
+                table[key] = _Decl("managed" if kind == "resource" else "data", labels[0], labels[1], block, shown)
+                if kind == "resource":
+                    config.resource_types.add(labels[0])
+            elif kind == "variable" and len(labels) == 1:
+                self._unique(config.variables, labels[0], (block, shown), "variable", shown, block)
+            elif kind == "output" and len(labels) == 1:
+                self._unique(config.outputs, labels[0], (block, shown), "output", shown, block)
+            elif kind == "module" and len(labels) == 1:
+                self._unique(config.calls, labels[0], (block, shown), "module", shown, block)
+            elif kind == "provider" and len(labels) == 1:
+                config.providers.append((block, shown))
+            elif kind == "locals":
+                for item in block.body.items:
+                    if isinstance(item, hcl.Attribute):
+                        if item.name in config.locals:
+                            first = config.locals[item.name]
+                            self.error(f"local '{item.name}' is defined more than once (first in {first[1]} line {first[0].line})", shown, item.line, item.column)
+                            continue
+                        config.locals[item.name] = (item, shown)
+
+    def _unique(self, table: dict, name: str, entry: tuple, what: str, shown: str, block: hcl.Block) -> None:
+        if name in table:
+            first_block, first_file = table[name]
+            self.error(f"{what} '{name}' is declared more than once (first in {first_file} line {first_block.line})", shown, block.line, block.column)
+            return
+        table[name] = entry
+
+    # -- cycle guard -----------------------------------------------------------
+
+    def enter(self, key: Any, label: str) -> list[str] | None:
+        """Mark ``key`` as being evaluated; if it already is, the cycle (labels) instead."""
+        if key in self.active:
+            labels = list(self.active.values())
+            keys = list(self.active)
+            return labels[keys.index(key):] + [label]
+        self.active[key] = label
+        return None
+
+    def leave(self, key: Any) -> None:
+        self.active.pop(key, None)
+
+
+# ---------------------------------------------------------------------------
+# providers
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Provider:
+    address: str
+    region: Any = None
+    default_tags: Any = field(default_factory=dict)
+
+
+def _key_suffix(key: Any) -> str:
+    if key is None:
+        return ""
+    if isinstance(key, int):
+        return f"[{key}]"
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
+def _scalar_region(value: Any) -> Any:
+    if value is None or isinstance(value, (str, Unknown)):
+        return value
+    if isinstance(value, Reference):
+        return as_unknown(value)
+    return Unknown(f"the provider region is {type(value).__name__}, not a string")
+
+
+# ---------------------------------------------------------------------------
+# a module instance
+# ---------------------------------------------------------------------------
+
+
+class _Namespace(Lazy):
+    __slots__ = ("getter", "label")
+
+    def __init__(self, getter: Callable[[str, Any], Any], label: str):
+        self.getter = getter
+        self.label = label
+
+    def get_attr(self, name: str, step: Any) -> Any:
+        return self.getter(name, step)
+
+    def value(self) -> Any:
+        raise EvalError(f"'{self.label}' cannot be used as a value on its own")
+
+
+class _Module:
+    def __init__(
+        self,
+        loader: _Loader,
+        config: _Config,
+        address: str,
+        parent: "_Module | None",
+        call: "_CallNode | None",
+        call_symbols: dict,
+        given: dict | None,
+        providers: dict,
+        depth: int,
+        ancestors: tuple,
+        exists: Any = True,
+        instance_key: Any = None,
+    ):
+        self.loader = loader
+        self.config = config
+        self.address = address
+        self.prefix = address + "." if address else ""
+        self.parent = parent
+        self.call = call
+        self.call_symbols = call_symbols
+        self.given = given
+        self.inherited = providers
+        self.depth = depth
+        self.ancestors = ancestors
+        self.exists = exists
+        self.instance_key = instance_key
+        self._vars: dict[str, Any] = {}
+        self._locals: dict[str, Any] = {}
+        self._outputs: dict[str, Any] = {}
+        self._resources: dict[tuple, _ResourceNode] = {}
+        self._calls: dict[str, _CallNode] = {}
+        self._providers: dict[str, _Provider] = {}
+        self._provider_blocks: dict[str, tuple] = {}
+        for block, shown in config.providers:
+            alias_attr = block.body.attributes.get("alias")
+            alias = None
+            if alias_attr is not None:
+                alias = hcl.traversal_name(alias_attr.expr)
+            key = block.labels[0] + (f".{alias}" if alias else "")
+            if key in self._provider_blocks:
+                loader.error(f"provider configuration {key} is declared more than once", shown, block.line, block.column)
+                continue
+            self._provider_blocks[key] = (block, shown)
+        self._path = {"module": config.shown, "root": loader.root_shown, "cwd": "."}
+
+    # -- scopes ------------------------------------------------------------------
+
+    def scope(self, file: str, symbols: dict | None = None) -> Scope:
+        return Scope(self.resolve, symbols, file)
+
+    def resolve(self, name: str, node: Any) -> Any:
+        if name == "var":
+            return _Namespace(self.var, "var")
+        if name == "local":
+            return _Namespace(self.local, "local")
+        if name == "module":
+            return _Namespace(self.module_call, "module")
+        if name == "data":
+            return _Namespace(lambda type_, step: _Namespace(lambda n, s: self.resource("data", type_, n, s), f"data.{type_}"), "data")
+        if name == "path":
+            return self._path
+        if name == "terraform":
+            return {"workspace": "default"}
+        if name == "self":
+            return Unknown("self is known only when the resource is created")
+        if name in ("each", "count"):
+            raise EvalError(f"'{name}' is available only where {'for_each' if name == 'each' else 'count'} is set", node.line, node.column)
+        if name in self.config.resource_types:
+            return _Namespace(lambda n, step: self.resource("managed", name, n, step), name)
+        raise EvalError(f"reference to undeclared name '{name}'", node.line, node.column)
+
+    def safe(self, expr: hcl.Expr, scope: Scope, what: str) -> Any:
+        """Evaluate; a Terraform error becomes an Unknown (and a note with its position)."""
+        try:
+            return evaluate(expr, scope)
+        except EvalError as exc:
+            line = exc.line or expr.line
+            column = exc.column or expr.column
+            self.loader.note(f"{scope.file}:{line}:{column}: {what}: {exc.message}")
+            return Unknown(f"{what} could not be evaluated: {exc.message}")
+        except RecursionError:
+            self.loader.error(f"{what}: expression is nested too deeply", scope.file, expr.line, expr.column)
+            return Unknown(f"{what}: expression is nested too deeply")
+
+    def guarded(self, key: Any, label: str, compute: Callable[[], Any], on_cycle: Callable[[list[str]], Any]) -> Any:
+        cycle = self.loader.enter(key, label)
+        if cycle is not None:
+            return on_cycle(cycle)
+        try:
+            return compute()
+        finally:
+            self.loader.leave(key)
+
+    # -- variables, locals, outputs ----------------------------------------------
+
+    def var(self, name: str, step: Any) -> Any:
+        if name in self._vars:
+            return self._vars[name]
+        entry = self.config.variables.get(name)
+        if entry is None:
+            raise EvalError(f"reference to undeclared input variable '{name}'", step.line, step.column)
+        label = f"{self.prefix}var.{name}"
+
+        def cycle(labels: list[str]) -> Any:
+            self.loader.note(f"cycle: {' -> '.join(labels)}")
+            return Unknown(f"variable '{name}' depends on itself ({' -> '.join(labels)})")
+
+        value = self.guarded(("var", id(self), name), label, lambda: self._var_value(name, entry), cycle)
+        self._vars[name] = value
+        return value
+
+    def _var_value(self, name: str, entry: tuple) -> Any:
+        block, shown = entry
+        attrs = block.body.attributes
+        spec = parse_type(attrs["type"].expr if "type" in attrs else None)
+        nullable = True
+        if "nullable" in attrs:
+            flag = self.safe(attrs["nullable"].expr, Scope(file=shown), f"variable '{name}' nullable")
+            nullable = flag is not False
+        missing = object()
+        value: Any = missing
+        if self.given is not None:
+            if name in self.given:
+                value = self.given[name]
+        elif self.call is not None:
+            argument = self.call.block.body.attributes.get(name)
+            if argument is not None and name not in _MODULE_META:
+                parent = self.parent
+                assert parent is not None
+                value = materialize(parent.safe(argument.expr, parent.scope(self.call.file, self.call_symbols), f"module.{self.call.name} argument '{name}'"))
+        if value is None and not nullable:
+            value = missing
+        if value is missing:
+            if "default" in attrs:
+                value = materialize(self.safe(attrs["default"].expr, Scope(file=shown), f"variable '{name}' default"))
+            elif self.address:
+                value = Unknown(f"variable '{name}' of {self.address} has no value")
+            else:
+                value = Unknown(f"variable '{name}' has no value")
+        return convert(value, spec)
+
+    def local(self, name: str, step: Any) -> Any:
+        if name in self._locals:
+            return self._locals[name]
+        entry = self.config.locals.get(name)
+        if entry is None:
+            raise EvalError(f"reference to undeclared local value '{name}'", step.line, step.column)
+        attribute, shown = entry
+        label = f"local.{name}"
+
+        def cycle(labels: list[str]) -> Any:
+            self.loader.error(f"local value '{name}' refers to itself: {' -> '.join(labels)}", shown, attribute.line, attribute.column)
+            return Unknown(f"local '{name}' is part of a cycle ({' -> '.join(labels)})")
+
+        value = self.guarded(
+            ("local", id(self), name), label,
+            lambda: self.safe(attribute.expr, self.scope(shown), f"local.{name}"),
+            cycle,
+        )
+        self._locals[name] = value
+        return value
+
+    def output(self, name: str, step: Any = None) -> Any:
+        if name in self._outputs:
+            return self._outputs[name]
+        entry = self.config.outputs.get(name)
+        if entry is None:
+            if step is not None:
+                raise EvalError(f"{self.address or 'the module'} has no output '{name}'", step.line, step.column)
+            raise EvalError(f"{self.address or 'the module'} has no output '{name}'")
+        block, shown = entry
+        attribute = block.body.attributes.get("value")
+        if attribute is None:
+            value: Any = None
+        else:
+            def cycle(labels: list[str]) -> Any:
+                self.loader.note(f"cycle: {' -> '.join(labels)}")
+                return Unknown(f"output '{name}' of {self.address} depends on itself")
+
+            value = self.guarded(
+                ("output", id(self), name), f"{self.prefix}output.{name}",
+                lambda: self.safe(attribute.expr, self.scope(shown), f"{self.prefix}output.{name}"),
+                cycle,
+            )
+        self._outputs[name] = value
+        return value
+
+    def outputs(self) -> dict:
+        return {name: self.output(name) for name in self.config.outputs}
+
+    # -- resources, modules, providers --------------------------------------------
+
+    def resource(self, mode: str, type_: str, name: str, step: Any) -> "_ResourceNode":
+        key = (mode, type_, name)
+        node = self._resources.get(key)
+        if node is None:
+            table = self.config.resources if mode == "managed" else self.config.data
+            decl = table.get((type_, name))
+            if decl is None:
+                what = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
+                raise EvalError(f"reference to undeclared resource {what}", getattr(step, "line", None), getattr(step, "column", None))
+            node = _ResourceNode(self, decl)
+            self._resources[key] = node
+        return node
+
+    def module_call(self, name: str, step: Any) -> "_CallNode":
+        node = self._calls.get(name)
+        if node is None:
+            entry = self.config.calls.get(name)
+            if entry is None:
+                raise EvalError(f"reference to undeclared module '{name}'", getattr(step, "line", None), getattr(step, "column", None))
+            node = _CallNode(self, name, entry[0], entry[1])
+            self._calls[name] = node
+        return node
+
+    def provider(self, key: str) -> _Provider:
+        cached = self._providers.get(key)
+        if cached is not None:
+            return cached
+        if key in self._provider_blocks:
+            block, shown = self._provider_blocks[key]
+            provider = self._evaluate_provider(key, block, shown)
+        elif key in self.inherited:
+            provider = self.inherited[key]
+        elif "." in key:
+            reason = f"provider configuration {key} is not declared{' or passed to ' + self.address if self.address else ''}"
+            provider = _Provider(self.prefix + key, Unknown(reason), Unknown(reason))
+            self.loader.note(f"{self.config.shown}: {reason}")
+        else:
+            provider = _Provider(key, None, {})
+        self._providers[key] = provider
+        return provider
+
+    def _evaluate_provider(self, key: str, block: hcl.Block, shown: str) -> _Provider:
+        scope = self.scope(shown)
+        region: Any = None
+        attribute = block.body.attributes.get("region")
+        if attribute is not None:
+            region = _scalar_region(materialize(self.safe(attribute.expr, scope, f"provider {key} region")))
+        tags: Any = {}
+        for tags_block in block.body.blocks_of("default_tags"):
+            tags_attr = tags_block.body.attributes.get("tags")
+            if tags_attr is not None:
+                tags = _home(materialize(self.safe(tags_attr.expr, scope, f"provider {key} default_tags")), shown, (tags_attr.line, tags_attr.column))
+                if tags is None:
+                    tags = {}
+        return _Provider(self.prefix + key, region, tags)
+
+    def child_providers(self, call: "_CallNode") -> dict:
+        mapping = call.block.body.attributes.get("providers")
+        if mapping is None:
+            return {key: self.provider(key) for key in self._default_keys()}
+        result: dict[str, _Provider] = {}
+        if not isinstance(mapping.expr, hcl.ObjectExpr):
+            self.loader.error("providers must be a map of provider configurations", call.file, mapping.line, mapping.column)
+            return result
+        for key_expr, value_expr in mapping.expr.items:
+            child_key = hcl.traversal_name(key_expr)
+            parent_key = hcl.traversal_name(value_expr)
+            if child_key is None or parent_key is None:
+                self.loader.error("providers entries must look like aws = aws.alias", call.file, key_expr.line, key_expr.column)
+                continue
+            result[child_key] = self.provider(parent_key)
+        return result
+
+    def _default_keys(self) -> list[str]:
+        keys = {key for key in self.inherited if "." not in key}
+        keys.update(key for key in self._provider_blocks if "." not in key)
+        return sorted(keys)
+
+    # -- collecting instances -----------------------------------------------------
+
+    def collect(self, instances: list[Instance], data_sources: list[Instance]) -> None:
+        for decl in self.config.resources.values():
+            node = self.resource("managed", decl.type, decl.name, None)
+            for instance in node.instances():
+                instances.append(instance)
+        for decl in self.config.data.values():
+            node = self.resource("data", decl.type, decl.name, None)
+            for instance in node.instances():
+                data_sources.append(instance)
+        for name in self.config.calls:
+            call = self.module_call(name, None)
+            for child in call.children():
+                child.collect(instances, data_sources)
+
+
+def _and_exists(first: Any, second: Any) -> Any:
+    if first is True:
+        return second
+    if second is True:
+        return first
+    return first if isinstance(first, Unknown) else second
+
+
+# ---------------------------------------------------------------------------
+# count / for_each
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Expansion:
+    kind: str  # 'single', 'count', 'for_each', 'unknown'
+    items: list  # (key, symbols, exists)
+    unknown: Unknown | None = None
+    meta: str = ""  # 'count' or 'for_each' for the unknown kind
+
+
+def _expand(module: _Module, body: hcl.Body, file: str, address: str, what: str) -> _Expansion:
+    """The instances a block with count/for_each stands for."""
+    count_attr = body.attributes.get("count")
+    each_attr = body.attributes.get("for_each")
+    scope = module.scope(file)
+    if count_attr is not None:
+        value = materialize(module.safe(count_attr.expr, scope, f"{address} count"))
+        if isinstance(value, Reference):
+            value = as_unknown(value)
+        if isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                pass
+        if isinstance(value, Unknown):
+            options = value.candidates
+            if options and all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in options):
+                low, high = min(options), max(options)
+                reason = f"count of {address} is unknown: {value.reason}"
+                items = []
+                for i in range(high):
+                    exists: Any = True if i < low else Unknown(reason, value.refs)
+                    items.append((i, {"count": {"index": i}}, exists))
+                if low < high:
+                    module.loader.note(f"{address}: count is one of {sorted(set(options))} ({value.reason}); instances beyond {low} may not exist")
+                return _Expansion("count", items)
+            reason = f"count of {address} is unknown: {value.reason}"
+            unknown = Unknown(reason, value.refs)
+            module.loader.note(f"{address}: count is unknown ({value.reason}): one instance stands for all of them")
+            return _Expansion("unknown", [(None, {"count": {"index": unknown}}, unknown)], unknown, "count")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            module.loader.note(f"{file}:{count_attr.line}:{count_attr.column}: {address}: count is not a whole number ({value!r})")
+            return _Expansion("count", [])
+        return _Expansion("count", [(i, {"count": {"index": i}}, True) for i in range(value)])
+    if each_attr is not None:
+        value = module.safe(each_attr.expr, scope, f"{address} for_each")
+        while isinstance(value, Lazy):
+            value = value.value()
+        if isinstance(value, Reference):
+            value = as_unknown(value)
+        pairs: list | None = None
+        if isinstance(value, dict):
+            pairs = [(key, value[key]) for key in sorted(value)]
+        elif isinstance(value, list):
+            materialized = materialize(value)
+            if not any(isinstance(item, (Unknown, Reference)) for item in materialized):
+                keys = []
+                for item in materialized:
+                    if isinstance(item, (dict, list)) or item is None:
+                        module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: {address}: for_each over a list needs strings")
+                        return _Expansion("for_each", [])
+                    keys.append(to_string(item))
+                pairs = [(key, key) for key in sorted(set(keys))]
+            else:
+                value = next(as_unknown(i) for i in materialized if isinstance(i, (Unknown, Reference)))
+        if pairs is not None:
+            return _Expansion("for_each", [(key, {"each": {"key": key, "value": item}}, True) for key, item in pairs])
+        if value is None:
+            module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: {address}: for_each is null")
+            return _Expansion("for_each", [])
+        if not isinstance(value, Unknown):
+            module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: {address}: for_each must be a map or a set of strings")
+            return _Expansion("for_each", [])
+        reason = f"for_each of {address} is unknown: {value.reason}"
+        unknown = Unknown(reason, value.refs)
+        module.loader.note(f"{address}: for_each is unknown ({value.reason}): one instance stands for all of them")
+        return _Expansion("unknown", [(None, {"each": {"key": unknown, "value": unknown}}, unknown)], unknown, "for_each")
+    return _Expansion("single", [(None, {}, True)])
+
+
+# ---------------------------------------------------------------------------
+# resources and data sources
+# ---------------------------------------------------------------------------
+
+
+class _ResourceNode(Lazy):
+    __slots__ = ("module", "decl", "address", "_expansion", "_nodes", "_extra")
+
+    def __init__(self, module: _Module, decl: _Decl):
+        self.module = module
+        self.decl = decl
+        local = f"{'data.' if decl.mode == 'data' else ''}{decl.type}.{decl.name}"
+        self.address = module.prefix + local
+        self._expansion: _Expansion | None = None
+        self._nodes: list[_InstanceNode] = []
+        self._extra: dict[Any, _InstanceNode] = {}
+
+    def expansion(self) -> _Expansion:
+        if self._expansion is None:
+            key = ("expand", id(self))
+            cycle = self.module.loader.enter(key, f"{self.address} (count/for_each)")
+            if cycle is not None:
+                self.module.loader.note(f"cycle: {' -> '.join(cycle)}")
+                unknown = Unknown(f"the count/for_each of {self.address} depends on itself")
+                return _Expansion("unknown", [(None, {}, unknown)], unknown)
+            try:
+                expansion = _expand(self.module, self.decl.block.body, self.decl.file, self.address, "resource")
+            finally:
+                self.module.loader.leave(key)
+            self._expansion = expansion
+            self._nodes = [_InstanceNode(self, key_, symbols, exists) for key_, symbols, exists in expansion.items]
+        return self._expansion
+
+    def nodes(self) -> list["_InstanceNode"]:
+        self.expansion()
+        return self._nodes
+
+    def instances(self) -> list[Instance]:
+        return [node.instance() for node in self.nodes()]
+
+    # Lazy protocol
+    def get_attr(self, name: str, step: Any) -> Any:
+        expansion = self.expansion()
+        if expansion.kind == "single":
+            return self._nodes[0].get_attr(name, step)
+        if expansion.kind == "unknown":
+            return Unknown(expansion.unknown.reason if expansion.unknown else "unknown", (self.address,))
+        raise EvalError(
+            f"{self.address} has {'count' if expansion.kind == 'count' else 'for_each'} set: its attributes are accessed per instance ({self.address}[...])",
+            getattr(step, "line", None), getattr(step, "column", None),
+        )
+
+    def get_index(self, key: Any, step: Any) -> Any:
+        expansion = self.expansion()
+        if isinstance(key, (dict, list)) or key is None:
+            raise EvalError("invalid instance key", step.line, step.column)
+        if expansion.kind == "single":
+            raise EvalError(f"{self.address} has neither count nor for_each: it cannot be indexed", step.line, step.column)
+        if expansion.kind == "unknown":
+            norm: Any = key
+            if expansion.meta == "count":
+                try:
+                    norm = int(key)
+                except (TypeError, ValueError):
+                    raise EvalError(f"invalid count index {key!r}", step.line, step.column) from None
+                symbols = {"count": {"index": norm}}
+            else:
+                norm = to_string(key)
+                symbols = {"each": {"key": norm, "value": Unknown(expansion.unknown.reason if expansion.unknown else "unknown")}}
+            node = self._extra.get(norm)
+            if node is None:
+                node = _InstanceNode(self, norm, symbols, expansion.unknown or True)
+                self._extra[norm] = node
+            return node
+        if isinstance(key, bool):
+            raise EvalError("invalid instance key", step.line, step.column)
+        wanted = to_string(key)
+        for node in self._nodes:
+            if str(node.key) == wanted:
+                return node
+        raise EvalError(f"{self.address} has no instance [{wanted if expansion.kind == 'count' else json.dumps(wanted)}]", step.line, step.column)
+
+    def elements(self) -> Any:
+        expansion = self.expansion()
+        if expansion.kind == "unknown":
+            return Unknown(expansion.unknown.reason if expansion.unknown else "unknown", (self.address,))
+        unsure = next((n.exists for n in self._nodes if isinstance(n.exists, Unknown)), None)
+        if unsure is not None:
+            return Unknown(unsure.reason, (self.address,))
+        return list(self._nodes)
+
+    def value(self) -> Any:
+        expansion = self.expansion()
+        if expansion.kind == "single":
+            return self._nodes[0]
+        if expansion.kind == "unknown":
+            return Unknown(expansion.unknown.reason if expansion.unknown else "unknown", (self.address,))
+        if expansion.kind == "count":
+            unsure = next((n.exists for n in self._nodes if isinstance(n.exists, Unknown)), None)
+            if unsure is not None:
+                return Unknown(unsure.reason, (self.address,))
+            return list(self._nodes)
+        return {node.key: node for node in self._nodes}
+
+
+class _InstanceNode(Lazy):
+    __slots__ = ("resource", "key", "symbols", "exists", "address", "_args", "_groups", "_scope")
+
+    def __init__(self, resource: _ResourceNode, key: Any, symbols: dict, exists: Any):
+        self.resource = resource
+        self.key = key
+        self.symbols = symbols
+        self.exists = exists
+        self.address = resource.address + _key_suffix(key)
+        self._args: dict[str, Any] = {}
+        self._groups: dict[str, Any] = {}
+        self._scope: Scope | None = None
+
+    @property
+    def decl(self) -> _Decl:
+        return self.resource.decl
+
+    def scope(self) -> Scope:
+        if self._scope is None:
+            self._scope = self.resource.module.scope(self.decl.file, self.symbols)
+        return self._scope
+
+    def _skip_attr(self, name: str) -> bool:
+        return name in _RESOURCE_META_ATTRS
+
+    def argument(self, name: str) -> Any:
+        """The evaluated value of a top-level argument (not placed: may hold Lazy values)."""
+        if name in self._args:
+            return self._args[name]
+        attribute = self.decl.block.body.attributes[name]
+        module = self.resource.module
+
+        def cycle(labels: list[str]) -> Any:
+            module.loader.note(f"cycle: {' -> '.join(labels)}")
+            return Unknown(f"{self.address}.{name} depends on itself")
+
+        value = module.guarded(
+            ("arg", id(self), name), f"{self.address}.{name}",
+            lambda: module.safe(attribute.expr, self.scope(), f"{self.address}.{name}"),
+            cycle,
+        )
+        self._args[name] = value
+        return value
+
+    def group(self, block_type: str) -> Any:
+        """The evaluated nested blocks of one type (LineList or UnknownBlocks)."""
+        if block_type in self._groups:
+            return self._groups[block_type]
+        module = self.resource.module
+
+        def cycle(labels: list[str]) -> Any:
+            module.loader.note(f"cycle: {' -> '.join(labels)}")
+            return Unknown(f"{self.address}.{block_type} depends on itself")
+
+        value = module.guarded(
+            ("group", id(self), block_type), f"{self.address}.{block_type}",
+            lambda: _block_group(module, self.decl.block.body, block_type, self.scope(), self.decl.file),
+            cycle,
+        )
+        self._groups[block_type] = value
+        return value
+
+    def has_group(self, block_type: str) -> bool:
+        for item in self.decl.block.body.items:
+            if isinstance(item, hcl.Block) and (item.type == block_type or item.type == "dynamic" and item.labels[:1] == [block_type]):
+                return block_type not in _RESOURCE_META_BLOCKS
+        return False
+
+    # Lazy protocol
+    def get_attr(self, name: str, step: Any) -> Any:
+        """The configured value when it is known (Terraform knows it at plan time), else a Reference."""
+        decl = self.decl
+        data = decl.mode == "data"
+        value: Any = None
+        if name in _ALWAYS_COMPUTED and not data:
+            value = None
+        elif name in decl.block.body.attributes and not self._skip_attr(name):
+            value = materialize(self.argument(name))
+        elif self.has_group(name):
+            value = self.group(name)
+        if value is not None and not isinstance(value, Unknown) and find_unknown(value) is None:
+            return value
+        if data:
+            return Unknown(f"data source {self.address} is read at apply time", (self.address,))
+        return Reference(self.address, name, decl.type)
+
+    def get_index(self, key: Any, step: Any) -> Any:
+        raise EvalError(f"{self.address} is a single instance: it cannot be indexed", step.line, step.column)
+
+    def value(self) -> Any:
+        if self.decl.mode == "data":
+            return Unknown(f"data source {self.address} is read at apply time", (self.address,))
+        return Reference(self.address, None, self.decl.type)
+
+    # building the Instance
+    def values(self) -> LineDict:
+        block = self.decl.block
+        file = self.decl.file
+        out = LineDict(line=block.line, column=block.column)
+        seen_groups: set[str] = set()
+        for item in block.body.items:
+            if isinstance(item, hcl.Attribute):
+                if self._skip_attr(item.name):
+                    continue
+                out[item.name] = _home(self.argument(item.name), file, (item.line, item.column))
+                out.key_pos[item.name] = (item.line, item.column)
+                continue
+            block_type = item.labels[0] if item.type == "dynamic" and item.labels else item.type
+            if item.type in _RESOURCE_META_BLOCKS or block_type in seen_groups:
+                continue
+            if item.type == "dynamic" and not item.labels:
+                continue
+            seen_groups.add(block_type)
+            out[block_type] = self.group(block_type)
+            out.key_pos[block_type] = (item.line, item.column)
+        return out
+
+    def instance(self) -> Instance:
+        module = self.resource.module
+        decl = self.decl
+        provider_attr = decl.block.body.attributes.get("provider")
+        provider_key = None
+        if provider_attr is not None:
+            provider_key = hcl.traversal_name(provider_attr.expr)
+            if provider_key is None:
+                module.loader.error("provider must be a provider configuration such as aws.replica", decl.file, provider_attr.line, provider_attr.column)
+        if provider_key is None:
+            provider_key = decl.type.split("_", 1)[0]
+        provider = module.provider(provider_key)
+        region = provider.region
+        origin = Origin(decl.file, decl.block.line, decl.block.column, region=region if isinstance(region, str) else None)
+        return Instance(
+            address=self.address,
+            type=decl.type,
+            name=decl.name,
+            values=self.values(),
+            origin=origin,
+            region=region,
+            default_tags=provider.default_tags,
+            provider=provider.address,
+            key=self.key,
+            exists=_and_exists(module.exists, self.exists),
+            module=module.address,
+            mode=decl.mode,
+        )
+
+
+# ---------------------------------------------------------------------------
+# nested blocks
+# ---------------------------------------------------------------------------
+
+
+def _block_body(module: _Module, body: hcl.Body, scope: Scope, file: str, position: tuple[int, int]) -> LineDict:
+    out = LineDict(line=position[0], column=position[1])
+    seen: set[str] = set()
+    for item in body.items:
+        if isinstance(item, hcl.Attribute):
+            value = materialize(module.safe(item.expr, scope, item.name))
+            out[item.name] = _home(value, file, (item.line, item.column))
+            out.key_pos[item.name] = (item.line, item.column)
+            continue
+        block_type = item.labels[0] if item.type == "dynamic" and item.labels else item.type
+        if block_type in seen or item.type == "dynamic" and not item.labels:
+            continue
+        seen.add(block_type)
+        out[block_type] = _block_group(module, body, block_type, scope, file)
+        out.key_pos[block_type] = (item.line, item.column)
+    return out
+
+
+def _block_group(module: _Module, body: hcl.Body, block_type: str, scope: Scope, file: str) -> Any:
+    """All blocks of ``block_type`` in ``body`` (static and dynamic, in source order)."""
+    known: LineList | None = None
+    templates = LineList()
+    unknowns: list[Unknown] = []
+    for item in body.items:
+        if not isinstance(item, hcl.Block):
+            continue
+        if item.type == block_type:
+            if known is None:
+                known = LineList(line=item.line, column=item.column)
+            known.append(_block_body(module, item.body, scope, file, (item.line, item.column)))
+            known.item_pos.append((item.line, item.column))
+            continue
+        if item.type != "dynamic" or item.labels[:1] != [block_type]:
+            continue
+        if known is None:
+            known = LineList(line=item.line, column=item.column)
+        position = (item.line, item.column)
+        content = item.body.blocks_of("content")
+        each_attr = item.body.attributes.get("for_each")
+        if not content or each_attr is None:
+            module.loader.note(f"{file}:{item.line}:{item.column}: dynamic block '{block_type}' needs for_each and content")
+            continue
+        iterator = block_type
+        iterator_attr = item.body.attributes.get("iterator")
+        if iterator_attr is not None:
+            iterator = hcl.traversal_name(iterator_attr.expr) or block_type
+        collection = module.safe(each_attr.expr, scope, f"dynamic block '{block_type}' for_each")
+        while isinstance(collection, Lazy):
+            collection = collection.value()
+        if isinstance(collection, (Unknown, Reference)):
+            cause = as_unknown(collection)
+            unknown = Unknown(f"dynamic block '{block_type}' for_each is unknown: {cause.reason}", cause.refs)
+            unknowns.append(unknown)
+            inner = scope.with_symbols({iterator: {"key": unknown, "value": unknown}})
+            templates.append(_block_body(module, content[0].body, inner, file, position))
+            templates.item_pos.append(position)
+            continue
+        if isinstance(collection, dict):
+            pairs = [(key, collection[key]) for key in sorted(collection)]
+        elif isinstance(collection, list):
+            pairs = list(enumerate(collection))
+        else:
+            if collection is not None:
+                module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: dynamic block '{block_type}' for_each is not a collection")
+            continue
+        for key, element in pairs:
+            inner = scope.with_symbols({iterator: {"key": key, "value": element}})
+            known.append(_block_body(module, content[0].body, inner, file, position))
+            known.item_pos.append(position)
+    if known is None:
+        known = LineList()
+    if unknowns:
+        refs = tuple(dict.fromkeys(r for u in unknowns for r in u.refs))
+        return UnknownBlocks(unknowns[0].reason, refs, (), True, None, known, templates)
+    return known
+
+
+def _home(value: Any, file: str, position: tuple[int, int]) -> Any:
+    """Plain LineDict/LineList data whose positions are in ``file`` (foreign ones move to ``position``)."""
+    while isinstance(value, Lazy):
+        value = value.value()
+    if isinstance(value, dict):
+        own = isinstance(value, HclObject) and value.file == file
+        out = LineDict(line=value.line if own else position[0], column=value.column if own else position[1])
+        for key, item in value.items():
+            key_position = value.key_pos.get(key, position) if own else position
+            out[key] = _home(item, file, key_position)
+            out.key_pos[key] = key_position
+        return out
+    if isinstance(value, list):
+        own = isinstance(value, HclList) and value.file == file
+        out_list = LineList(line=value.line if own else position[0], column=value.column if own else position[1])
+        for i, item in enumerate(value):
+            item_position = value.pos(i) if own else position
+            out_list.append(_home(item, file, item_position))
+            out_list.item_pos.append(item_position)
+        return out_list
+    return value
+
+
+# ---------------------------------------------------------------------------
+# module calls
+# ---------------------------------------------------------------------------
+
+
+class _ModuleRef(Lazy):
+    """One instance of a module call, used as a value (``module.x[0]``)."""
+
+    __slots__ = ("child",)
+
+    def __init__(self, child: _Module):
+        self.child = child
+
+    def get_attr(self, name: str, step: Any) -> Any:
+        return self.child.output(name, step)
+
+    def value(self) -> Any:
+        return self.child.outputs()
+
+
+class _CallNode(Lazy):
+    __slots__ = ("module", "name", "block", "file", "source", "directory", "_children", "_kind", "_unknown", "_followed")
+
+    def __init__(self, module: _Module, name: str, block: hcl.Block, file: str):
+        self.module = module
+        self.name = name
+        self.block = block
+        self.file = file
+        self.source: str | None = None
+        self.directory: Path | None = None
+        self._children: list[_Module] | None = None
+        self._kind = "single"
+        self._unknown: Unknown | None = None
+        self._followed = False
+        source_attr = block.body.attributes.get("source")
+        if source_attr is not None and isinstance(source_attr.expr, hcl.Literal) and isinstance(source_attr.expr.value, str):
+            self.source = source_attr.expr.value
+        loader = module.loader
+        address = f"{module.prefix}module.{name}"
+        if self.source is None:
+            loader.error(f"module '{name}' needs a literal source", file, block.line, block.column)
+            return
+        if not (self.source in (".", "..") or self.source.startswith(("./", "../", ".\\", "..\\"))):
+            loader.note(f"module '{address}' (source {self.source}) was not followed")
+            return
+        directory = Path(os.path.normpath(module.config.directory / self.source))
+        if not directory.is_dir():
+            loader.error(f"module '{name}': source directory '{self.source}' does not exist", file, block.line, block.column)
+            return
+        if directory in module.ancestors:
+            loader.error(f"module '{name}' (source {self.source}) includes itself", file, block.line, block.column)
+            return
+        if module.depth + 1 > _MAX_DEPTH:
+            loader.error(f"module '{name}': modules are nested more than {_MAX_DEPTH} levels deep", file, block.line, block.column)
+            return
+        self.directory = directory
+        self._followed = True
+
+    def children(self) -> list[_Module]:
+        if self._children is not None:
+            return self._children
+        self._children = []
+        if not self._followed or self.directory is None:
+            return self._children
+        module = self.module
+        loader = module.loader
+        base = f"{module.prefix}module.{self.name}"
+        key = ("call", id(self))
+        cycle = loader.enter(key, f"{base} (count/for_each)")
+        if cycle is not None:
+            loader.note(f"cycle: {' -> '.join(cycle)}")
+            return self._children
+        try:
+            expansion = _expand(module, self.block.body, self.file, base, "module")
+        finally:
+            loader.leave(key)
+        self._kind = expansion.kind
+        self._unknown = expansion.unknown
+        config = loader.config(self.directory)
+        providers = module.child_providers(self)
+        for instance_key, symbols, exists in expansion.items:
+            child = _Module(
+                loader, config, base + _key_suffix(instance_key), module, self, symbols, None, providers,
+                module.depth + 1, module.ancestors + (module.config.directory,), _and_exists(module.exists, exists),
+                instance_key,
+            )
+            self._children.append(child)
+        return self._children
+
+    def _not_followed(self) -> Unknown:
+        return Unknown(f"module.{self.name} (source {self.source}) was not followed")
+
+    def get_attr(self, name: str, step: Any) -> Any:
+        children = self.children()
+        if not self._followed:
+            return self._not_followed()
+        if self._kind == "single" and children:
+            return children[0].output(name, step)
+        if self._kind == "unknown":
+            return Unknown(self._unknown.reason if self._unknown else "unknown")
+        raise EvalError(f"module.{self.name} has count or for_each: use module.{self.name}[key].{name}", getattr(step, "line", None), getattr(step, "column", None))
+
+    def get_index(self, key: Any, step: Any) -> Any:
+        children = self.children()
+        if not self._followed:
+            return self._not_followed()
+        if self._kind == "unknown":
+            return Unknown(self._unknown.reason if self._unknown else "unknown")
+        for child in children:
+            if child.instance_key is not None and str(child.instance_key) == to_string(key):
+                return _ModuleRef(child)
+        raise EvalError(f"module.{self.name} has no instance {_key_suffix(key)}", step.line, step.column)
+
+    def elements(self) -> Any:
+        value = self.value()
+        if isinstance(value, dict) and self._kind == "single":
+            return [value]
+        return value
+
+    def value(self) -> Any:
+        children = self.children()
+        if not self._followed:
+            return self._not_followed()
+        if self._kind == "single":
+            return children[0].outputs() if children else {}
+        if self._kind == "unknown":
+            return Unknown(self._unknown.reason if self._unknown else "unknown")
+        if self._kind == "count":
+            return [_ModuleRef(child) for child in children]
+        return {child.instance_key: _ModuleRef(child) for child in children}
+
+
+# ---------------------------------------------------------------------------
+# root variables
+# ---------------------------------------------------------------------------
+
+
+def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
+    shown = loader.show(path)
+    parsed = loader.parse_file(path, shown)
+    if parsed is None:
+        return
+    for item in parsed.body.items:
+        if isinstance(item, hcl.Block):
+            loader.error(f"blocks are not allowed in a variables file ('{item.type}')", shown, item.line, item.column)
+            continue
+        try:
+            values[item.name] = evaluate_value(item.expr, Scope(file=shown))
+        except EvalError as exc:
+            loader.error(f"variable '{item.name}': {exc.message}", shown, exc.line or item.expr.line, exc.column or item.expr.column)
+        except RecursionError:
+            loader.error(f"variable '{item.name}': value is nested too deeply", shown, item.line, item.column)
+
+
+def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
+    shown = loader.show(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        loader.error(f"cannot read file: {exc.strerror or exc}", shown)
+        return
+    except UnicodeDecodeError:
+        loader.error("the file is not UTF-8 text", shown)
+        return
+    except json.JSONDecodeError as exc:
+        loader.error(f"invalid JSON: {exc.msg}", shown, exc.lineno, exc.colno)
+        return
+    except RecursionError:
+        loader.error("JSON is nested too deeply", shown)
+        return
+    if not isinstance(data, dict):
+        loader.error("a variables file must hold a JSON object", shown)
+        return
+    values.update(_json_numbers(data))
+
+
+def _json_numbers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _var_file(loader: _Loader, path: Path, values: dict) -> None:
+    if path.name.endswith(".json"):
+        _tfvars_json(loader, path, values)
+    else:
+        _tfvars_hcl(loader, path, values)
+
+
+def _cli_value(config: _Config, name: str, text: str) -> Any:
+    entry = config.variables.get(name)
+    if entry is not None:
+        type_attr = entry[0].body.attributes.get("type")
+        spec = parse_type(type_attr.expr if type_attr else None)
+        if spec[0] in ("string", "number", "bool"):
+            return text
+    expr = hcl.parse_expression(text)
+    if expr is None:
+        return text
+    try:
+        value = evaluate_value(expr, Scope())
+    except (EvalError, RecursionError):
+        return text
+    if isinstance(value, (Unknown, Reference)):
+        return text
+    return value
+
+
+def _root_values(loader: _Loader, config: _Config, directory: Path, variables: dict | None, var_files: list | None) -> dict:
+    values: dict[str, Any] = {}
+    try:
+        names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
+    except OSError:
+        names = []
+    if "terraform.tfvars" in names:
+        _tfvars_hcl(loader, directory / "terraform.tfvars", values)
+    if "terraform.tfvars.json" in names:
+        _tfvars_json(loader, directory / "terraform.tfvars.json", values)
+    for name in names:
+        if name.endswith(".auto.tfvars") or name.endswith(".auto.tfvars.json"):
+            _var_file(loader, directory / name, values)
+    for path in var_files or []:
+        path = Path(path)
+        if not path.is_file():
+            loader.error("variables file not found", loader.show(path))
+            continue
+        _var_file(loader, path, values)
+    for name, text in (variables or {}).items():
+        values[name] = _cli_value(config, name, text)
+    for name in values:
+        if name not in config.variables:
+            loader.note(f"a value was given for undeclared variable '{name}'")
+    return values
+
+
+# ---------------------------------------------------------------------------
+# entry point
+# ---------------------------------------------------------------------------
+
+
+def load_module(
+    directory: Path,
+    variables: dict[str, str] | None = None,
+    var_files: list[Path] | None = None,
+    display: Callable[[Path], str] = str,
+) -> LoadResult:
+    """Load the root module in ``directory`` (see the module docstring)."""
+    directory = Path(directory)
+    loader = _Loader(display)
+    loader.root_shown = loader.show(directory)
+    instances: list[Instance] = []
+    data_sources: list[Instance] = []
+    limit = sys.getrecursionlimit()
+    if limit < 20000:
+        sys.setrecursionlimit(20000)
+    try:
+        config = loader.config(Path(os.path.normpath(directory)))
+        given = _root_values(loader, config, directory, variables, var_files)
+        root = _Module(loader, config, "", None, None, {}, given, {}, 0, ())
+        try:
+            root.collect(instances, data_sources)
+        except RecursionError:
+            loader.error("the configuration is nested too deeply to evaluate", loader.root_shown)
+    finally:
+        sys.setrecursionlimit(limit)
+    return LoadResult(instances, loader.errors, loader.notes, data_sources)

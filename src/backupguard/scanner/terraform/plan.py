@@ -1,0 +1,170 @@
+"""Terraform plan JSON (``terraform show -json plan.out``) -> instances for the Estate.
+
+A plan holds the values Terraform computed: variables, locals, count and
+for_each are already resolved. What it does not know until apply is omitted
+from ``values`` and marked in ``after_unknown``; those become
+:class:`Reference` (when the configuration says which resource the value comes
+from, e.g. a selection's ``plan_id``) or :class:`Unknown`. Resources being
+deleted are skipped. The plan has no source positions: when the Terraform
+configuration is given too (the directory the plan was made in), results point
+at its blocks; otherwise at line 1 of the plan file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from backupguard.estate import Origin, Reference, Unknown
+from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
+
+
+@dataclass
+class PlanInstance:
+    """One planned resource instance (the same shape as the HCL engine's instances)."""
+
+    address: str
+    type: str
+    name: str
+    values: LineDict
+    origin: Origin
+    region: Any
+    default_tags: Any
+    provider: str
+
+
+def looks_like_plan(text: str) -> bool:
+    return '"format_version"' in text and ('"planned_values"' in text or '"resource_changes"' in text)
+
+
+def _wrap(value: Any, unknown: Any, refs: dict[str, list[str]], path: str) -> Any:
+    """Plan values as LineDict/LineList, with after_unknown leaves made Reference or Unknown."""
+    if unknown is True:
+        return _reference(_resource_refs(refs.get(_argument(path), [])), path)
+    if isinstance(value, dict) or isinstance(unknown, dict):
+        value = value if isinstance(value, dict) else {}
+        unknown = unknown if isinstance(unknown, dict) else {}
+        out = LineDict()
+        for key in sorted(set(value) | {k for k, v in unknown.items() if v is True}):
+            out[key] = _wrap(value.get(key), unknown.get(key), refs, f"{path}.{key}" if path else key)
+        return out
+    if isinstance(value, list):
+        unknown = unknown if isinstance(unknown, list) else []
+        targets = _resource_refs(refs.get(_argument(path), []))
+        out_list = LineList()
+        for index, item in enumerate(value):
+            if index < len(unknown) and unknown[index] is True:
+                # [a.arn, b.arn] with both unknown: the n-th unknown item is the n-th referenced resource
+                nth = sum(1 for u in unknown[:index] if u is True)
+                out_list.append(_reference(targets[nth:nth + 1], f"{path}[{index}]"))
+            else:
+                out_list.append(_wrap(item, unknown[index] if index < len(unknown) else None, refs, f"{path}[{index}]"))
+        return out_list
+    return value
+
+
+def _argument(path: str) -> str:
+    return path.split(".")[0].split("[")[0]
+
+
+def _resource_refs(references: list[str]) -> list[Reference]:
+    """Resource attribute references, one per resource, in order (``aws_x.y.arn`` -> Reference)."""
+    found: dict[str, Reference] = {}
+    for ref in references:
+        parts = ref.split(".")
+        if parts[0] == "module" and len(parts) > 2:  # module.m.aws_x.y.attr
+            prefix, parts = ".".join(parts[:2]) + ".", parts[2:]
+        else:
+            prefix = ""
+        if len(parts) >= 3 and parts[0] not in ("var", "local", "each", "count", "path", "data", "module"):
+            target = prefix + ".".join(parts[:2])
+            found.setdefault(target, Reference(target, ".".join(parts[2:]), parts[0]))
+    return list(found.values())
+
+
+def _reference(references: list[Reference], path: str) -> Any:
+    return references[0] if references else Unknown(f"'{path}' is known only after apply")
+
+
+def _config_refs(configuration: dict, module_address: str) -> tuple[dict[str, dict[str, list[str]]], dict[str, str]]:
+    """Per resource address (without instance keys): each argument's references (module prefix
+    applied) and the provider configuration it uses."""
+    found: dict[str, dict[str, list[str]]] = {}
+    providers: dict[str, str] = {}
+
+    def walk(module: dict, prefix: str) -> None:
+        for resource in module.get("resources") or []:
+            refs = {}
+            for arg, expr in (resource.get("expressions") or {}).items():
+                if isinstance(expr, dict) and expr.get("references"):
+                    refs[arg] = [prefix + r if not r.startswith(("var.", "local.", "each.", "count.")) else r
+                                 for r in expr["references"]]
+            address = prefix + resource.get("address", "")
+            found[address] = refs
+            providers[address] = str(resource.get("provider_config_key", "aws")).split(":")[-1]
+        for name, call in (module.get("module_calls") or {}).items():
+            walk(call.get("module") or {}, f"{prefix}module.{name}.")
+
+    walk(configuration.get("root_module") or {}, module_address)
+    return found, providers
+
+
+def _provider_regions(configuration: dict) -> dict[str, Any]:
+    regions = {}
+    for key, config in (configuration.get("provider_config") or {}).items():
+        expr = ((config.get("expressions") or {}).get("region") or {})
+        regions[key] = expr.get("constant_value") if "constant_value" in expr else Unknown(
+            f"provider {key} region is set by an expression"
+        )
+    return regions
+
+
+def _strip_index(address: str) -> str:
+    """``module.m[0].aws_x.y["k"]`` -> ``module.m.aws_x.y`` (how the configuration names it)."""
+    out, depth = [], 0
+    for char in address:
+        depth += char == "["
+        if depth == 0:
+            out.append(char)
+        depth -= char == "]"
+    return "".join(out)
+
+
+def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) -> list[PlanInstance]:
+    """Every planned (not deleted) managed resource of a plan document."""
+    try:
+        plan = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TemplateError(exc.msg, exc.lineno, exc.colno) from None
+    version = str(plan.get("format_version", ""))
+    if not version.startswith(("0.", "1.")):  # 0.x (Terraform 0.12-0.15) has the same structure
+        raise TemplateError(f"plan format_version {version!r} is not supported (expected 0.x or 1.x)")
+    changes = {c.get("address"): c for c in plan.get("resource_changes") or []}
+    configuration = plan.get("configuration") or {}
+    refs, provider_keys = _config_refs(configuration, "")
+    regions = _provider_regions(configuration)
+    positions = positions or {}
+    instances: list[PlanInstance] = []
+
+    def walk(module: dict) -> None:
+        for resource in module.get("resources") or []:
+            if resource.get("mode") != "managed":
+                continue
+            address = resource.get("address", "")
+            change = (changes.get(address) or {}).get("change") or {}
+            if change.get("actions") == ["delete"]:
+                continue
+            plain = _strip_index(address)
+            values = _wrap(resource.get("values") or {}, change.get("after_unknown") or {}, refs.get(plain, {}), "")
+            provider = provider_keys.get(plain, "aws")
+            region = regions.get(provider)
+            origin = positions.get(address) or positions.get(plain) or Origin(path, 1, 1)
+            tags_all = values.get("tags_all")  # the provider's default_tags merged in by Terraform
+            instances.append(PlanInstance(address, resource.get("type", ""), resource.get("name", ""), values,
+                                          origin, region, tags_all if isinstance(tags_all, dict) else {}, provider))
+        for child in module.get("child_modules") or []:
+            walk(child)
+
+    walk((plan.get("planned_values") or {}).get("root_module") or {})
+    return instances

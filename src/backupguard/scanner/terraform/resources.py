@@ -1,0 +1,372 @@
+"""Turn evaluated Terraform resource instances into Estate entities.
+
+The only place that knows the AWS provider's argument names. Each builder
+takes one :class:`~backupguard.scanner.terraform.module.Instance` (its values
+are evaluated, with positions) and returns an entity; :func:`build_estate`
+then joins the resources Terraform splits off (vault lock, vault policy and
+notifications; S3 versioning and Object Lock; EFS backup policy) onto the
+resource they configure, and merges provider ``default_tags`` into tags.
+
+Provider defaults that differ from AWS's own are applied here, once:
+``start_window`` 60 and ``completion_window`` 180 minutes on backup plan rules,
+``delete_after = 0`` meaning "not set".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from backupguard.estate import (
+    BackupFramework,
+    BackupPlan,
+    BackupRule,
+    BackupSelection,
+    BackupVault,
+    CopyAction,
+    Estate,
+    Lifecycle,
+    Origin,
+    OrgBackupPolicy,
+    ProtectedResource,
+    Reference,
+    ReportPlan,
+    RestoreTestingPlan,
+    RestoreTestingSelection,
+    TagCondition,
+    Unknown,
+    VaultLock,
+)
+from backupguard.scanner.cloudformation.loader import LineDict
+from backupguard.scanner.org_policy import plans_of
+from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of
+
+# The AWS provider's defaults for a backup plan rule (they differ from the API's).
+TF_START_WINDOW_MINUTES = 60
+TF_COMPLETION_WINDOW_MINUTES = 180
+
+
+def _first(values: LineDict, name: str) -> LineDict:
+    """A nested block that appears at most once (``lifecycle { }``): the first, or an empty block."""
+    found = values.get(name)
+    if isinstance(found, Unknown):
+        return block(found)
+    entries = items(found)
+    return block(entries[0]) if entries else LineDict()
+
+
+def _item_origin(origin: Origin, container: Any, index: int) -> Origin:
+    pos = getattr(container, "pos", None)
+    return origin.at(*pos(index)) if pos else origin
+
+
+def _days(value: Any, what: str) -> Any:
+    """A lifecycle day count; the provider sends 0 as "not set"."""
+    days = as_int(value, what)
+    return None if days == 0 else days
+
+
+def _lifecycle(values: LineDict, origin: Origin) -> Lifecycle | None:
+    if "lifecycle" not in values:
+        return None
+    life = _first(values, "lifecycle")
+    return Lifecycle(
+        delete_after_days=_days(life.get("delete_after"), "delete_after"),
+        move_to_cold_storage_after_days=_days(life.get("cold_storage_after"), "cold_storage_after"),
+        opt_in_to_archive=as_bool(
+            life.get("opt_in_to_archive_for_supported_resources"), "opt_in_to_archive_for_supported_resources"
+        ),
+        origin=at(origin, values, "lifecycle"),
+    )
+
+
+def _rule(values: LineDict, origin: Origin) -> BackupRule:
+    copies_raw = values.get("copy_action")
+    copies = []
+    for index, copy in enumerate(items(copies_raw)):
+        copy = block(copy)
+        copy_origin = _item_origin(origin, copies_raw, index)
+        copies.append(CopyAction(copy.get("destination_vault_arn"), _lifecycle(copy, copy_origin), copy_origin))
+    start = values.get("start_window", TF_START_WINDOW_MINUTES)
+    completion = values.get("completion_window", TF_COMPLETION_WINDOW_MINUTES)
+    return BackupRule(
+        name=values.get("rule_name"),
+        target_vault=values.get("target_vault_name"),
+        schedule=values.get("schedule"),
+        timezone=values.get("schedule_expression_timezone"),
+        start_window_minutes=as_int(start, "start_window"),
+        completion_window_minutes=as_int(completion, "completion_window"),
+        lifecycle=_lifecycle(values, origin),
+        copy_actions=copies,
+        continuous_backup=as_bool(values.get("enable_continuous_backup"), "enable_continuous_backup") or False,
+        target_air_gapped_vault_arn=values.get("target_logically_air_gapped_backup_vault_arn"),
+        origin=origin,
+    )
+
+
+def backup_plan(address: str, values: LineDict, origin: Origin) -> BackupPlan:
+    raw = values.get("rule")
+    rules = [_rule(block(rule), _item_origin(origin, raw, index)) for index, rule in enumerate(items(raw))]
+    return BackupPlan(
+        resource_id=address,
+        name=values.get("name"),
+        rules=rules,
+        origin=origin,
+        resource_type="aws_backup_plan",
+        tags=tags_of(values.get("tags")),
+        advanced_backup_settings=values.get("advanced_backup_setting") or [],
+    )
+
+
+_CONDITIONS = {
+    "string_equals": "StringEquals",
+    "string_not_equals": "StringNotEquals",
+    "string_like": "StringLike",
+    "string_not_like": "StringNotLike",
+}
+
+
+def backup_selection(address: str, values: LineDict, origin: Origin) -> BackupSelection:
+    tags = [
+        TagCondition(tag.get("type"), tag.get("key"), tag.get("value"))
+        for tag in map(block, items(values.get("selection_tag")))
+    ]
+    conditions = []
+    for condition in map(block, items(values.get("condition"))):
+        for name, operator in _CONDITIONS.items():
+            for entry in map(block, items(condition.get(name))):
+                conditions.append(TagCondition(operator, entry.get("key"), entry.get("value")))
+    return BackupSelection(
+        resource_id=address,
+        name=values.get("name"),
+        plan_ref=values.get("plan_id"),
+        iam_role_arn=values.get("iam_role_arn"),
+        resources=values.get("resources") or [],
+        not_resources=values.get("not_resources") or [],
+        list_of_tags=tags,
+        conditions=conditions,
+        origin=origin,
+        resource_type="aws_backup_selection",
+    )
+
+
+def backup_vault(address: str, values: LineDict, origin: Origin) -> BackupVault:
+    return BackupVault(
+        resource_id=address,
+        name=values.get("name"),
+        origin=origin,
+        encryption_key_arn=values.get("kms_key_arn"),
+        resource_type="aws_backup_vault",
+        tags=tags_of(values.get("tags")),
+    )
+
+
+def air_gapped_vault(address: str, values: LineDict, origin: Origin) -> BackupVault:
+    return BackupVault(
+        resource_id=address,
+        name=values.get("name"),
+        origin=origin,
+        encryption_key_arn=values.get("encryption_key_arn"),
+        lock=VaultLock(
+            min_retention_days=as_int(values.get("min_retention_days"), "min_retention_days"),
+            max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
+            changeable_for_days=0,
+            origin=origin,
+        ),
+        air_gapped=True,
+        resource_type="aws_backup_logically_air_gapped_vault",
+        tags=tags_of(values.get("tags")),
+    )
+
+
+def framework(address: str, values: LineDict, origin: Origin) -> BackupFramework:
+    return BackupFramework(address, values.get("name"), items(values.get("control")), origin, "aws_backup_framework")
+
+
+def report_plan(address: str, values: LineDict, origin: Origin) -> ReportPlan:
+    setting = _first(values, "report_setting")
+    return ReportPlan(
+        address, values.get("name"), setting.get("report_template"), setting.get("framework_arns"), origin,
+        "aws_backup_report_plan",
+    )
+
+
+def restore_testing_plan(address: str, values: LineDict, origin: Origin) -> RestoreTestingPlan:
+    selection = _first(values, "recovery_point_selection")
+    return RestoreTestingPlan(
+        address, values.get("name"), values.get("schedule_expression"), values, origin,
+        "aws_backup_restore_testing_plan",
+        start_window_hours=as_int(values.get("start_window_hours"), "start_window_hours"),
+        selection_window_days=as_int(selection.get("selection_window_days"), "selection_window_days"),
+    )
+
+
+def restore_testing_selection(address: str, values: LineDict, origin: Origin) -> RestoreTestingSelection:
+    return RestoreTestingSelection(
+        address, values.get("name"), values.get("restore_testing_plan_name"), values, origin,
+        "aws_backup_restore_testing_selection",
+    )
+
+
+def org_policy(address: str, values: LineDict, origin: Origin) -> OrgBackupPolicy | None:
+    if values.get("type") != "BACKUP_POLICY":
+        return None
+    content = values.get("content")
+    size = len(content) if isinstance(content, str) else None
+    return OrgBackupPolicy(
+        address, values.get("name"), as_json(content, "content"), origin, "aws_organizations_policy", size
+    )
+
+
+# -- protectable resources ---------------------------------------------------------
+
+
+def _settings(values: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], Any]]]) -> dict[str, Any]:
+    return {name: coerce(values[arg], arg) for arg, (name, coerce) in spec.items() if arg in values}
+
+
+def _keep(value: Any, what: str) -> Any:
+    return value
+
+
+_DB_SPEC = {
+    "backup_retention_period": ("backup_retention_days", as_int),
+    "deletion_protection": ("deletion_protection", as_bool),
+    "copy_tags_to_snapshot": ("copy_tags_to_snapshot", as_bool),
+    "storage_encrypted": ("storage_encrypted", as_bool),
+    "kms_key_id": ("kms_key_id", _keep),
+    "engine": ("engine", _keep),
+}
+
+
+def _protected(address: str, rtype: str, service: str, values: LineDict, origin: Origin,
+               settings: dict[str, Any], name_arg: str | None = None) -> ProtectedResource:
+    name = values.get(name_arg) if name_arg else None
+    return ProtectedResource(address, rtype, service, origin, tags_of(values.get("tags")), settings, name=name)
+
+
+def db_instance(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(values, _DB_SPEC)
+    if values.get("replicate_source_db") is not None:
+        settings["read_replica"] = True
+        settings["encryption_from"] = values.get("replicate_source_db")
+    elif values.get("snapshot_identifier") is not None:
+        settings["encryption_from"] = values.get("snapshot_identifier")
+    return _protected(address, "aws_db_instance", "RDS", values, origin, settings, "identifier")
+
+
+def db_cluster(rtype: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
+    def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+        settings = _settings(values, _DB_SPEC)
+        if values.get("snapshot_identifier") is not None:
+            settings["encryption_from"] = values.get("snapshot_identifier")
+        kind = service
+        if rtype == "aws_rds_cluster":
+            engine = settings.get("engine")
+            kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
+        return _protected(address, rtype, kind, values, origin, settings, "cluster_identifier")
+
+    return build
+
+
+def dynamodb_table(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    pitr = _first(values, "point_in_time_recovery") if "point_in_time_recovery" in values else None
+    settings = _settings(values, {"deletion_protection_enabled": ("deletion_protection", as_bool)})
+    settings["pitr_enabled"] = as_bool(pitr.get("enabled"), "point_in_time_recovery.enabled") if pitr is not None else None
+    if pitr is not None and pitr.get("recovery_period_in_days") is not None:
+        settings["pitr_recovery_period_days"] = as_int(pitr.get("recovery_period_in_days"), "recovery_period_in_days")
+    return _protected(address, "aws_dynamodb_table", "DynamoDB", values, origin, settings, "name")
+
+
+def efs_file_system(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    return _protected(address, "aws_efs_file_system", "EFS", values, origin,
+                      _settings(values, {"encrypted": ("encrypted", as_bool)}))
+
+
+# automatic_backup_retention_days when omitted, per the provider's documentation.
+_FSX_TYPES = {
+    "aws_fsx_windows_file_system": ("WINDOWS", 7),
+    "aws_fsx_lustre_file_system": ("LUSTRE", 0),
+    "aws_fsx_ontap_file_system": ("ONTAP", 30),
+    "aws_fsx_openzfs_file_system": ("OPENZFS", 0),
+}
+
+
+def fsx_file_system(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
+    fs_type, default_days = _FSX_TYPES[rtype]
+
+    def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+        settings = _settings(values, {
+            "automatic_backup_retention_days": ("automatic_backup_retention_days", as_int),
+            "copy_tags_to_backups": ("copy_tags_to_backups", as_bool),
+        })
+        settings.setdefault("automatic_backup_retention_days", default_days)
+        settings["file_system_type"] = fs_type
+        return _protected(address, rtype, "FSx", values, origin, settings)
+
+    return build
+
+
+def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(values, {"object_lock_enabled": ("object_lock_enabled", as_bool)})
+    legacy = _first(values, "versioning") if "versioning" in values else None
+    if legacy is not None:  # the AWS provider v3 inline block
+        enabled = as_bool(legacy.get("enabled"), "versioning.enabled")
+        settings["versioning_status"] = "Enabled" if enabled is True else enabled if isinstance(enabled, Unknown) else "Suspended"
+    if settings.get("object_lock_enabled") is True:
+        settings.setdefault("versioning_status", "Enabled")  # S3 turns versioning on for Object Lock buckets
+    return _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket")
+
+
+def ebs_volume(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    settings = _settings(values, {"encrypted": ("encrypted", as_bool), "kms_key_id": ("kms_key_id", _keep)})
+    return _protected(address, "aws_ebs_volume", "EBS", values, origin, settings)
+
+
+def ec2_instance(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+    return _protected(address, "aws_instance", "EC2", values, origin, {})
+
+
+def storage_gateway_volume(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
+    def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
+        settings = _settings(values, {"kms_encrypted": ("encrypted", as_bool), "kms_key": ("kms_key_id", _keep)})
+        return _protected(address, rtype, "Storage Gateway", values, origin, settings)
+
+    return build
+
+
+Builder = Callable[[str, LineDict, Origin], Any]
+
+BUILDERS: dict[str, Builder] = {
+    "aws_backup_plan": backup_plan,
+    "aws_backup_selection": backup_selection,
+    "aws_backup_vault": backup_vault,
+    "aws_backup_logically_air_gapped_vault": air_gapped_vault,
+    "aws_backup_framework": framework,
+    "aws_backup_report_plan": report_plan,
+    "aws_backup_restore_testing_plan": restore_testing_plan,
+    "aws_backup_restore_testing_selection": restore_testing_selection,
+    "aws_organizations_policy": org_policy,
+    "aws_instance": ec2_instance,
+    "aws_ebs_volume": ebs_volume,
+    "aws_db_instance": db_instance,
+    "aws_rds_cluster": db_cluster("aws_rds_cluster", "Aurora"),
+    "aws_docdb_cluster": db_cluster("aws_docdb_cluster", "DocumentDB"),
+    "aws_neptune_cluster": db_cluster("aws_neptune_cluster", "Neptune"),
+    "aws_dynamodb_table": dynamodb_table,
+    "aws_efs_file_system": efs_file_system,
+    "aws_s3_bucket": s3_bucket,
+    "aws_storagegateway_cached_iscsi_volume": storage_gateway_volume("aws_storagegateway_cached_iscsi_volume"),
+    "aws_storagegateway_stored_iscsi_volume": storage_gateway_volume("aws_storagegateway_stored_iscsi_volume"),
+    **{rtype: fsx_file_system(rtype) for rtype in _FSX_TYPES},
+}
+
+# Resources that configure another resource, joined onto it after building.
+ATTACHMENTS = (
+    "aws_backup_vault_lock_configuration",
+    "aws_backup_vault_policy",
+    "aws_backup_vault_notifications",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_object_lock_configuration",
+    "aws_efs_backup_policy",
+    "aws_backup_region_settings",
+)

@@ -1,0 +1,76 @@
+"""Terraform source: root modules (HCL) and plan JSON files -> Estate.
+
+A folder of ``.tf`` files is a module. When a folder is walked, every module
+is linted as a root module except those another scanned module calls through a
+local ``source`` ("./x", "../.."): those are evaluated where they are called,
+with their caller's inputs, as Terraform does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from backupguard.estate import Estate, InputError, Origin
+
+_LOCAL_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"]*|\.{1,2})"')
+
+
+@dataclass(frozen=True)
+class TerraformOptions:
+    variables: dict[str, str] = field(default_factory=dict)  # --var NAME=VALUE
+    var_files: tuple[Path, ...] = ()  # --var-file
+
+
+def root_modules(paths: list[Path], given: Path) -> list[Path]:
+    """The folders among ``paths`` (as found under ``given``) to lint as root modules.
+
+    Folders with .tf files, except those another of them calls as a local
+    module; ``given`` itself is always a root when it holds .tf files.
+    """
+    folders = {path.parent for path in paths if path.suffix == ".tf"}
+    called: set[Path] = set()
+    for folder in folders:
+        for tf in sorted(folder.glob("*.tf")):
+            try:
+                text = tf.read_text("utf-8", errors="replace")
+            except OSError:
+                continue
+            for source in _LOCAL_SOURCE.findall(text):
+                target = (folder / source).resolve()
+                if target != folder.resolve():
+                    called.add(target)
+    given_key = given.resolve()
+    return sorted(f for f in folders if f.resolve() not in called or f.resolve() == given_key)
+
+
+def scan_module(directory: Path, options: TerraformOptions, account_id: str | None,
+                display: Callable[[Path], str]) -> Estate:
+    """One root module -> Estate (with located errors and notes)."""
+    from backupguard.scanner.terraform.build import build_estate
+    from backupguard.scanner.terraform.module import load_module
+
+    loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display)
+    estate = build_estate(loaded.instances, account_id)
+    estate.errors.extend(loaded.errors)
+    estate.notes.extend(loaded.notes)
+    estate.files.extend(sorted({display(path) for path in directory.glob("*.tf")}))
+    return estate
+
+
+def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[Path], str]) -> Estate:
+    """A plan JSON file; its results point at the configuration's blocks when it lies beside them."""
+    from backupguard.scanner.terraform.build import build_estate
+    from backupguard.scanner.terraform.plan import load_plan
+
+    positions: dict[str, Origin] = {}
+    if any(path.parent.glob("*.tf")):
+        from backupguard.scanner.terraform.module import load_module
+
+        for instance in load_module(path.parent, display=display).instances:
+            positions[instance.address] = instance.origin
+    estate = build_estate(load_plan(display(path), text, positions), account_id)
+    estate.files.append(display(path))
+    return estate
