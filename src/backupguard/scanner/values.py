@@ -126,8 +126,17 @@ def block(value: Any) -> LineDict:
 
 
 def items(value: Any) -> list:
-    """A list property; an undetermined one reads as one element whose every field is unknown."""
+    """A list property (or repeated nested block).
+
+    An undetermined one reads as one element whose every field is unknown. A
+    Terraform ``dynamic`` block over an undetermined collection (whose Unknown
+    carries ``known`` blocks and ``templates``, its content with the iterator
+    unknown) reads as the known blocks plus its templates.
+    """
     if isinstance(value, Unknown):
+        known, templates = getattr(value, "known", None), getattr(value, "templates", None)
+        if known is not None or templates:
+            return list(known or []) + list(templates or [])
         return [UnknownBlock(value)]
     return value if isinstance(value, list) else []
 

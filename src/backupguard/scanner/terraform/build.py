@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from backupguard.estate import (
-    BackupPlan,
+    BackupSelection,
     BackupVault,
     Estate,
     Origin,
@@ -17,7 +17,7 @@ from backupguard.estate import (
 )
 from backupguard.scanner.org_policy import plans_of
 from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
-from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items
+from backupguard.scanner.values import as_bool, as_int, as_json, block, items
 
 _COLLECTIONS = {
     "BackupPlan": "plans",
@@ -62,6 +62,9 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None) -> Est
             continue
         if hasattr(entity, "tags") and isinstance(getattr(entity, "tags"), (dict, Unknown)):
             entity.tags = _merged_tags(instance.default_tags, entity.tags)
+        exists = getattr(instance, "exists", True)
+        if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
+            entity.exists = Unknown(f"{instance.address} may not exist ({exists.reason})")
         entities[instance.address] = entity
         getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
         if isinstance(entity, OrgBackupPolicy):

@@ -679,7 +679,7 @@ def _dedent(parts: list) -> None:
                 continue
             last = j == len(segments) - 1
             stripped = segment.lstrip(" \t")
-            if stripped:
+            if stripped.strip("\r"):
                 indents.append(len(segment) - len(stripped))
             elif last and i + 1 < len(parts):  # indentation before an interpolation
                 indents.append(len(segment))

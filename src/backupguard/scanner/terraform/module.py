@@ -16,7 +16,12 @@ the configured value when the configuration sets it to a known value, else an
 prefix and instance key: ``Reference('module.b.aws_backup_vault.this[0]', 'arn',
 'aws_backup_vault')``). ``id`` and ``arn`` are always References. A data source
 attribute is the configured argument, else ``Unknown("data source ... is read at
-apply time")`` with the data source's address in ``refs``.
+apply time")`` with the data source's address in ``refs`` (except ``aws_region`` /
+``aws_partition`` without arguments, which describe their provider's known
+region). Data source instances are listed in ``LoadResult.data_sources``.
+A string built from unknown parts is an Unknown whose ``text`` keeps the
+known parts with ``${...}`` placeholders (``arn:aws:backup:${var.region}:...``,
+``${aws_backup_vault.main.arn}`` for a reference), ``refs`` naming the addresses.
 
 ``Instance.values`` is a LineDict: an argument maps to its value, a nested block
 type to a LineList of LineDicts (static and ``dynamic`` blocks together, in
@@ -52,8 +57,16 @@ Design choices a consumer must know:
   module). ``default_tags`` are exposed, not merged into ``tags``; their
   positions are in the provider's own file.
 
-Registry, git and other remote module sources are not followed (one note per
-call). A syntax error makes that file's content absent (one located
+Besides address, type, name, values, origin, region, default_tags and
+provider, an :class:`Instance` has ``key`` (its count
+index or for_each key), ``exists`` (True, or an Unknown when its own or an
+enclosing module's count/for_each is undetermined), ``module`` (the module
+address, '' for the root) and ``mode`` ('managed' or 'data').
+
+An expression Terraform would reject (a missing attribute, an index out of
+range, an undeclared reference) becomes an Unknown naming the problem, with a
+``file:line:column`` note. Registry, git and other remote module sources are
+not followed (one note per call). A syntax error makes that file's content absent (one located
 InputError); the other files still load. Local-module cycles and nesting deeper
 than 16 levels are InputErrors. ``.tf.json`` files, override files and
 ``TF_VAR_`` environment variables are not read (a note says so for files).
@@ -83,6 +96,8 @@ _RESOURCE_META_ATTRS = frozenset({"count", "for_each", "provider", "depends_on"}
 _RESOURCE_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
 _MODULE_META = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _ALWAYS_COMPUTED = frozenset({"id", "arn"})
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"),
+               ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -172,17 +187,20 @@ class _Loader:
 
     # -- reading files -------------------------------------------------------
 
-    def config(self, directory: Path) -> _Config:
+    def config(self, directory: Path, only: list[str] | None = None) -> _Config:
         cached = self.configs.get(directory)
-        if cached is not None:
+        if cached is not None and only is None:
             return cached
         config = _Config(directory, self.show(directory))
-        self.configs[directory] = config
+        if only is None:
+            self.configs[directory] = config
         try:
             names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
         except OSError as exc:
             self.error(f"cannot read directory: {exc.strerror or exc}", config.shown)
             return config
+        if only is not None:
+            names = [name for name in names if name in only]
         for name in names:
             if name.endswith(".tf.json"):
                 self.note(f"{self.show(directory / name)}: JSON configuration files are not read")
@@ -453,7 +471,7 @@ class _Module:
             if argument is not None and name not in _MODULE_META:
                 parent = self.parent
                 assert parent is not None
-                value = materialize(parent.safe(argument.expr, parent.scope(self.call.file, self.call_symbols), f"module.{self.call.name} argument '{name}'"))
+                value = parent.safe(argument.expr, parent.scope(self.call.file, self.call_symbols), f"module.{self.call.name} argument '{name}'")
         if value is None and not nullable:
             value = missing
         if value is missing:
@@ -597,6 +615,8 @@ class _Module:
     # -- collecting instances -----------------------------------------------------
 
     def collect(self, instances: list[Instance], data_sources: list[Instance]) -> None:
+        for name in self.config.locals:  # every local, so that a cycle is reported even if unused
+            self.local(name, None)
         for decl in self.config.resources.values():
             node = self.resource("managed", decl.type, decl.name, None)
             for instance in node.instances():
@@ -890,8 +910,34 @@ class _InstanceNode(Lazy):
         if value is not None and not isinstance(value, Unknown) and find_unknown(value) is None:
             return value
         if data:
+            fact = self._provider_fact(name) if value is None else None
+            if fact is not None:
+                return fact
             return Unknown(f"data source {self.address} is read at apply time", (self.address,))
         return Reference(self.address, name, decl.type)
+
+    def _provider_fact(self, name: str) -> Any:
+        """aws_region / aws_partition data sources without arguments describe their provider's region."""
+        decl = self.decl
+        if decl.type not in ("aws_region", "aws_partition") or decl.block.body.attributes:
+            return None
+        region = self.provider().region
+        if not isinstance(region, str):
+            return None
+        if decl.type == "aws_region":
+            return region if name in ("name", "region", "id") else None
+        partition = next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
+        if name == "partition":
+            return partition
+        if name == "dns_suffix":
+            return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com" if partition in ("aws", "aws-us-gov") else None
+        return None
+
+    def provider(self) -> _Provider:
+        module = self.resource.module
+        attribute = self.decl.block.body.attributes.get("provider")
+        key = hcl.traversal_name(attribute.expr) if attribute is not None else None
+        return module.provider(key or self.decl.type.split("_", 1)[0])
 
     def get_index(self, key: Any, step: Any) -> Any:
         raise EvalError(f"{self.address} is a single instance: it cannot be indexed", step.line, step.column)
@@ -928,14 +974,9 @@ class _InstanceNode(Lazy):
         module = self.resource.module
         decl = self.decl
         provider_attr = decl.block.body.attributes.get("provider")
-        provider_key = None
-        if provider_attr is not None:
-            provider_key = hcl.traversal_name(provider_attr.expr)
-            if provider_key is None:
-                module.loader.error("provider must be a provider configuration such as aws.replica", decl.file, provider_attr.line, provider_attr.column)
-        if provider_key is None:
-            provider_key = decl.type.split("_", 1)[0]
-        provider = module.provider(provider_key)
+        if provider_attr is not None and hcl.traversal_name(provider_attr.expr) is None:
+            module.loader.error("provider must be a provider configuration such as aws.replica", decl.file, provider_attr.line, provider_attr.column)
+        provider = self.provider()
         region = provider.region
         origin = Origin(decl.file, decl.block.line, decl.block.column, region=region if isinstance(region, str) else None)
         return Instance(
@@ -1308,8 +1349,14 @@ def load_module(
     variables: dict[str, str] | None = None,
     var_files: list[Path] | None = None,
     display: Callable[[Path], str] = str,
+    files: list[Path] | None = None,
 ) -> LoadResult:
-    """Load the root module in ``directory`` (see the module docstring)."""
+    """Load the root module in ``directory`` (see the module docstring).
+
+    ``files`` limits the root module to those files of ``directory`` (a single
+    .tf file given on the command line, or scanner fixtures that keep one
+    scenario per file); variables files are still read from ``directory``.
+    """
     directory = Path(directory)
     loader = _Loader(display)
     loader.root_shown = loader.show(directory)
@@ -1319,7 +1366,8 @@ def load_module(
     if limit < 20000:
         sys.setrecursionlimit(20000)
     try:
-        config = loader.config(Path(os.path.normpath(directory)))
+        only = None if files is None else [Path(f).name for f in files]
+        config = loader.config(Path(os.path.normpath(directory)), only)
         given = _root_values(loader, config, directory, variables, var_files)
         root = _Module(loader, config, "", None, None, {}, given, {}, 0, ())
         try:
