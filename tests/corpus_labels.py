@@ -14,6 +14,7 @@ from backupguard.scanner import scan
 from conftest import CORPUS, lint_paths
 
 CFN_SUFFIXES = (".yaml", ".yml", ".json", ".template")
+TF_SUFFIXES = (".tf",)
 
 COVERED = {
     "E3504": ("BG102", {}),
@@ -34,8 +35,18 @@ COVERED = {
     "S3_BUCKET_VERSIONING_ENABLED": ("BG309", {}),
     "a227ec01-f97a-4084-91a4-47b350c1db54": ("BG309", {}),  # KICS: S3 bucket without versioning
     "AVD-AWS-0090": ("BG309", {}),  # Trivy: S3 data should be versioned
+    # Terraform labels
+    "CKV_AWS_133": ("BG302", {}),  # Checkov: RDS backup retention 1-35
+    "CKV2_AWS_8": ("BG401", {}),  # Checkov graph checks: in a backup plan
+    "CKV2_AWS_9": ("BG401", {}),
+    "CKV2_AWS_18": ("BG401", {}),
+    "741f1291-47ac-4a85-a07b-3d32a9d6bd3e": ("BG301", {}),  # KICS: DynamoDB PITR (Terraform)
+    "1dc73fb4-5b51-430c-8c5f-25dcf9090b02": ("BG302", {}),  # KICS: RDS with backup disabled (Terraform)
+    "e542bd46-58c4-4e0f-a52a-1fb4f9548e02": ("BG302", {}),  # KICS: RDS cluster with backup disabled
+    "568a4d22-3517-44a6-a7ad-6a7eed88722c": ("BG309", {}),  # KICS: S3 bucket without versioning (Terraform)
+    "AVD-AWS-0024": ("BG301", {}),  # Trivy: DynamoDB PITR
 }
-VERDICTS = {"PASS": "pass", "FAIL": "fail", "NOT_FLAGGED": "pass"}
+VERDICTS = {"PASS": "pass", "FAIL": "fail", "NOT_FLAGGED": "pass", "UNKNOWN": "unknown"}
 
 # Labels we believe are wrong, with the reason (checked by the corpus test, reported in notes).
 _FSX_DEFAULT = (
@@ -49,8 +60,33 @@ DISPUTED = {
 }
 
 
+_KICS_EXPLICIT = (
+    "KICS flags an omitted backup_retention_period; AWS's default for a database created through the API "
+    "(which Terraform uses) is 1 day, so automated backups are on (BG303 reports the short retention)."
+)
+_REGISTRY = "the label is on a module call whose source is not in the corpus (registry or missing local folder)"
+_ATTACHED = (
+    "same finding, reported on the bucket: aws_s3_bucket_versioning sets versioning of aws_s3_bucket.b0 to "
+    "Suspended, and backupguard reports the bucket whose versioning it is"
+)
+DISPUTED.update({
+    ("e542bd46-58c4-4e0f-a52a-1fb4f9548e02", "positive1.tf", "aws_rds_cluster.postgresql"): _KICS_EXPLICIT,
+    ("1dc73fb4-5b51-430c-8c5f-25dcf9090b02", "positive3.tf", "aws_db_instance.positive1"): _KICS_EXPLICIT,
+    ("568a4d22-3517-44a6-a7ad-6a7eed88722c", "positive7.tf", "aws_s3_bucket.b0"): _ATTACHED,
+    ("568a4d22-3517-44a6-a7ad-6a7eed88722c", "positive7.tf", "aws_s3_bucket_versioning.example"): _ATTACHED,
+})
+
+
 def disputed(row: dict) -> str | None:
+    if row["resource"].startswith("module.") and not row["ours"] and not row["present"]:
+        return _REGISTRY
     return DISPUTED.get((row["check"], row["file"].rsplit("/", 1)[-1], row["resource"]))
+
+
+def _same_resource(label: str, resource_id: str | None) -> bool:
+    """A label names a CloudFormation logical ID, a Terraform address or a module ("module.db")."""
+    rid = resource_id or ""
+    return rid == label or rid.startswith(label + "[") or (label.startswith("module.") and rid.startswith(label + "."))
 
 
 def comparisons() -> list[dict]:
@@ -59,30 +95,38 @@ def comparisons() -> list[dict]:
     A label PASS (or KICS's NOT_FLAGGED) agrees when we report no fail and no
     unknown for the resource (a rule that does not apply to it, such as BG102 on
     a plan without cold storage, reports nothing); FAIL agrees when we report a
-    fail. ``present`` says whether the resource is in our Estate at all, so a
-    vacuous "not flagged" is visible.
+    fail; UNKNOWN when we report unknown. ``present`` says whether the resource
+    is in our Estate at all, so a vacuous "not flagged" is visible.
     """
     expected = json.loads((CORPUS / "expected.json").read_text("utf-8"))
     rows = []
     for rel, checks in sorted(expected.items()):
-        if not rel.endswith(CFN_SUFFIXES):
+        if not rel.endswith(CFN_SUFFIXES + TF_SUFFIXES):
             continue
         estate = scan([CORPUS / rel])
-        present = {e.resource_id for name in ("plans", "vaults", "resources") for e in getattr(estate, name)}
+        present = {e.resource_id for name in ("plans", "vaults", "resources") for e in getattr(estate, name)
+                   if e.origin.file is None or e.origin.file.endswith(rel)}
         for check_id, resources in sorted(checks.items()):
             if check_id not in COVERED:
                 continue
             rule_id, params = COVERED[check_id]
-            results = lint_paths([CORPUS / rel], params={rule_id: params} if params else None)
+            results = [r for r in lint_paths([CORPUS / rel], params={rule_id: params} if params else None)
+                       if r.file and r.file.endswith(rel)]
             for resource, verdict in sorted(resources.items()):
                 if verdict not in VERDICTS or resource == "<template>":
                     continue
-                ours = sorted({r.status for r in results if r.rule_id == rule_id and r.resource_id == resource})
+                ours = sorted({r.status for r in results if r.rule_id == rule_id and _same_resource(resource, r.resource_id)})
                 wanted = VERDICTS[verdict]
-                agrees = "fail" in ours if wanted == "fail" else not ({"fail", "unknown"} & set(ours))
+                if wanted == "fail":
+                    agrees = "fail" in ours
+                elif wanted == "unknown":
+                    agrees = ours == ["unknown"]
+                else:
+                    agrees = not ({"fail", "unknown"} & set(ours))
                 rows.append(
                     {"file": rel, "check": check_id, "rule": rule_id, "resource": resource, "label": verdict,
-                     "ours": ours, "present": resource in present, "agrees": agrees}
+                     "ours": ours, "agrees": agrees,
+                     "present": any(_same_resource(resource, rid) for rid in present)}
                 )
     return rows
 
@@ -100,7 +144,7 @@ def precision_recall(rows: list[dict]) -> tuple[float, float]:
 if __name__ == "__main__":  # pragma: no cover - a report for closing notes
     table = comparisons()
     agreeing = sum(row["agrees"] for row in table)
-    print(f"{agreeing}/{len(table)} labelled CloudFormation verdicts agree")
+    print(f"{agreeing}/{len(table)} labelled verdicts agree (CloudFormation and Terraform)")
     print("precision %.3f, recall %.3f" % precision_recall(table))
     for row in table:
         if not row["agrees"]:

@@ -40,7 +40,7 @@ _FORMATS = {
 }
 _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"))
 # GetAtt attributes that return the resource's ARN; Ref of these types returns a name or ID, which is no ARN.
-_ARN_ATTRIBUTES = {"Arn", "DBInstanceArn", "DBClusterArn", "ResourceARN"}
+_ARN_ATTRIBUTES = {"Arn", "DBInstanceArn", "DBClusterArn", "ResourceARN", "arn"}  # CloudFormation, Terraform
 _SYMBOLIC = re.compile(r"\$\{AWS::[A-Za-z]+\}")
 _TAG_PREFIX = "aws:ResourceTag/"
 

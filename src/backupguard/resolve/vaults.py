@@ -6,7 +6,10 @@ from typing import Any
 
 from backupguard.estate import BackupVault, Reference, Unknown, derive
 
-KMS_KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::KMS::Alias")
+KMS_KEY_TYPES = (
+    "AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::KMS::Alias",
+    "aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key", "aws_kms_replica_external_key", "aws_kms_alias",
+)
 
 
 def key_kind(key: Any) -> Any:

@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +326,9 @@ def _scalar_region(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
+_RESOURCE_TYPE = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+$")
+
+
 class _Namespace(Lazy):
     __slots__ = ("getter", "label")
 
@@ -411,6 +415,10 @@ class _Module:
             raise EvalError(f"'{name}' is available only where {'for_each' if name == 'each' else 'count'} is set", node.line, node.column)
         if name in self.config.resource_types:
             return _Namespace(lambda n, step: self.resource("managed", name, n, step), name)
+        if _RESOURCE_TYPE.match(name):
+            # A resource declared elsewhere (another stack, a snippet): its attributes are references all
+            # the same, so `aws_kms_key.x.arn` still reads as "the ARN of a KMS key".
+            return _Namespace(lambda n, step: Reference(f"{self.prefix}{name}.{n}", None, name), name)
         raise EvalError(f"reference to undeclared name '{name}'", node.line, node.column)
 
     def safe(self, expr: hcl.Expr, scope: Scope, what: str) -> Any:
