@@ -78,7 +78,7 @@ DISPUTED.update({
 
 
 def disputed(row: dict) -> str | None:
-    if row["resource"].startswith("module.") and not row["ours"] and not row["present"]:
+    if row["resource"].startswith("module.") and not row["ours"] and not row["present"] and not row["agrees"]:
         return _REGISTRY
     return DISPUTED.get((row["check"], row["file"].rsplit("/", 1)[-1], row["resource"]))
 
