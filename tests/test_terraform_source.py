@@ -1,0 +1,158 @@
+"""The Terraform source end to end: root modules, the AWS mapping, plan JSON, CLI options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backupguard.cli import app
+from backupguard.estate import Reference
+from backupguard.scanner import scan
+
+from conftest import lint_paths
+
+MAIN = """
+provider "aws" {
+  region = "eu-west-1"
+  default_tags { tags = { backup = "daily" } }
+}
+
+variable "retention" { default = 35 }
+
+resource "aws_kms_key" "backup" {}
+
+resource "aws_backup_vault" "main" {
+  name        = "main"
+  kms_key_arn = aws_kms_key.backup.arn
+}
+
+resource "aws_backup_vault_lock_configuration" "main" {
+  backup_vault_name   = aws_backup_vault.main.name
+  min_retention_days  = 7
+  max_retention_days  = 365
+  changeable_for_days = 3
+}
+
+resource "aws_backup_plan" "daily" {
+  name = "daily"
+  rule {
+    rule_name         = "daily"
+    target_vault_name = aws_backup_vault.main.name
+    schedule          = "cron(0 5 ? * * *)"
+    lifecycle { delete_after = var.retention }
+  }
+}
+
+resource "aws_backup_selection" "tagged" {
+  name         = "tagged"
+  plan_id      = aws_backup_plan.daily.id
+  iam_role_arn = "arn:aws:iam::111122223333:role/backup"
+  selection_tag {
+    type  = "STRINGEQUALS"
+    key   = "backup"
+    value = "daily"
+  }
+}
+
+resource "aws_dynamodb_table" "orders" {
+  for_each = toset(["orders", "carts"])
+  name     = each.key
+  hash_key = "id"
+  point_in_time_recovery { enabled = each.key == "orders" }
+}
+"""
+
+
+def statuses(results, rule_id):
+    return {r.resource_id: r.status for r in results if r.rule_id == rule_id}
+
+
+def test_a_root_module_is_mapped_with_default_tags_split_resources_and_for_each(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(MAIN)
+    results = lint_paths([tmp_path])
+    assert statuses(results, "BG301") == {'aws_dynamodb_table.orders["carts"]': "fail", 'aws_dynamodb_table.orders["orders"]': "pass"}
+    # the tag the selection wants is only in the provider's default_tags
+    assert set(statuses(results, "BG401").values()) == {"pass"}
+    assert statuses(results, "BG203") == {"aws_backup_vault.main": "pass"}  # lock from its own resource
+    assert statuses(results, "BG201") == {"aws_backup_vault.main": "pass"}  # aws_kms_key reference
+    plan = [r for r in results if r.rule_id == "BG101"][0]
+    assert plan.status == "pass" and plan.file.endswith("main.tf") and plan.line == MAIN.splitlines().index('resource "aws_backup_plan" "daily" {') + 1
+
+
+def test_variables_from_the_command_line_decide(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(MAIN.replace("variable \"retention\" { default = 35 }", "variable \"retention\" {}"))
+    unknown = lint_paths([tmp_path])
+    assert [r.status for r in unknown if r.rule_id == "BG101"] == ["unknown"]
+    assert "variable 'retention'" in [r for r in unknown if r.rule_id == "BG101"][0].message
+    runner = CliRunner()
+    result = runner.invoke(app, ["lint", str(tmp_path), "-f", "json", "--var", "retention=7"])
+    bg101 = [r for r in json.loads(result.output)["results"] if r["rule_id"] == "BG101"]
+    assert [r["status"] for r in bg101] == ["fail"]
+
+
+def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
+    module = tmp_path / "modules" / "vault"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text('variable "name" {}\nresource "aws_backup_vault" "this" { name = var.name }\n')
+    (tmp_path / "main.tf").write_text('module "vault" {\n  source = "./modules/vault"\n  name   = "from-caller"\n}\n')
+    estate = scan([tmp_path])
+    assert [(v.resource_id, v.name) for v in estate.vaults] == [("module.vault.aws_backup_vault.this", "from-caller")]
+    assert estate.vaults[0].origin.file.endswith("modules/vault/main.tf")
+
+
+def test_folders_whose_files_collide_are_linted_file_by_file(tmp_path: Path):
+    for name, enabled in (("positive.tf", "false"), ("negative.tf", "true")):
+        (tmp_path / name).write_text(
+            f'resource "aws_dynamodb_table" "t" {{\n  name = "t"\n  point_in_time_recovery {{ enabled = {enabled} }}\n}}\n'
+        )
+    results = lint_paths([tmp_path])
+    assert sorted((r.file.rsplit("/", 1)[-1], r.status) for r in results if r.rule_id == "BG301") == [
+        ("negative.tf", "pass"), ("positive.tf", "fail")
+    ]
+    assert not [r for r in results if r.status == "error"]
+
+
+PLAN = {
+    "format_version": "1.2",
+    "planned_values": {"root_module": {"resources": [
+        {"address": "aws_backup_selection.all", "mode": "managed", "type": "aws_backup_selection", "name": "all",
+         "values": {"name": "all", "iam_role_arn": "arn:aws:iam::1:role/b", "resources": [], "not_resources": [],
+                    "selection_tag": [{"type": "STRINGEQUALS", "key": "backup", "value": "yes"}], "condition": []}},
+        {"address": "aws_backup_plan.p", "mode": "managed", "type": "aws_backup_plan", "name": "p",
+         "values": {"name": "p", "rule": [{"rule_name": "weekly", "target_vault_name": "v", "schedule": "cron(0 5 ? * 1 *)",
+                                           "lifecycle": [{"delete_after": 7, "cold_storage_after": 0}], "copy_action": []}]}},
+        {"address": "aws_dynamodb_table.t", "mode": "managed", "type": "aws_dynamodb_table", "name": "t",
+         "values": {"name": "t", "point_in_time_recovery": [{"enabled": True}], "tags_all": {"backup": "yes"}}},
+        {"address": "aws_dynamodb_table.gone", "mode": "managed", "type": "aws_dynamodb_table", "name": "gone",
+         "values": {"name": "gone"}},
+    ]}},
+    "resource_changes": [
+        {"address": "aws_backup_selection.all", "change": {"actions": ["create"], "after_unknown": {"plan_id": True}}},
+        {"address": "aws_dynamodb_table.gone", "change": {"actions": ["delete"]}},
+    ],
+    "configuration": {"root_module": {"resources": [
+        {"address": "aws_backup_selection.all", "expressions": {"plan_id": {"references": ["aws_backup_plan.p.id", "aws_backup_plan.p"]}}}
+    ]}},
+}
+
+
+def test_a_plan_links_unknown_references_and_skips_deletions(tmp_path: Path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN))
+    estate = scan([path])
+    assert estate.selections[0].plan_ref == Reference("aws_backup_plan.p", "id", "aws_backup_plan")
+    assert [r.resource_id for r in estate.resources] == ["aws_dynamodb_table.t"]
+    results = lint_paths([path])
+    assert statuses(results, "BG401") == {"aws_dynamodb_table.t": "pass"}  # tag from tags_all
+    assert statuses(results, "BG402") == {"aws_dynamodb_table.t": "fail"}  # weekly, 7 days
+    assert all(r.line == 1 and r.file.endswith("plan.json") for r in results)
+
+
+def test_a_plan_beside_its_configuration_points_at_the_blocks(tmp_path: Path):
+    (tmp_path / "main.tf").write_text('\n\nresource "aws_dynamodb_table" "t" {\n  name = "t"\n}\n')
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN))
+    table = [r for r in lint_paths([path]) if r.rule_id == "BG301" and r.file.endswith("plan.json") is False]
+    assert table and table[0].file.endswith("main.tf") and table[0].line == 3
