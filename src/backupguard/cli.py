@@ -23,6 +23,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 class OutputFormat(str, Enum):
+    """Formats of the listing commands (rules, frameworks)."""
+
     text = "text"
     json = "json"
 
@@ -84,11 +86,65 @@ def _pairs(pairs: list[str], option: str, form: str) -> dict[str, str]:
     return values
 
 
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    html = "html"
+    markdown = "markdown"
+    csv_resources = "csv-resources"
+    csv_controls = "csv-controls"
+
+
+def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Path]]]:
+    """``--output FORMAT=PATH`` (repeatable) or ``--output PATH`` (in --format); none: --format to stdout."""
+    if not options:
+        return [(default.value, None)]
+    outputs = []
+    names = {f.value for f in Format}
+    for option in options:
+        name, sep, path = option.partition("=")
+        if sep and name in names:
+            outputs.append((name, Path(path)))
+        elif sep and not Path(option).suffix:  # "foo=bar" with an unknown format name
+            raise _fail(f"--output {option!r}: unknown format {name!r} (formats: {', '.join(sorted(names))})")
+        else:
+            outputs.append((default.value, Path(option)))
+    return outputs
+
+
+def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool) -> None:
+    from backupguard.reports import render
+
+    for name, path in outputs:
+        text = render(name, doc, show_passed=show_passed)
+        if path is None:
+            sys.stdout.write(text)
+            continue
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"{path}: cannot write report: {exc.strerror or exc}") from None
+
+
+def _exit_code(results: list, threshold: str) -> int:
+    from backupguard.results import severity_rank
+
+    if any(r.status == "error" for r in results):
+        return EXIT_USAGE
+    if threshold != "never" and any(
+        r.counts_as_failure and severity_rank(r.severity) >= severity_rank(threshold) for r in results
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 @app.command()
 def lint(
     paths: Annotated[list[Path], typer.Argument(help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False)],
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
+    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
     fail_on: Annotated[
         Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity [default: low].")
     ] = None,
@@ -107,13 +163,18 @@ def lint(
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
     from backupguard.frameworks import load_frameworks
-    from backupguard.results import severity_rank
+    from backupguard.reports import control_summary
+    from backupguard.reports.json_report import document
+    from backupguard.resolve import subjects
+    from backupguard.resolve.inventory import inventory
     from backupguard.rules import CatalogueError, load_catalogue
     from backupguard.rules.engine import run
     from backupguard.scanner import ScanOptions, scan
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.terraform.source import TerraformOptions
+    from backupguard.waivers import apply_waivers
 
+    outputs = _outputs(output, output_format)
     try:
         user = load_config(config)
         rules = load_catalogue()
@@ -132,46 +193,55 @@ def lint(
         exclude=tuple(exclude) + tuple(user.exclude),
     )
     estate = scan(paths, options)
-    results = run(estate, checks, opt_in=user.opt_in)
-    from backupguard.reports import control_summary
+    by_kind = subjects(estate, user.opt_in)
+    results, unused = apply_waivers(run(estate, checks, by_kind=by_kind), user.waivers)
+    notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
+    scan_info = {
+        "paths": [p.as_posix() for p in paths],
+        "files": sorted(set(estate.files)),
+        "region": region,
+        "account_id": account_id,
+        "notes": notes,
+        "checks": sorted(
+            ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in checks),
+            key=lambda c: (c["rule_id"], c["frameworks"]),
+        ),
+    }
+    ran = {c.rule.id: c.rule for c in checks}
+    doc = document(
+        results, [r.metadata() for r in ran.values()], scan_info,
+        control_summary(results, [frameworks[f].metadata() for f in selected]), inventory(by_kind["resource"]),
+    )
+    _write_reports(doc, outputs, show_passed)
+    raise typer.Exit(_exit_code(results, threshold))
 
-    controls = control_summary(results, [frameworks[f].metadata() for f in selected])
 
-    if output_format is OutputFormat.json:
-        from backupguard.reports import json_report
+@app.command()
+def report(
+    documents: Annotated[list[Path], typer.Argument(help="JSON result documents (backupguard lint --format json).", show_default=False)],
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
+    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
+    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity.")] = None,
+    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+) -> None:
+    """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
+    from backupguard.reports.json_report import DocumentError, merge, results_of
 
-        ran = {c.rule.id: c.rule for c in checks}
-        scan_info = {
-            "paths": [p.as_posix() for p in paths],
-            "files": sorted(set(estate.files)),
-            "region": region,
-            "account_id": account_id,
-            "checks": sorted(
-                ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in checks),
-                key=lambda c: (c["rule_id"], c["frameworks"]),
-            ),
-        }
-        text = json_report.render(results, [r.metadata() for r in ran.values()], scan_info, controls)
-    else:
-        from backupguard.reports import text as text_report
-
-        text = text_report.render(
-            results, files_scanned=len(set(estate.files)), show_passed=show_passed, frameworks=controls
-        )
-    if output is not None:
+    outputs = _outputs(output, output_format)
+    docs = []
+    for path in documents:
         try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise _fail(f"{output}: cannot write report: {exc.strerror or exc}") from None
-    else:
-        sys.stdout.write(text)
-
-    if any(r.status == "error" for r in results):
-        raise typer.Exit(EXIT_USAGE)
-    if threshold != "never" and any(
-        r.status == "fail" and severity_rank(r.severity) >= severity_rank(threshold) for r in results
-    ):
-        raise typer.Exit(EXIT_FINDINGS)
+            docs.append(json.loads(path.read_text("utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise _fail(f"{path}: cannot read result document: {exc}") from None
+    try:
+        doc = docs[0] if len(docs) == 1 else merge(docs)
+        if len(docs) == 1:
+            merge(docs)  # validates the schema version
+    except DocumentError as exc:
+        raise _fail(str(exc)) from None
+    _write_reports(doc, outputs, show_passed)
+    raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never")))
 
 
 @app.command("rules")

@@ -18,9 +18,10 @@ import yaml
 from backupguard.frameworks import Framework
 from backupguard.rules import CatalogueError, Rule
 from backupguard.rules.engine import Check, Scope
+from backupguard.waivers import parse_waivers
 
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "opt_in"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "opt_in", "waivers"}
 
 
 class ConfigError(Exception):
@@ -34,6 +35,7 @@ class UserConfig:
     exclude: list[str] = field(default_factory=list)
     fail_on: str | None = None
     opt_in: dict[str, bool] = field(default_factory=dict)  # AWS Backup service opt-in, where templates don't say
+    waivers: list = field(default_factory=list)  # backupguard.waivers.Waiver
     source: str | None = None
 
 
@@ -62,7 +64,12 @@ def load_config(path: Path | None) -> UserConfig:
     opt_in = data.get("opt_in") or {}
     if not isinstance(opt_in, dict) or not all(isinstance(v, bool) for v in opt_in.values()):
         raise ConfigError(f"{path}: 'opt_in' must map AWS Backup resource types (S3, Aurora...) to true or false")
+    try:
+        waivers = parse_waivers(data.get("waivers"), str(path))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return UserConfig(
+        waivers=waivers,
         opt_in={str(k): v for k, v in opt_in.items()},
         parameters={str(k): dict(v) for k, v in params.items()},
         frameworks=[str(f) for f in data.get("frameworks") or []],

@@ -41,6 +41,7 @@ class Result:
     values: dict[str, Any] = field(default_factory=dict)
     frameworks: tuple[str, ...] = ()
     fingerprint: str = ""
+    waiver: str | None = None  # the justification when a waiver in the config covers this finding
 
     def sort_key(self) -> tuple:
         return (
@@ -68,4 +69,17 @@ class Result:
             "values": self.values,
             "frameworks": list(self.frameworks),
             "fingerprint": self.fingerprint,
+            "waiver": self.waiver,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Result":
+        """A result read back from a JSON result document (``backupguard report``)."""
+        fields = {name: data.get(name) for name in cls.__dataclass_fields__ if name in data}
+        fields["frameworks"] = tuple(data.get("frameworks") or ())
+        fields["values"] = data.get("values") or {}
+        return cls(**fields)
+
+    @property
+    def counts_as_failure(self) -> bool:
+        return self.status == "fail" and self.waiver is None

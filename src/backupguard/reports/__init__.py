@@ -15,15 +15,21 @@ def counts(results: list[Result]) -> dict[str, int]:
 
 
 def summary(results: list[Result]) -> dict[str, Any]:
-    failing = Counter(r.severity for r in results if r.status == "fail")
+    failing = Counter(r.severity for r in results if r.counts_as_failure)
     return {
         "results": len(results),
         "by_status": counts(results),
+        "waived": sum(1 for r in results if r.waiver is not None),
         "failing_by_severity": {sev: failing[sev] for sev in ("critical", "high", "medium", "low", "info")},
     }
 
 
-_VERDICT_ORDER = ("fail", "unknown", "error", "pass", "not_applicable")
+def verdict(result: Result) -> str:
+    """A result's status as reports show it: a waived failure or unknown is "waived"."""
+    return "waived" if result.waiver is not None else result.status
+
+
+_VERDICT_ORDER = ("fail", "unknown", "error", "waived", "pass", "not_applicable")
 
 
 def control_summary(results: list[Result], frameworks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -35,15 +41,42 @@ def control_summary(results: list[Result], frameworks: list[dict[str, Any]]) -> 
     by_control: dict[str, Counter] = {}
     for result in results:
         for tag in result.frameworks:
-            by_control.setdefault(tag, Counter())[result.status] += 1
+            by_control.setdefault(tag, Counter())[verdict(result)] += 1
     summary = []
     for framework in frameworks:
         controls = []
         for control in framework["controls"]:
             found = by_control.get(f"{framework['id']}:{control['id']}", Counter())
-            verdict = next((s for s in _VERDICT_ORDER if found.get(s)), "no_resources")
-            controls.append({**control, "status": verdict, "results": {s: found.get(s, 0) for s in STATUSES}})
+            status = next((s for s in _VERDICT_ORDER if found.get(s)), "no_resources")
+            controls.append({**control, "status": status, "results": {s: found.get(s, 0) for s in (*STATUSES, "waived")}})
         verdicts = Counter(c["status"] for c in controls)
         summary.append({"id": framework["id"], "title": framework["title"], "controls": controls,
                         "controls_by_status": dict(sorted(verdicts.items()))})
     return summary
+
+
+def render(name: str, doc: dict[str, Any], *, show_passed: bool = False) -> str:
+    """The document in one format; renderers are imported only when used."""
+    if name == "text":
+        from backupguard.reports import text
+
+        return text.render(doc, show_passed=show_passed)
+    if name == "json":
+        from backupguard.reports import json_report
+
+        return json_report.render(doc)
+    from importlib import import_module
+
+    module, function = RENDERERS[name]
+    return getattr(import_module(f"backupguard.reports.{module}"), function)(doc)
+
+
+# format -> (module in backupguard.reports, function taking the document)
+RENDERERS = {
+    "sarif": ("sarif", "render"),
+    "junit": ("junit", "render"),
+    "html": ("html", "render"),
+    "markdown": ("markdown", "render"),
+    "csv-resources": ("audit", "resource_compliance_csv"),
+    "csv-controls": ("audit", "control_compliance_csv"),
+}

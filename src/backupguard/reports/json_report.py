@@ -1,4 +1,10 @@
-"""The JSON result document: complete enough to re-render every other report, byte-stable."""
+"""The JSON result document: complete enough to re-render every other report, byte-stable.
+
+Every report renders from this document (``backupguard report`` re-renders
+saved ones and merges shards), so it holds the results, the metadata of the
+rules that ran, the per-control verdicts of the selected frameworks and the
+protection inventory.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,18 @@ import json
 from typing import Any
 
 from backupguard import __version__
-from backupguard.reports import summary
+from backupguard.reports import control_summary, summary
 from backupguard.results import Result
 
 SCHEMA_VERSION = 1
 
 
 def document(
-    results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any], frameworks: list[dict[str, Any]]
+    results: list[Result],
+    rules: list[dict[str, Any]],
+    scan: dict[str, Any],
+    frameworks: list[dict[str, Any]],
+    inventory: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -22,11 +32,51 @@ def document(
         "summary": summary(results),
         "frameworks": frameworks,
         "rules": sorted(rules, key=lambda r: r["id"]),
+        "inventory": inventory or [],
         "results": [r.to_dict() for r in results],
     }
 
 
-def render(
-    results: list[Result], rules: list[dict[str, Any]], scan: dict[str, Any], frameworks: list[dict[str, Any]]
-) -> str:
-    return json.dumps(document(results, rules, scan, frameworks), indent=2, ensure_ascii=False) + "\n"
+def render(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def results_of(doc: dict[str, Any]) -> list[Result]:
+    return [Result.from_dict(r) for r in doc.get("results") or []]
+
+
+class DocumentError(ValueError):
+    """A saved document backupguard cannot read (wrong schema version, not a result document)."""
+
+
+def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document from several (shards of a scan, or scans of several repositories).
+
+    Results are united (a finding present in two shards counts once), rules and
+    inventory likewise; framework verdicts are recomputed from the merged results.
+    """
+    for doc in docs:
+        if doc.get("schema_version") != SCHEMA_VERSION or "results" not in doc:
+            raise DocumentError(f"not a backupguard {SCHEMA_VERSION} result document")
+    merged: dict[tuple, Result] = {}
+    for doc in docs:
+        for result in results_of(doc):
+            merged.setdefault((result.fingerprint, result.status, result.message), result)
+    rules = {r["id"]: r for doc in docs for r in doc.get("rules") or []}
+    inventory = {(row.get("file"), row.get("resource_id")): row for doc in docs for row in doc.get("inventory") or []}
+    frameworks: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        for framework in doc.get("frameworks") or []:
+            frameworks.setdefault(framework["id"], {
+                "id": framework["id"], "title": framework["title"],
+                "controls": [{k: c[k] for k in ("id", "title", "rules")} for c in framework["controls"]],
+            })
+    results = sorted(merged.values(), key=Result.sort_key)
+    scan = {
+        "paths": sorted({p for doc in docs for p in (doc.get("scan") or {}).get("paths") or []}),
+        "files": sorted({f for doc in docs for f in (doc.get("scan") or {}).get("files") or []}),
+        "notes": sorted({n for doc in docs for n in (doc.get("scan") or {}).get("notes") or []}),
+        "merged_from": len(docs),
+    }
+    return document(results, list(rules.values()), scan, control_summary(results, list(frameworks.values())),
+                    [inventory[key] for key in sorted(inventory, key=lambda k: (k[0] or "", k[1] or ""))])

@@ -3,39 +3,46 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from backupguard.reports import counts
-from backupguard.results import Result
+from backupguard.reports.json_report import results_of
 
 _SHOWN_BY_DEFAULT = ("fail", "unknown", "error")
+MAX_NOTES = 10
 
 
-def render(
-    results: list[Result], *, files_scanned: int, show_passed: bool = False, frameworks: list[dict] | None = None
-) -> str:
+def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
+    results = results_of(doc)
     shown = [r for r in results if show_passed or r.status in _SHOWN_BY_DEFAULT]
     lines: list[str] = []
     for file, group in groupby(shown, key=lambda r: r.file or "(no file)"):
         lines.append(file)
         for r in group:
             where = f"{r.line}:{r.column}"
+            status = "WAIVED" if r.waiver else r.status.upper()
             resource = f"{r.resource_id}: " if r.resource_id else ""
-            element = f"({r.element}) " if r.element and r.element not in r.message else ""
-            lines.append(
-                f"  {where:<8} {r.status.upper():<7} {r.severity:<8} {r.rule_id}  {resource}{element}{r.message}"
-            )
+            waiver = f" [waived: {r.waiver}]" if r.waiver else ""
+            lines.append(f"  {where:<8} {status:<7} {r.severity:<8} {r.rule_id}  {resource}{r.message}{waiver}")
         lines.append("")
-    for framework in frameworks or []:
+    for framework in doc.get("frameworks") or []:
         lines.append(f"{framework['id']}: {framework['title']}")
         for control in framework["controls"]:
             tally = ", ".join(f"{n} {s}" for s, n in control["results"].items() if n)
             lines.append(f"  {control['status'].upper():<14} {control['id']}  {control['title']}  ({tally or 'no resources'})")
         lines.append("")
+    notes = (doc.get("scan") or {}).get("notes") or []
+    for note in notes[:MAX_NOTES]:
+        lines.append(f"note: {note}")
+    if len(notes) > MAX_NOTES:
+        lines.append(f"note: ... and {len(notes) - MAX_NOTES} more (the JSON document lists them all)")
     total = counts(results)
-    file_word = "file" if files_scanned == 1 else "files"
+    files = len((doc.get("scan") or {}).get("files") or [])
+    waived = sum(1 for r in results if r.waiver)
     lines.append(
-        f"{files_scanned} {file_word} scanned, {len(results)} results: "
+        f"{files} {'file' if files == 1 else 'files'} scanned, {len(results)} results: "
         + ", ".join(f"{total[s]} {s}" for s in ("fail", "unknown", "error", "pass"))
         + (f", {total['not_applicable']} not applicable" if total["not_applicable"] else "")
+        + (f" ({waived} waived)" if waived else "")
     )
     return "\n".join(lines) + "\n"

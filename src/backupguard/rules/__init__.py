@@ -119,6 +119,9 @@ class Rule:
             "rationale": self.rationale,
             "remediation": self.remediation,
             "source_url": self.source_url,
+            "known_limits": self.known_limits,
+            "examples": self.examples,
+            "evidence": self.evidence,
             "references": self.references,
             "parameters": {
                 name: {"type": p.type, "default": p.default, "description": p.description}

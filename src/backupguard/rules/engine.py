@@ -329,9 +329,17 @@ def error_results(estate: Estate) -> list[Result]:
     ]
 
 
-def run(estate: Estate, checks: Iterable[Check], opt_in: dict[str, bool] | None = None) -> list[Result]:
-    """Every result of every check over the estate, plus input errors, in a stable order."""
-    by_kind = subjects(estate, opt_in)
+def run(
+    estate: Estate,
+    checks: Iterable[Check],
+    opt_in: dict[str, bool] | None = None,
+    by_kind: dict[str, list[Subject]] | None = None,
+) -> list[Result]:
+    """Every result of every check over the estate, plus input errors, in a stable order.
+
+    ``by_kind`` is the estate's subjects when the caller has computed them already.
+    """
+    by_kind = by_kind if by_kind is not None else subjects(estate, opt_in)
     merged: dict[tuple, Result] = {}
     for check in checks:
         memo: dict[int, _Outcome] = {}
