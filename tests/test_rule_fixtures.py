@@ -27,7 +27,7 @@ FIXTURE_FILES = sorted(
 )
 _EXPECT = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.+)$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9]+)\s*:")
-_TF_RESOURCE = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"')
+_TF_RESOURCE = re.compile(r'^\s*(?:resource\s+"([^"]+)"\s+"([^"]+)"|module\s+"([^"]+)")')
 _PAIR = re.compile(r"(BG\d{3})=(pass|fail|unknown)")
 
 
@@ -40,7 +40,7 @@ def annotations(path: Path) -> dict[tuple[str, str], str]:
     if path.is_dir():
         expected = {}
         for tf in sorted(path.rglob("*.tf")):
-            expected.update(_comment_annotations(tf, _TF_RESOURCE, lambda m: f"{m.group(1)}.{m.group(2)}"))
+            expected.update(_comment_annotations(tf, _TF_RESOURCE, _tf_address))
         return expected
     expected = _comment_annotations(path, _KEY, lambda m: m.group(1))
     template = load_text(path.read_text("utf-8"))
@@ -50,23 +50,30 @@ def annotations(path: Path) -> dict[tuple[str, str], str]:
     return expected
 
 
+def _tf_address(match: re.Match[str]) -> str:
+    return f"{match.group(1)}.{match.group(2)}" if match.group(1) else f"module.{match.group(3)}."
+
+
 def _comment_annotations(path: Path, declaration: re.Pattern[str], name_of) -> dict[tuple[str, str], str]:
+    """Annotations above declarations. Above a Terraform ``module`` block, an annotation names the
+    resource inside the module first: ``# expect: aws_backup_plan.this BG101=fail``."""
     expected: dict[tuple[str, str], str] = {}
-    pending: list[tuple[str, str]] = []
+    pending: list[tuple[str, str, str]] = []
     for line in path.read_text("utf-8").splitlines():
         match = _EXPECT.match(line)
         if match:
             pairs = _PAIR.findall(match.group(1))
             assert pairs, f"{path.name}: unreadable annotation {line!r}"
-            pending.extend(pairs)
+            inner = match.group(1).split()[0] if "=" not in match.group(1).split()[0] else ""
+            pending.extend((rule_id, status, inner) for rule_id, status in pairs)
             continue
         if not line.strip() or line.lstrip().startswith(("#", "//")):
             continue
         key = declaration.match(line)
         if pending:
             assert key, f"{path.name}: annotation not followed by a resource: {line!r}"
-            for rule_id, status in pending:
-                expected[(rule_id, name_of(key))] = status
+            for rule_id, status, inner in pending:
+                expected[(rule_id, name_of(key) + inner)] = status
             pending = []
     return expected
 

@@ -431,7 +431,7 @@ def test_variable_without_value_and_type_conversion(tmp_path):
         '}\n'
     )})
     triggers = result.instances[0].values["triggers"]
-    assert triggers["name"] == Unknown("variable 'name' has no value")
+    assert triggers["name"] == Unknown("variable 'name' has no value", may_be_absent=True)  # nullable: may be null
     assert triggers["rules"] == [{"name": "daily", "days": 35, "cold": None}, {"name": "weekly", "days": 90, "cold": None}]
 
 
@@ -770,7 +770,7 @@ def test_module_unset_input_and_self_inclusion(tmp_path):
         ),
     })
     (vault,) = result.instances
-    assert vault.values["name"] == Unknown("variable 'name' of module.child has no value")
+    assert vault.values["name"] == Unknown("variable 'name' of module.child has no value", may_be_absent=True)
     assert [(e.message, e.origin.file, e.origin.line) for e in result.errors] == [
         ("module 'again' (source ../) includes itself", "root/child/main.tf", 3)
     ]
@@ -824,7 +824,9 @@ def test_provider_region_alias_default_tags_and_inheritance(tmp_path):
     copy = found["aws_backup_vault.copy"]
     assert (copy.provider, copy.region, copy.default_tags) == ("aws.replica", "us-east-1", {})
     dr = found["aws_backup_vault.dr"]
-    assert (dr.provider, dr.region, dr.origin.region) == ("aws.dr", Unknown("variable 'dr_region' has no value"), None)
+    assert (dr.provider, dr.region, dr.origin.region) == (
+        "aws.dr", Unknown("variable 'dr_region' has no value", may_be_absent=True), None
+    )
     assert (found["module.inherits.aws_backup_vault.v"].provider, found["module.inherits.aws_backup_vault.v"].region) == ("aws", "eu-west-1")
     assert (found["module.mapped.aws_backup_vault.v"].provider, found["module.mapped.aws_backup_vault.v"].region) == ("aws.replica", "us-east-1")
 

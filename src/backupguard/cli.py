@@ -95,6 +95,8 @@ class Format(str, Enum):
     markdown = "markdown"
     csv_resources = "csv-resources"
     csv_controls = "csv-controls"
+    json_resources = "json-resources"
+    json_controls = "json-controls"
 
 
 def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Path]]]:

@@ -90,6 +90,16 @@ def derive(compute: Callable[..., Any], *inputs: Any) -> Any:
     return Unknown(first.reason, first.refs, tuple(outcomes))
 
 
+class OpenTags(dict):
+    """Tags of which only some are known: those the resource sets itself, while more may come
+    from somewhere undetermined (Terraform provider default_tags from a variable without value).
+    A key it does not hold is unknown, not absent."""
+
+    def __init__(self, known: dict, reason: str):
+        super().__init__(known)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """A value that names another resource of the same source.

@@ -79,4 +79,6 @@ RENDERERS = {
     "markdown": ("markdown", "render"),
     "csv-resources": ("audit", "resource_compliance_csv"),
     "csv-controls": ("audit", "control_compliance_csv"),
+    "json-resources": ("audit", "resource_compliance_json"),
+    "json-controls": ("audit", "control_compliance_json"),
 }

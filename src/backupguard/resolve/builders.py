@@ -248,9 +248,12 @@ def _database_facts(resource: ProtectedResource) -> dict[str, Any]:
 
 
 def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
-    retention = resource.settings.get("automatic_backup_retention_days")
-    fs_type = resource.settings.get("file_system_type")
-    if retention is None:
+    settings = resource.settings
+    retention = settings.get("automatic_backup_retention_days")
+    fs_type = settings.get("file_system_type")
+    if settings.get("retention_is_default"):  # the source applied its own default (Terraform provider)
+        source = "automatic_backup_retention_days not set: provider default"
+    elif retention is None:
         default = FSX_DEFAULT_RETENTION.get(fs_type, FSX_DEFAULT_RETENTION_OTHERS) if isinstance(fs_type, str) else None
         retention = default if default is not None else Unknown("FileSystemType is not known, so the default retention is not")
         source = "AutomaticBackupRetentionDays not set: default"
@@ -259,7 +262,7 @@ def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
     return {
         "automatic_backup_retention_days": retention,
         "retention_source": source,
-        "copy_tags_to_backups": resource.settings.get("copy_tags_to_backups", False),
+        "copy_tags_to_backups": settings.get("copy_tags_to_backups", False),
         "file_system_type": fs_type,
     }
 

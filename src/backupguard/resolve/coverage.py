@@ -74,6 +74,14 @@ def _cross(value: Any, home: Any, what: str) -> Any:
     return derive(differs, value)
 
 
+def _elsewhere(selection: BackupSelection, resource: ProtectedResource) -> bool:
+    """A resource known to be in another Region or account than the selection."""
+    for mine, theirs in ((selection.origin.region, resource.origin.region), (selection.origin.account, resource.origin.account)):
+        if mine is not None and theirs is not None and mine != theirs:
+            return True
+    return False
+
+
 def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
     """What element-level rules need to know about the protected resource itself."""
     return {
@@ -205,6 +213,8 @@ def coverage(
         covered_plans: set[int] = set()
         arn = resource_arn(resource)
         for selection, plan in selections:
+            if _elsewhere(selection, resource):
+                continue  # a selection assigns resources of its own account and Region only
             match = selection_matches(selection, resource, opted_in, arn)
             if match.selected is False:
                 continue

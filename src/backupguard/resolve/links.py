@@ -46,6 +46,19 @@ def parse_vault_arn(arn: str) -> tuple[str, str, str] | None:
     return parts[3], parts[4], parts[6]
 
 
+def _folder(origin: Origin) -> str | None:
+    return origin.file.rsplit("/", 1)[0] if origin.file and "/" in origin.file else origin.file and ""
+
+
+def _field(text: str, arn: Unknown, home: Any) -> Any:
+    """One field of a partly known destination ARN: literal, the source's own, or unknown."""
+    if "${" not in text:
+        return None if text == home else text
+    if text in ("${AWS::Region}", "${AWS::AccountId}"):
+        return None
+    return Unknown(arn.reason, arn.refs)
+
+
 def _elsewhere(value: Any, home: Any) -> Any:
     """A declared vault's Region/account as a copy destination: None when it is the source's own."""
     return None if value is None or value == home else value
@@ -57,10 +70,12 @@ class EstateIndex:
     def __init__(self, estate: Estate):
         self.estate = estate
         self.vaults_by_id = {v.resource_id: v for v in estate.vaults}
+        # Vaults are found by name within a folder: a Terraform module spans its files, and templates
+        # deployed side by side share an account and Region.
         self.vaults_by_name: dict[tuple[str | None, str], BackupVault] = {}
         for vault in estate.vaults:
             if isinstance(vault.name, str):
-                self.vaults_by_name.setdefault((vault.origin.file, vault.name), vault)
+                self.vaults_by_name.setdefault((_folder(vault.origin), vault.name), vault)
         self.plans_by_id = {p.resource_id: p for p in estate.plans}
 
     def vault_named(self, name: Any, near: Origin) -> BackupVault | None | Unknown:
@@ -73,7 +88,7 @@ class EstateIndex:
                     return self.vaults_by_id[ref]
             return name
         if isinstance(name, str):
-            return self.vaults_by_name.get((near.file, name))
+            return self.vaults_by_name.get((_folder(near), name))
         return None
 
     def destination(self, arn: Any, near: Origin) -> Destination:
@@ -85,6 +100,10 @@ class EstateIndex:
             vault = self.vaults_by_id.get(target) if target else None
             if vault is not None:  # a declared vault: its own Region and account (None: the source's)
                 return Destination(_elsewhere(vault.origin.region, near.region), _elsewhere(vault.origin.account, near.account), vault, arn)
+        if isinstance(arn, Unknown) and arn.text and parse_vault_arn(arn.text):
+            # partly known ("arn:aws:backup:eu-central-1:${account}:backup-vault:dr"): its literal fields count
+            region, account, name = parse_vault_arn(arn.text)
+            return Destination(_field(region, arn, near.region), _field(account, arn, near.account), None, arn)
         if isinstance(arn, Unknown):
             return Destination(arn, arn, None, arn)
         if not isinstance(arn, str):
@@ -99,7 +118,7 @@ class EstateIndex:
         account_value = None if account == "${AWS::AccountId}" else account
         vault = None
         if region_value in (None, near.region) and account_value in (None, near.account):
-            vault = self.vaults_by_name.get((near.file, name))
+            vault = self.vaults_by_name.get((_folder(near), name))
         return Destination(region_value, account_value, vault, arn)
 
     def plan_of(self, selection: BackupSelection) -> BackupPlan | None | Unknown:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from backupguard.estate import BackupSelection, ProtectedResource, Reference, TagCondition, Unknown
+from backupguard.estate import BackupSelection, OpenTags, ProtectedResource, Reference, TagCondition, Unknown
 from backupguard.resolve.services import facts_for
 
 Tri = Any  # True | False | Unknown
@@ -226,7 +226,10 @@ def tag_condition_matches(condition: TagCondition, tags: Any) -> Tri:
         return Unknown(f"the condition operator '{condition.operator}' is not known")
     if not isinstance(tags, dict):
         return Unknown("the tags are not a key-value map")
-    actual = tags.get(key.removeprefix(_TAG_PREFIX))
+    bare_key = key.removeprefix(_TAG_PREFIX)
+    if isinstance(tags, OpenTags) and bare_key not in tags:
+        return Unknown(f"tag '{bare_key}' may come from {tags.reason}")
+    actual = tags.get(bare_key)
     # StringNotEquals/StringNotLike on a missing tag hold: IAM treats an absent key as "not equal".
     return _over(expected, lambda e: _over(actual, lambda a: _value_test(operator, "" if e is None else str(e), a)))
 
@@ -286,11 +289,11 @@ def _built_from(pattern: Unknown, resource: ProtectedResource, arn: ArnModel) ->
     goes on after the reference (``${Bucket}-replica``, ``${Table}/index/*``)
     names something else.
     """
+    text = pattern.text
+    if text is None:  # a value (often a whole list) built from these resources in ways we cannot see
+        return True if resource.resource_id in pattern.refs else Unknown(pattern.reason)
     if resource.resource_id not in pattern.refs:
         return False
-    text = pattern.text
-    if text is None:
-        return resource.resource_id in pattern.refs
     whole_arn = {f"${{{resource.resource_id}.{attribute}}}" for attribute in _ARN_ATTRIBUTES}
     if text in whole_arn:
         return True

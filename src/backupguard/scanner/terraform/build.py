@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from backupguard.estate import (
     BackupSelection,
+    OpenTags,
     BackupVault,
     Estate,
     Origin,
@@ -34,11 +35,11 @@ _COLLECTIONS = {
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
     """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
-    if isinstance(default_tags, Unknown):
-        return Unknown(f"provider default_tags are not known ({default_tags.reason})")
-    if not default_tags:
-        return tags
     if isinstance(tags, Unknown):
+        return tags
+    if isinstance(default_tags, Unknown):  # the resource's own tags are known; others may come from the provider
+        return OpenTags(tags, f"provider default_tags ({default_tags.reason})")
+    if not default_tags:
         return tags
     return {**{str(k): v for k, v in default_tags.items()}, **tags}
 
@@ -90,12 +91,23 @@ def _target(value: Any, entities: dict[str, Any], kind: type, name_of: str = "na
     return None
 
 
+def _maybe(value: Any, instead: Any, exists: Any) -> Any:
+    """What an attachment sets, when the attachment itself may not exist (count on an unknown)."""
+    if exists is True:
+        return value
+    options = [v for v in (value, instead) if not isinstance(v, Unknown)]
+    return Unknown(exists.reason, candidates=tuple(options) if len(options) == 2 else (), may_be_absent=True)
+
+
 def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Origin) -> None:
+    """Join a resource that configures another onto it; an attachment that may not exist makes
+    what it sets unknown (with the values it could take)."""
     values, kind = instance.values, instance.type
+    exists = getattr(instance, "exists", True)
     if kind == "aws_backup_region_settings":
         preference = values.get("resource_type_opt_in_preference")
         if isinstance(preference, dict):
-            estate.opt_in.update({str(k): as_bool(v, k) for k, v in preference.items()})
+            estate.opt_in.update({str(k): _maybe(as_bool(v, k), None, exists) for k, v in preference.items()})
         return
     if kind.startswith("aws_backup_vault_"):
         vault = _target(values.get("backup_vault_name"), entities, BackupVault)
@@ -107,26 +119,29 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
                 max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
                 changeable_for_days=as_int(values.get("changeable_for_days"), "changeable_for_days"),
                 origin=origin,
+                present=_maybe(True, False, exists),
             )
         elif kind == "aws_backup_vault_policy":
-            vault.access_policy = as_json(values.get("policy"), "policy")
+            vault.access_policy = _maybe(as_json(values.get("policy"), "policy"), vault.access_policy, exists)
         elif kind == "aws_backup_vault_notifications":
-            vault.notifications = {"SNSTopicArn": values.get("sns_topic_arn"),
-                                   "BackupVaultEvents": values.get("backup_vault_events")}
+            events = {"SNSTopicArn": values.get("sns_topic_arn"), "BackupVaultEvents": values.get("backup_vault_events")}
+            vault.notifications = _maybe(events, vault.notifications, exists)
         return
     if kind.startswith("aws_s3_bucket_"):
         bucket = _target(values.get("bucket"), entities, ProtectedResource)
         if bucket is None:
             return
         if kind == "aws_s3_bucket_versioning":
-            config = block(items(values.get("versioning_configuration"))[0]) if items(values.get("versioning_configuration")) else {}
-            bucket.settings["versioning_status"] = config.get("status")
+            configs = items(values.get("versioning_configuration"))
+            status = block(configs[0]).get("status") if configs else None
+            bucket.settings["versioning_status"] = _maybe(status, bucket.settings.get("versioning_status"), exists)
         else:
-            bucket.settings["object_lock_enabled"] = True
-            bucket.settings.setdefault("versioning_status", "Enabled")
+            bucket.settings["object_lock_enabled"] = _maybe(True, bucket.settings.get("object_lock_enabled", False), exists)
+            bucket.settings.setdefault("versioning_status", _maybe("Enabled", None, exists))
         return
     if kind == "aws_efs_backup_policy":
         file_system = _target(values.get("file_system_id"), entities, ProtectedResource)
         policies = items(values.get("backup_policy"))
         if file_system is not None and policies:
-            file_system.settings["backup_policy_status"] = block(policies[0]).get("status")
+            status = block(policies[0]).get("status")
+            file_system.settings["backup_policy_status"] = _maybe(status, file_system.settings.get("backup_policy_status"), exists)

@@ -973,10 +973,11 @@ def fn_merge(*maps: Any) -> Any:
 
 
 def fn_concat(*lists: Any) -> Any:
+    """Lists joined; an undetermined argument makes the result unknown, with every argument's refs."""
     out: list = []
     for items in lists:
         if isinstance(items, (Unknown, Reference)):
-            return _bare(items)
+            return find_unknown(*lists) or _bare(items)
         out.extend(_list_arg(items))
     return out
 
@@ -986,20 +987,18 @@ def fn_flatten(value: Any) -> Any:
         return _bare(value)
     out: list = []
 
-    def walk(items: list) -> Unknown | None:
+    def walk(items: list) -> bool:
         for item in items:
-            if isinstance(item, (Unknown, Reference)):
-                return _bare(item)
+            if isinstance(item, Unknown):
+                return False  # it may be a list itself: the length is unknown
             if isinstance(item, list):
-                found = walk(item)
-                if found is not None:
-                    return found
+                if not walk(item):
+                    return False
             else:
-                out.append(item)
-        return None
+                out.append(item)  # a reference is one value (a resource's ARN, ID...)
+        return True
 
-    found = walk(_list_arg(value))
-    return found if found is not None else out
+    return out if walk(_list_arg(value)) else (find_unknown(value) or _bare(value))
 
 
 def fn_coalesce(*args: Any) -> Any:
@@ -1060,9 +1059,11 @@ def fn_toset(value: Any) -> Any:
     if isinstance(value, (Unknown, Reference)):
         return _bare(value)
     items = _list_arg(value)
-    unknown = find_unknown(*[i for i in items if not isinstance(i, (dict, list))])
-    if unknown is not None:
-        return unknown
+    if any(isinstance(i, Unknown) for i in items):  # an unknown member may equal a known one
+        return find_unknown(*items)
+    references = [i for i in items if isinstance(i, Reference)]
+    if references:  # the known members sorted, then the referenced values (distinct)
+        return fn_toset([i for i in items if not isinstance(i, Reference)]) + fn_distinct(references)
     return _sorted_set([to_string(i) if _is_number(i) or isinstance(i, bool) else i for i in items]
                        if any(isinstance(i, str) for i in items) else list(items))
 
@@ -1079,12 +1080,11 @@ def fn_distinct(value: Any) -> Any:
     if isinstance(value, (Unknown, Reference)):
         return _bare(value)
     items = _list_arg(value)
-    unknown = find_unknown(*items)
-    if unknown is not None:
-        return unknown
+    if any(isinstance(i, Unknown) for i in items):
+        return find_unknown(*items)
     out: list = []
-    for item in items:
-        if not any(_equal(item, seen) for seen in out):
+    for item in items:  # references are kept (two different references are two values)
+        if not any(item == seen if isinstance(item, Reference) else _equal(item, seen) for seen in out):
             out.append(item)
     return out
 
@@ -1093,10 +1093,9 @@ def fn_compact(value: Any) -> Any:
     if isinstance(value, (Unknown, Reference)):
         return _bare(value)
     items = _list_arg(value)
-    unknown = find_unknown(*items)
-    if unknown is not None:
-        return unknown
-    return [_str_arg(i) for i in items if i is not None and i != ""]
+    if any(isinstance(i, Unknown) for i in items):  # an unknown item may be "" or null
+        return find_unknown(*items)
+    return [i if isinstance(i, Reference) else _str_arg(i) for i in items if i is not None and i != ""]
 
 
 def fn_zipmap(keys: Any, values: Any) -> Any:

@@ -486,9 +486,10 @@ class _Module:
             if "default" in attrs:
                 value = materialize(self.safe(attrs["default"].expr, Scope(file=shown), f"variable '{name}' default"))
             elif self.address:
-                value = Unknown(f"variable '{name}' of {self.address} has no value")
+                value = Unknown(f"variable '{name}' of {self.address} has no value", may_be_absent=nullable)
             else:
-                value = Unknown(f"variable '{name}' has no value")
+                # a nullable variable (the default) may be set to null: the argument may be left unset
+                value = Unknown(f"variable '{name}' has no value", may_be_absent=nullable)
         return convert(value, spec)
 
     def local(self, name: str, step: Any) -> Any:

@@ -299,7 +299,9 @@ def fsx_file_system(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedRe
             "automatic_backup_retention_days": ("automatic_backup_retention_days", as_int),
             "copy_tags_to_backups": ("copy_tags_to_backups", as_bool),
         })
-        settings.setdefault("automatic_backup_retention_days", default_days)
+        if "automatic_backup_retention_days" not in settings:
+            settings["automatic_backup_retention_days"] = default_days
+            settings["retention_is_default"] = True
         settings["file_system_type"] = fs_type
         return _protected(address, rtype, "FSx", values, origin, settings)
 
@@ -312,8 +314,11 @@ def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResour
     if legacy is not None:  # the AWS provider v3 inline block
         enabled = as_bool(legacy.get("enabled"), "versioning.enabled")
         settings["versioning_status"] = "Enabled" if enabled is True else enabled if isinstance(enabled, Unknown) else "Suspended"
-    if settings.get("object_lock_enabled") is True:
+    lock = settings.get("object_lock_enabled")
+    if lock is True:
         settings.setdefault("versioning_status", "Enabled")  # S3 turns versioning on for Object Lock buckets
+    elif isinstance(lock, Unknown) and "versioning_status" not in settings:
+        settings["versioning_status"] = Unknown(lock.reason, lock.refs, ("Enabled", None), True)
     return _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket")
 
 

@@ -1,0 +1,474 @@
+"""The HTML report: one self-contained page rendered from the JSON result document.
+
+Everything is computed here, server-side, into a plain view model (strings,
+numbers, chart geometry) that ``templates/report.html.j2`` lays out:
+
+* no network at view time: inline CSS, one small inline script, inline SVG
+  charts; a Content-Security-Policy meta tag (``default-src 'none'``) allows
+  nothing else, and the script runs only because its SHA-256 is in the policy;
+* every value of the document goes through Jinja's autoescaping (on for every
+  template, whatever its suffix) and the script only ever sets ``textContent``
+  and ``hidden``, so hostile tag values, resource names or messages stay text;
+* every finding is in the HTML, so the page reads without JavaScript; the
+  script adds filters, free-text search and sortable columns;
+* byte-identical output for the same document (no clock, sorted everything).
+
+Jinja2 is imported only when a report is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+DOCS_BASE = "https://github.com/backupguard/backupguard/blob/main/docs/rules/"
+TEMPLATE = "report.html.j2"
+
+# Result verdicts (a waived fail or unknown is "waived"), most urgent first.
+VERDICTS = ("fail", "unknown", "error", "waived", "pass", "not_applicable")
+VERDICT_LABELS = {
+    "fail": "Fail", "unknown": "Unknown", "error": "Error", "waived": "Waived",
+    "pass": "Pass", "not_applicable": "Not applicable",
+}
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+CONTROL_LABELS = {
+    "fail": "Non-compliant", "unknown": "Unknown", "error": "Error", "waived": "Compliant (waived)",
+    "pass": "Compliant", "not_applicable": "Needs live evidence", "no_resources": "No resources",
+}
+CONTROL_ORDER = ("fail", "error", "unknown", "waived", "pass", "not_applicable", "no_resources")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_REFERENCE_LABELS = {
+    "audit_manager_control": "Audit Manager",
+    "config_rule": "AWS Config",
+    "security_hub_control": "Security Hub",
+    "other": "Other",
+}
+
+
+def render(doc: dict[str, Any]) -> str:
+    """The document as one HTML page (str, ending in a newline)."""
+    return _template().render(**view(doc))
+
+
+@lru_cache(maxsize=1)
+def _template():
+    import base64
+    import hashlib
+
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    def csp_hash(text: Any) -> str:
+        digest = hashlib.sha256(str(text).encode("utf-8")).digest()
+        return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+    env = Environment(
+        loader=PackageLoader("backupguard.reports", "templates"),
+        autoescape=True,  # every template, whatever its suffix (select_autoescape would skip .j2)
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["csp_hash"] = csp_hash
+    return env.get_template(TEMPLATE)
+
+
+# ----------------------------------------------------------------------------- view model
+
+
+def view(doc: dict[str, Any]) -> dict[str, Any]:
+    """Everything the template shows, derived from the document alone."""
+    results = [r for r in doc.get("results") or [] if isinstance(r, dict)]
+    rules = {str(r.get("id")): r for r in doc.get("rules") or [] if isinstance(r, dict)}
+    frameworks = [f for f in doc.get("frameworks") or [] if isinstance(f, dict)]
+    scan = doc.get("scan") if isinstance(doc.get("scan"), dict) else {}
+    tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
+    summary = _summary(doc.get("summary"), results)
+    findings = _findings(results, rules)
+    inventory = _inventory(doc.get("inventory") or [])
+    return {
+        "title": "AWS Backup compliance report",
+        "tool": {"name": _text(tool.get("name") or "backupguard"), "version": _text(tool.get("version"))},
+        "schema_version": _text(doc.get("schema_version")),
+        "scan": _scan(scan),
+        "summary": summary,
+        "status_chart": _donut([(v, VERDICT_LABELS[v], findings["by_verdict"][v]) for v in VERDICTS]),
+        "severity_chart": _columns([(s, s, summary["failing_by_severity"][s]) for s in SEVERITIES]),
+        "frameworks": _frameworks(frameworks, rules),
+        "findings": findings,
+        "inventory": inventory,
+        "rules": _rules(rules, frameworks, scan, results),
+        "notes": [_text(n) for n in scan.get("notes") or []],
+        "docs_base": DOCS_BASE,
+    }
+
+
+def _text(value: Any) -> str:
+    """A value as display text ("" for None); containers as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def rule_url(rule_id: str, known: dict[str, Any] | set[str]) -> str | None:
+    """The docs page of a rule that ran (an ID of plain characters only), else None."""
+    return DOCS_BASE + rule_id + ".md" if rule_id in known and _SAFE_ID.match(rule_id) else None
+
+
+def _https(url: Any) -> str | None:
+    """A rule's source URL as a link target only when it is a plain https URL."""
+    if isinstance(url, str) and url.startswith("https://") and not any(c in url for c in " \"'<>`\\\n\r\t"):
+        return url
+    return None
+
+
+def _verdict(result: dict[str, Any]) -> str:
+    return "waived" if result.get("waiver") is not None else _text(result.get("status"))
+
+
+def _summary(summary: Any, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The headline numbers: the document's own summary, with per-status waiver counts."""
+    summary = summary if isinstance(summary, dict) else {}
+    by_status = summary.get("by_status") if isinstance(summary.get("by_status"), dict) else {}
+    failing = summary.get("failing_by_severity") if isinstance(summary.get("failing_by_severity"), dict) else {}
+    waived_by_status = Counter(_text(r.get("status")) for r in results if r.get("waiver") is not None)
+    cards = [{"key": "results", "cls": "none", "label": "Results", "value": _int(summary.get("results")), "note": ""}]
+    for status in ("fail", "unknown", "error", "pass", "not_applicable"):
+        waived = waived_by_status.get(status, 0)
+        cards.append({"key": status, "cls": status, "label": VERDICT_LABELS[status], "value": _int(by_status.get(status)),
+                      "note": f"{waived} waived" if waived else ""})
+    cards.append({"key": "waived", "cls": "waived", "label": "Waived", "value": _int(summary.get("waived")), "note": ""})
+    return {
+        "cards": cards,
+        "results": _int(summary.get("results")),
+        "failing": sum(_int(v) for v in failing.values()),
+        "failing_by_severity": {s: _int(failing.get(s)) for s in SEVERITIES},
+    }
+
+
+def _scan(scan: dict[str, Any]) -> dict[str, Any]:
+    files = [_text(f) for f in scan.get("files") or []]
+    checks = [c for c in scan.get("checks") or [] if isinstance(c, dict)]
+    extra = [(_text(k), _text(v)) for k, v in sorted(scan.items(), key=lambda kv: str(kv[0]))
+             if k not in ("paths", "files", "region", "account_id", "notes", "checks")]
+    return {
+        "paths": [_text(p) for p in scan.get("paths") or []],
+        "files": files,
+        "region": _text(scan.get("region")),
+        "account_id": _text(scan.get("account_id")),
+        "checks": len(checks),
+        "extra": extra,
+    }
+
+
+def _location(file: str, line: int) -> str:
+    return (f"{file}:{line}" if line else file) if file else ""
+
+
+def _rank(rows: list[dict[str, Any]], key: str) -> None:
+    """Each row's position in the order of ``key`` (a tuple), as ``<key>_rank`` for sorting in the page."""
+    ranks = {k: i for i, k in enumerate(sorted({row[key] for row in rows}))}
+    for row in rows:
+        row[f"{key}_rank"] = ranks[row[key]]
+
+
+def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str, Any]:
+    """Every result as a table row, most urgent first (verdict, severity, file, line)."""
+    verdict_rank = {v: i for i, v in enumerate(VERDICTS)}
+    severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rows = []
+    for result in results:
+        verdict = _verdict(result)
+        severity = _text(result.get("severity"))
+        rule_id = _text(result.get("rule_id"))
+        file, line = _text(result.get("file")), _int(result.get("line"))
+        tags = [_text(t) for t in result.get("frameworks") or []]
+        rule = rules.get(rule_id) or {}
+        rows.append({
+            "verdict": verdict,
+            "verdict_label": VERDICT_LABELS.get(verdict, verdict),
+            "verdict_cls": verdict if verdict in VERDICTS else "other",
+            "verdict_rank": verdict_rank.get(verdict, len(VERDICTS)),
+            "attention": verdict in ("fail", "unknown", "error"),
+            "severity": severity,
+            "severity_rank": severity_rank.get(severity, len(SEVERITIES)),
+            "severity_cls": severity if severity in SEVERITIES else "other",
+            "rule_id": rule_id,
+            "rule_title": _text(rule.get("title")),
+            "rule_url": rule_url(rule_id, rules),
+            "resource_id": _text(result.get("resource_id")),
+            "resource_type": _text(result.get("resource_type")),
+            "element": _text(result.get("element")),
+            "location": _location(file, line),
+            "location_key": (file, line),
+            "message": _text(result.get("message")),
+            "waiver": _text(result.get("waiver")),
+            "tags": tags,
+            "controls": [t.partition(":")[2] or t for t in tags],
+        })
+    rows.sort(key=lambda r: (r["verdict_rank"], r["severity_rank"], r["location_key"], r["rule_id"],
+                             r["resource_id"], r["element"], r["message"]))
+    _rank(rows, "location_key")
+    by_verdict = Counter(r["verdict"] for r in rows)
+    by_severity = Counter(r["severity"] for r in rows)
+    by_rule = Counter(r["rule_id"] for r in rows)
+    return {
+        "rows": rows,
+        "total": len(rows),
+        "attention": sum(1 for r in rows if r["attention"]),
+        "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
+        "verdict_options": [(v, VERDICT_LABELS.get(v, v), n) for v, n in
+                            sorted(by_verdict.items(), key=lambda kv: (verdict_rank.get(kv[0], 99), kv[0]))],
+        "severity_options": [(s, n) for s, n in
+                             sorted(by_severity.items(), key=lambda kv: (severity_rank.get(kv[0], 99), kv[0]))],
+        "rule_options": sorted(by_rule.items()),
+    }
+
+
+def _frameworks(frameworks: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per framework: the Audit Manager-style control table and a controls-by-verdict bar."""
+    shown = []
+    for framework in frameworks:
+        fw_id = _text(framework.get("id"))
+        controls = []
+        for control in framework.get("controls") or []:
+            if not isinstance(control, dict):
+                continue
+            counts = control.get("results") if isinstance(control.get("results"), dict) else {}
+            status = _text(control.get("status"))
+            compliant, noncompliant = _int(counts.get("pass")), _int(counts.get("fail"))
+            unknown = _int(counts.get("unknown")) + _int(counts.get("error"))
+            waived, na = _int(counts.get("waived")), _int(counts.get("not_applicable"))
+            rule_ids = [_text(r) for r in control.get("rules") or []]
+            controls.append({
+                "id": _text(control.get("id")),
+                "tag": f"{fw_id}:{_text(control.get('id'))}",
+                "title": _text(control.get("title")),
+                "status": status,
+                "cls": _css(status),
+                "rank": CONTROL_ORDER.index(status) if status in CONTROL_ORDER else len(CONTROL_ORDER),
+                "label": CONTROL_LABELS.get(status, status),
+                "compliant": compliant, "noncompliant": noncompliant, "unknown": unknown,
+                "waived": waived, "not_applicable": na,
+                "bar": _bar([("pass", "compliant", compliant), ("fail", "non-compliant", noncompliant),
+                             ("unknown", "unknown or error", unknown), ("waived", "waived", waived),
+                             ("not_applicable", "not applicable", na)], width=140, height=12),
+                "rules": [{"id": r, "url": rule_url(r, rules), "title": _text((rules.get(r) or {}).get("title"))}
+                          for r in rule_ids],
+            })
+        verdicts = Counter(c["status"] for c in controls)
+        order = [s for s in CONTROL_ORDER if verdicts.get(s)] + sorted(s for s in verdicts if s not in CONTROL_ORDER)
+        breakdown = [(_css(s), CONTROL_LABELS.get(s, s), verdicts[s]) for s in order]
+        shown.append({
+            "id": fw_id,
+            "title": _text(framework.get("title")),
+            "controls": controls,
+            "total": len(controls),
+            "compliant": verdicts.get("pass", 0) + verdicts.get("waived", 0),
+            "noncompliant": verdicts.get("fail", 0),
+            "breakdown": breakdown,
+            "bar": _bar(breakdown, width=360, height=16),
+        })
+    return shown
+
+
+def _css(status: str) -> str:
+    """A CSS class suffix for a control verdict."""
+    return {"no_resources": "none"}.get(status, status) if status in CONTROL_ORDER else "other"
+
+
+def _tri(value: Any) -> dict[str, str]:
+    """A yes/no/unknown inventory value: label, CSS class, and the reason of an unknown."""
+    if value is True:
+        return {"label": "yes", "cls": "yes", "reason": ""}
+    if value is False:
+        return {"label": "no", "cls": "no", "reason": ""}
+    if value is None:
+        return {"label": "—", "cls": "na", "reason": ""}
+    if isinstance(value, dict) and "unknown" in value:
+        return {"label": "unknown", "cls": "unk", "reason": _text(value.get("unknown"))}
+    return {"label": _text(value), "cls": "unk", "reason": ""}
+
+
+def _hours(value: Any) -> tuple[str, float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return ("unknown", -1.0) if isinstance(value, dict) else ("—", -1.0)
+    if value >= 24 and value % 24 == 0:
+        return f"{value / 24:g} d", float(value)
+    return f"{value:g} h", float(value)
+
+
+def _days(value: Any) -> tuple[str, float]:
+    if value == "forever":
+        return "forever", 1e12
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ("unknown", -1.0) if isinstance(value, dict) else ("—", -1.0)
+    return f"{value:g} d", float(value)
+
+
+def _inventory(rows: list[Any]) -> dict[str, Any]:
+    """The coverage table: unprotected resources first, then unknown, then protected."""
+    order = {"no": 0, "unk": 1, "yes": 2, "na": 3}
+    shown = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        protected = _tri(row.get("protected"))
+        interval, interval_key = _hours(row.get("shortest_interval_hours"))
+        retention, retention_key = _days(row.get("longest_retention_days"))
+        file, line = _text(row.get("file")), _int(row.get("line"))
+        shown.append({
+            "resource_id": _text(row.get("resource_id")),
+            "resource_type": _text(row.get("resource_type")),
+            "service": _text(row.get("service")),
+            "arn": _text(row.get("arn")),
+            "location": _location(file, line),
+            "location_key": (file, line),
+            "protected": protected,
+            "protected_by": _text(row.get("protected_by")),
+            "plans": [_text(p) for p in row.get("plans") or []],
+            "interval": interval, "interval_key": f"{interval_key:g}",
+            "retention": retention, "retention_key": f"{retention_key:g}",
+            "copy_regions": [_text(r) for r in row.get("copy_regions") or []],
+            "copy_accounts": [_text(a) for a in row.get("copy_accounts") or []],
+            "cross_region": _tri(row.get("cross_region_copy")),
+            "cross_account": _tri(row.get("cross_account_copy")),
+            "locked": _tri(row.get("locked_vault")),
+            "air_gapped": _tri(row.get("air_gapped")),
+        })
+    shown.sort(key=lambda r: (order.get(r["protected"]["cls"], 9), r["location_key"], r["resource_id"]))
+    _rank(shown, "location_key")
+    protection = Counter(r["protected"]["cls"] for r in shown)
+    stats = [
+        ("cross-Region copies", sum(1 for r in shown if r["cross_region"]["cls"] == "yes")),
+        ("cross-account copies", sum(1 for r in shown if r["cross_account"]["cls"] == "yes")),
+        ("in a locked vault", sum(1 for r in shown if r["locked"]["cls"] == "yes")),
+        ("air-gapped", sum(1 for r in shown if r["air_gapped"]["cls"] == "yes")),
+    ]
+    return {
+        "rows": shown,
+        "total": len(shown),
+        "protected": protection.get("yes", 0),
+        "unprotected": protection.get("no", 0),
+        "unknown": protection.get("unk", 0),
+        "stats": stats,
+        "bar": _bar([("pass", "protected", protection.get("yes", 0)), ("fail", "not protected", protection.get("no", 0)),
+                     ("unknown", "unknown", protection.get("unk", 0))], width=360, height=16),
+    }
+
+
+def _references(references: Any) -> list[tuple[str, str]]:
+    if not isinstance(references, dict):
+        return []
+    shown = []
+    for key in sorted(references, key=str):
+        value = references[key]
+        values = value if isinstance(value, list) else [value]
+        label = _REFERENCE_LABELS.get(key, _text(key))
+        shown.extend((label, _text(v)) for v in values if v not in (None, ""))
+    return shown
+
+
+def _rules(rules: dict[str, Any], frameworks: list[dict[str, Any]], scan: dict[str, Any],
+           results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rules that ran: metadata, references, parameters, controls and result counts."""
+    controls: dict[str, list[str]] = {}
+    for framework in frameworks:
+        for control in framework.get("controls") or []:
+            if isinstance(control, dict):
+                for rule_id in control.get("rules") or []:
+                    controls.setdefault(_text(rule_id), []).append(f"{_text(framework.get('id'))}:{_text(control.get('id'))}")
+    parameters: dict[str, list[str]] = {}
+    for check in scan.get("checks") or []:
+        if isinstance(check, dict) and check.get("parameters"):
+            text = ", ".join(f"{_text(k)}={_text(v)}" for k, v in sorted(check["parameters"].items(), key=lambda kv: str(kv[0])))
+            shown = parameters.setdefault(_text(check.get("rule_id")), [])
+            if text not in shown:
+                shown.append(text)
+    counts: dict[str, Counter] = {}
+    for result in results:
+        counts.setdefault(_text(result.get("rule_id")), Counter())[_verdict(result)] += 1
+    shown = []
+    for rule_id in sorted(rules):
+        rule = rules[rule_id]
+        tally = counts.get(rule_id, Counter())
+        shown.append({
+            "id": rule_id,
+            "url": rule_url(rule_id, rules),
+            "title": _text(rule.get("title")),
+            "severity": _text(rule.get("severity")),
+            "severity_cls": _text(rule.get("severity")) if rule.get("severity") in SEVERITIES else "other",
+            "evidence": _text(rule.get("evidence")),
+            "source_url": _https(rule.get("source_url")),
+            "source_text": _text(rule.get("source_url")),
+            "references": _references(rule.get("references")),
+            "parameters": parameters.get(rule_id, []),
+            "controls": sorted(controls.get(rule_id, [])),
+            "counts": [(v, VERDICT_LABELS[v], tally.get(v, 0)) for v in VERDICTS if tally.get(v)],
+            "total": sum(tally.values()),
+        })
+    return shown
+
+
+# ----------------------------------------------------------------------------- charts (geometry only)
+
+
+def _bar(parts: list[tuple[str, str, int]], *, width: int, height: int) -> dict[str, Any]:
+    """A horizontal stacked bar: one rect per non-zero part (class, label, count, x, width)."""
+    total = sum(n for _, _, n in parts)
+    segments, x = [], 0.0
+    for cls, label, count in parts:
+        if count <= 0 or total <= 0:
+            continue
+        w = width * count / total
+        segments.append({"cls": cls, "label": label, "count": count, "x": f"{x:.2f}", "w": f"{w:.2f}",
+                         "pct": f"{100 * count / total:.1f}"})
+        x += w
+    return {"width": width, "height": height, "total": total, "segments": segments,
+            "summary": ", ".join(f"{s['count']} {s['label']}" for s in segments) or "none"}
+
+
+def _donut(parts: list[tuple[str, str, int]]) -> dict[str, Any]:
+    """A donut on a circle of circumference 100: each arc's dash length is its percentage."""
+    total = sum(n for _, _, n in parts)
+    arcs, start = [], 0.0
+    for cls, label, count in parts:
+        if count <= 0:
+            continue
+        pct = 100 * count / total
+        arcs.append({"cls": cls, "label": label, "count": count, "pct": f"{pct:.1f}",
+                     "dash": f"{pct:.3f} {100 - pct:.3f}", "offset": f"{(25 - start) % 100:.3f}"})
+        start += pct
+    legend = [{"cls": cls, "label": label, "count": count} for cls, label, count in parts]
+    return {"total": total, "arcs": arcs, "legend": legend,
+            "summary": ", ".join(f"{a['count']} {a['label'].lower()}" for a in arcs) or "no results"}
+
+
+def _columns(parts: list[tuple[str, str, int]], *, width: int = 230, height: int = 120) -> dict[str, Any]:
+    """A vertical bar chart with a label and a count per bar."""
+    top = max([n for _, _, n in parts] + [1])
+    slot = width / max(len(parts), 1)
+    plot = height - 34  # room for the count above and the label below
+    bars = []
+    for i, (cls, label, count) in enumerate(parts):
+        h = plot * count / top
+        x = i * slot + slot * 0.18
+        bars.append({"cls": cls, "label": label, "count": count, "x": f"{x:.2f}", "w": f"{slot * 0.64:.2f}",
+                     "y": f"{height - 18 - h:.2f}", "h": f"{h:.2f}", "cx": f"{i * slot + slot / 2:.2f}",
+                     "ty": f"{height - 22 - h:.2f}"})
+    return {"width": width, "height": height, "bars": bars, "base": height - 18, "label_y": height - 4,
+            "summary": ", ".join(f"{b['count']} {b['label']}" for b in bars)}

@@ -1,0 +1,211 @@
+"""JUnit XML: every rule x resource result as a test case, for CI test-report views.
+
+The subset written is the one Jenkins (junit-10.xsd of the xunit plugin), GitLab
+and the GitHub marketplace JUnit actions all read::
+
+    <testsuites name="backupguard" tests failures errors time="0">
+      <testsuite name tests failures errors skipped time="0">
+        <testcase classname="BG101" name="plans.yaml:12 Plan rule 'daily'" time="0">
+          <failure message type="high">...</failure>     (or <error>, <skipped>, nothing)
+
+Suites: one per framework when the document has selected frameworks (a result
+is a test case in every framework control its ``frameworks`` tags name, so the
+same result can appear under several controls; the control leads the test
+name), else one per rule, named ``"BG101 plan-min-frequency-and-retention"``.
+Results tagged with no selected control (input errors, BG000, in particular)
+get their per-rule suite in framework mode too, so nothing disappears.
+
+Test cases: ``classname`` is the rule ID (GitLab's "Suite" column) and
+``name`` is ``"<file>:<line> <resource> <element>"``, prefixed with
+``"<framework>:<control>"`` in a framework suite. GitLab drops test cases whose
+classname+name repeat, so a repeated name gets ``" #2"``, ``" #3"``... in
+document order (the same result can appear twice when files were linted as
+separate scenarios). JUnit has no file/line attributes in junit-10.xsd, so the
+location lives in the name and in the failure text.
+
+Status mapping:
+
+=================  ==========================================================
+pass               a test case with no child (passes are listed: a CI view
+                   shows what was checked, not only what broke)
+fail               ``<failure message="..." type="<severity>">`` with the
+                   message, file:line, resource and the rule's remediation
+error (BG000)      ``<error message type="<severity>">``: the input could not
+                   be read
+waived             ``<skipped message="waived: <justification> (was fail|unknown)">``
+not_applicable     ``<skipped message="not applicable: ...">`` (a rule that
+                   needs live evidence, run on IaC)
+unknown            ``<skipped message="unknown: <why it cannot be decided>">``
+=================  ==========================================================
+
+Unknown is skipped by default: it stays visible in every reader (GitLab and
+Jenkins count and list skipped tests) but does not turn the CI test report red
+for something the template cannot show, such as a value that only exists at
+deploy time. The gate is backupguard's exit code (``--fail-on``), not the JUnit
+view. A team that wants an undecidable check to fail the test report can render
+with ``unknown="failure"``: the result is then a ``<failure type="unknown">``.
+
+Counts: each ``<testsuite>`` has ``tests`` (test cases), ``failures``,
+``errors`` and ``skipped``; ``<testsuites>`` has the sums of ``tests``,
+``failures`` and ``errors`` but no ``skipped``: junit-10.xsd does not allow
+that attribute on ``<testsuites>`` and the xunit plugin rejects the whole file
+when it is there (readers count skipped tests from the test cases).
+
+XML: built with ``xml.etree.ElementTree``; characters XML 1.0 forbids (C0
+controls other than tab/newline/carriage return, lone surrogates, U+FFFE/U+FFFF)
+are removed from every value first. Times are "0" and nothing depends on the
+clock, so the same document gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from typing import Any, Iterable
+
+from backupguard.reports import verdict
+from backupguard.reports.json_report import results_of
+from backupguard.results import Result
+
+# Everything outside XML 1.0's Char production.
+_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+UNKNOWN_AS = ("skipped", "failure")
+
+
+def clean(text: Any) -> str:
+    """``text`` as a string XML 1.0 can hold: forbidden characters removed."""
+    return _ILLEGAL_XML.sub("", "" if text is None else str(text))
+
+
+def _location(result: Result) -> str:
+    return f"{result.file or '(no file)'}:{result.line}"
+
+
+def case_name(result: Result, control: str | None = None) -> str:
+    """``"[framework:control ]<file>:<line>[ resource][ element]"``, before de-duplication."""
+    parts = [control] if control else []
+    parts.append(_location(result))
+    parts.extend(p for p in (result.resource_id, result.element) if p)
+    return " ".join(parts)
+
+
+def _detail(result: Result, rule: dict[str, Any]) -> str:
+    lines = [result.message, f"at {_location(result)}:{result.column}"]
+    if result.resource_id:
+        kind = f" ({result.resource_type})" if result.resource_type else ""
+        lines.append(f"resource: {result.resource_id}{kind}")
+    if result.element:
+        lines.append(f"element: {result.element}")
+    if rule:
+        lines.append(" ".join(p for p in ("rule:", result.rule_id, rule.get("name"), rule.get("title") and f"({rule['title']})") if p))
+        if rule.get("remediation"):
+            lines.append(f"remediation: {rule['remediation']}")
+        if rule.get("source_url"):
+            lines.append(f"see: {rule['source_url']}")
+    if result.waiver:
+        lines.append(f"waived: {result.waiver}")
+    return "\n".join(lines)
+
+
+class _Suite:
+    def __init__(self, name: str) -> None:
+        self.element = ET.Element("testsuite", {"name": clean(name)})
+        self.counts = Counter()
+
+
+class _Builder:
+    def __init__(self, doc: dict[str, Any], unknown: str) -> None:
+        if unknown not in UNKNOWN_AS:
+            raise ValueError(f"unknown= must be one of {', '.join(UNKNOWN_AS)}, not {unknown!r}")
+        self.unknown = unknown
+        self.rules = {r["id"]: r for r in doc.get("rules") or []}
+        self.seen: set[tuple[str, str]] = set()
+        self.suites: list[_Suite] = []
+
+    def suite(self, name: str) -> _Suite:
+        suite = _Suite(name)
+        self.suites.append(suite)
+        return suite
+
+    def _unique(self, classname: str, name: str) -> str:
+        candidate, n = name, 1
+        while (classname, candidate) in self.seen:
+            n += 1
+            candidate = f"{name} #{n}"
+        self.seen.add((classname, candidate))
+        return candidate
+
+    def case(self, suite: _Suite, result: Result, control: str | None = None) -> None:
+        classname = clean(result.rule_id)
+        case = ET.SubElement(suite.element, "testcase", {
+            "classname": classname,
+            "name": self._unique(classname, clean(case_name(result, control))),
+            "time": "0",
+        })
+        suite.counts["tests"] += 1
+        rule = self.rules.get(result.rule_id) or {}
+        status = verdict(result)
+        if status == "fail" or (status == "unknown" and self.unknown == "failure"):
+            kind = result.severity if status == "fail" else "unknown"
+            child = ET.SubElement(case, "failure", {"message": clean(result.message), "type": clean(kind)})
+            child.text = clean(_detail(result, rule))
+            suite.counts["failures"] += 1
+        elif status == "error":
+            child = ET.SubElement(case, "error", {"message": clean(result.message), "type": clean(result.severity)})
+            child.text = clean(_detail(result, rule))
+            suite.counts["errors"] += 1
+        elif status in ("waived", "unknown", "not_applicable"):
+            if status == "waived":
+                message = f"waived: {result.waiver} (was {result.status}: {result.message})"
+            else:
+                message = f"{status.replace('_', ' ')}: {result.message}"
+            ET.SubElement(case, "skipped", {"message": clean(message)})
+            suite.counts["skipped"] += 1
+        # pass: a test case with no child
+
+    def rule_suites(self, results: Iterable[Result]) -> None:
+        by_rule: dict[str, list[Result]] = {}
+        for result in results:
+            by_rule.setdefault(result.rule_id, []).append(result)
+        for rule_id in sorted(by_rule):
+            name = (self.rules.get(rule_id) or {}).get("name") or ("input-error" if rule_id == "BG000" else "")
+            suite = self.suite(f"{rule_id} {name}".strip())
+            for result in by_rule[rule_id]:
+                self.case(suite, result)
+
+
+def render(doc: dict[str, Any], *, unknown: str = "skipped") -> str:
+    """The JUnit XML of a result document (``unknown``: "skipped" or "failure", see the module doc)."""
+    builder = _Builder(doc, unknown)
+    results = results_of(doc)
+    frameworks = doc.get("frameworks") or []
+    if frameworks:
+        selected = {f"{fw['id']}:{c['id']}" for fw in frameworks for c in fw.get("controls") or []}
+        by_tag: dict[str, list[Result]] = {}
+        for result in results:
+            for tag in result.frameworks:
+                by_tag.setdefault(tag, []).append(result)
+        for framework in frameworks:
+            suite = builder.suite(framework["id"])
+            for control in framework.get("controls") or []:
+                tag = f"{framework['id']}:{control['id']}"
+                for result in by_tag.get(tag, []):
+                    builder.case(suite, result, tag)
+        builder.rule_suites(r for r in results if not selected.intersection(r.frameworks))
+    else:
+        builder.rule_suites(results)
+
+    total = Counter()
+    root = ET.Element("testsuites", {"name": "backupguard"})
+    for suite in builder.suites:
+        for key in ("tests", "failures", "errors", "skipped"):
+            suite.element.set(key, str(suite.counts[key]))
+        suite.element.set("time", "0")
+        total.update(suite.counts)
+        root.append(suite.element)
+    for key in ("tests", "failures", "errors"):
+        root.set(key, str(total[key]))
+    root.set("time", "0")
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
