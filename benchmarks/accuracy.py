@@ -18,7 +18,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
 from conftest import CORPUS, lint_paths  # noqa: E402
-from test_rule_fixtures import FIXTURE_FILES, annotations  # noqa: E402
+from test_rule_fixtures import FIXTURE_FILES, _resource_key, annotations  # noqa: E402
 
 
 def fixture_table() -> Counter:
@@ -27,7 +27,7 @@ def fixture_table() -> Counter:
         expected = annotations(path)
         results = lint_paths([path])
         for (rule_id, resource), wanted in expected.items():
-            got = {r.status for r in results if r.rule_id == rule_id and r.resource_id == resource}
+            got = {r.status for r in results if r.rule_id == rule_id and _resource_key(r.resource_id or "") == resource}
             counts[(wanted, "fail" if "fail" in got else "unknown" if "unknown" in got else "pass")] += 1
     return counts
 
@@ -50,6 +50,7 @@ if __name__ == "__main__":
         rows = comparisons()
         agreeing = sum(row["agrees"] for row in rows)
         precision, recall = precision_recall(rows)
-        print(f"corpus labels (CloudFormation): {agreeing}/{len(rows)} agree; precision {precision:.3f}, recall {recall:.3f}")
+        print(f"corpus labels (CloudFormation and Terraform): {agreeing}/{len(rows)} agree; "
+              f"precision {precision:.3f}, recall {recall:.3f}")
     else:
         print("corpus: ../shared/corpus not present, skipped")

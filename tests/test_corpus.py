@@ -41,3 +41,18 @@ def test_corpus_results_are_deterministic():
     first = [r.to_dict() for r in lint_paths([CORPUS])]
     second = [r.to_dict() for r in lint_paths([CORPUS])]
     assert first == second
+
+
+def test_the_cli_renders_the_whole_corpus_without_an_internal_error(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from backupguard.cli import app
+
+    out = tmp_path / "corpus.json"
+    result = CliRunner().invoke(app, ["lint", str(CORPUS), "--output", f"json={out}"])
+    assert result.exit_code == 2, result.output  # the corpus holds broken files: exit 2, not a crash
+    assert "internal error" not in result.output
+    doc = json.loads(out.read_text())
+    assert len(doc["inventory"]) > 300 and len(doc["results"]) > 1000

@@ -354,10 +354,10 @@ def _inventory(rows: list[Any]) -> dict[str, Any]:
     _rank(shown, "location_key")
     protection = Counter(r["protected"]["cls"] for r in shown)
     stats = [
-        ("cross-Region copies", sum(1 for r in shown if r["cross_region"]["cls"] == "yes")),
-        ("cross-account copies", sum(1 for r in shown if r["cross_account"]["cls"] == "yes")),
-        ("in a locked vault", sum(1 for r in shown if r["locked"]["cls"] == "yes")),
-        ("air-gapped", sum(1 for r in shown if r["air_gapped"]["cls"] == "yes")),
+        ("with cross-Region copies", sum(1 for r in shown if r["cross_region"]["cls"] == "yes")),
+        ("with cross-account copies", sum(1 for r in shown if r["cross_account"]["cls"] == "yes")),
+        ("backed up to a locked vault", sum(1 for r in shown if r["locked"]["cls"] == "yes")),
+        ("copied to an air-gapped vault", sum(1 for r in shown if r["air_gapped"]["cls"] == "yes")),
     ]
     return {
         "rows": shown,
@@ -386,19 +386,19 @@ def _references(references: Any) -> list[tuple[str, str]]:
 def _rules(rules: dict[str, Any], frameworks: list[dict[str, Any]], scan: dict[str, Any],
            results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rules that ran: metadata, references, parameters, controls and result counts."""
-    controls: dict[str, list[str]] = {}
+    controls: dict[str, list[tuple[str, str]]] = {}  # rule -> (framework, control)
     for framework in frameworks:
         for control in framework.get("controls") or []:
             if isinstance(control, dict):
                 for rule_id in control.get("rules") or []:
-                    controls.setdefault(_text(rule_id), []).append(f"{_text(framework.get('id'))}:{_text(control.get('id'))}")
-    parameters: dict[str, list[str]] = {}
+                    controls.setdefault(_text(rule_id), []).append((_text(framework.get("id")), _text(control.get("id"))))
+    parameters: dict[str, list[list[str]]] = {}  # rule -> one list of NAME=VALUE per distinct check
     for check in scan.get("checks") or []:
-        if isinstance(check, dict) and check.get("parameters"):
-            text = ", ".join(f"{_text(k)}={_text(v)}" for k, v in sorted(check["parameters"].items(), key=lambda kv: str(kv[0])))
+        if isinstance(check, dict) and isinstance(check.get("parameters"), dict) and check["parameters"]:
+            pairs = [f"{_text(k)}={_text(v)}" for k, v in sorted(check["parameters"].items(), key=lambda kv: str(kv[0]))]
             shown = parameters.setdefault(_text(check.get("rule_id")), [])
-            if text not in shown:
-                shown.append(text)
+            if pairs not in shown:
+                shown.append(pairs)
     counts: dict[str, Counter] = {}
     for result in results:
         counts.setdefault(_text(result.get("rule_id")), Counter())[_verdict(result)] += 1

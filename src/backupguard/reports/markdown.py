@@ -116,20 +116,23 @@ def _findings(results: list[Result]) -> list[str]:
     # identical rows (a file linted in several scenarios) are shown once with their count.
     ordered = sorted(found, key=lambda r: (-severity_rank(r.severity) if r.severity in SEVERITIES else 0,
                                            r.status != "error"))
-    rows: dict[tuple[str, ...], int] = {}
+    rows: dict[tuple[Any, ...], int] = {}
     for r in ordered:
-        row = (
-            escape(r.severity) + (" (error)" if r.status == "error" else ""),
-            escape(r.rule_id),
-            escape(r.resource_id) if r.resource_id else "–",
-            escape(f"{r.file or '(no file)'}:{r.line}"),
-            escape(r.message, MAX_MESSAGE),
-        )
-        rows[row] = rows.get(row, 0) + 1
+        key = (r.severity, r.status, r.rule_id, r.resource_id, r.file, r.line, r.message)
+        rows[key] = rows.get(key, 0) + 1
     shown = list(rows.items())[:MAX_FINDINGS]
+    cells = (
+        [
+            escape(severity) + (" (error)" if status == "error" else ""),
+            escape(rule_id),
+            escape(resource_id) if resource_id else "–",
+            escape(f"{file or '(no file)'}:{line}"),
+            escape(message, MAX_MESSAGE) + (f" (×{n})" if n > 1 else ""),
+        ]
+        for (severity, status, rule_id, resource_id, file, line, message), n in shown
+    )
     lines = [f"#### Findings ({len(found)})", ""]
-    lines.extend(_table(("Severity", "Rule", "Resource", "Location", "Message"), ("---",) * 5,
-                        ([*row[:4], row[4] + (f" (×{n})" if n > 1 else "")] for row, n in shown)))
+    lines.extend(_table(("Severity", "Rule", "Resource", "Location", "Message"), ("---",) * 5, cells))
     hidden = len(found) - sum(n for _, n in shown)
     if hidden:
         lines.extend(["", f"… and {hidden} more (the JSON, SARIF and text reports list them all)."])

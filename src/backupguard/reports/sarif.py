@@ -89,6 +89,7 @@ import json
 import logging
 import posixpath
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -500,6 +501,7 @@ def _slug(path: str) -> str:
     return slug or "root"
 
 
+@lru_cache(maxsize=4096)
 def file_uri(path: str) -> tuple[str, str | None]:
     """(uri, uriBaseId) of a result's file: relative and percent-encoded, or absolute ``file://``."""
     path = path.replace("\\", "/")
@@ -511,6 +513,7 @@ def file_uri(path: str) -> tuple[str, str | None]:
     return quote(_display_path(path), safe="/!$&'()*+,;=@"), SRCROOT
 
 
+@lru_cache(maxsize=4096)
 def _display_path(path: str) -> str:
     return posixpath.normpath(path.replace("\\", "/"))
 

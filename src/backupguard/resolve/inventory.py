@@ -23,6 +23,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _best(views: list[dict[str, Any]], key: str, pick: Any) -> Any:
     """The best known value of ``key`` among covering rules (None: none is known)."""
     known = [v[key] for v in views if isinstance(v.get(key), (int, float)) and not isinstance(v.get(key), bool)]
@@ -41,8 +45,8 @@ def row(subject: Subject) -> dict[str, Any]:
     facts = subject.facts
     views = [v for v in facts.get("covering_rules") or [] if v.get("certain") is not False]
     forever = any(v.get("retention_days") is None and v.get("certain") is True for v in views)
-    regions = sorted({r for v in views for r in v.get("copy_regions") or [] if isinstance(r, str)})
-    accounts = sorted({a for v in views for a in v.get("copy_accounts") or [] if isinstance(a, str)})
+    regions = sorted({r for v in views for r in _listed(v.get("copy_regions")) if isinstance(r, str)})
+    accounts = sorted({a for v in views for a in _listed(v.get("copy_accounts")) if isinstance(a, str)})
     return {
         "resource_id": subject.resource_id,
         "resource_type": subject.resource_type,
