@@ -296,3 +296,10 @@ def test_markdown_unknown_reasons_and_notes():
     assert reasons == ["| 3 | module.x was not followed |", "| 1 | something else |"]
     assert "- note 0 &lt;b&gt;" in lines and "- note 9 &lt;b&gt;" in lines and "- note 10 &lt;b&gt;" not in lines
     assert "- … and 2 more (the JSON document lists them all)" in lines
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas():
+    from backupguard.reports.audit import _csv
+
+    text = _csv(("a", "b"), [{"a": "=HYPERLINK(\"http://x\")", "b": "-1+2"}])
+    assert text.splitlines()[1] == "\"'=HYPERLINK(\"\"http://x\"\")\",'-1+2"

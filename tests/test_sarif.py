@@ -391,6 +391,14 @@ def test_live_results_keep_a_logical_location_only():
     assert notes[-1]["level"] == "warning" and "logical location" in notes[-1]["message"]["text"]
 
 
+def test_files_outside_the_working_directory_are_flagged():
+    doc = _doc([_result("BG201", "fail", "medium", "Vault", "../elsewhere/a.yaml", 2, "bad")], frameworks=[], notes=())
+    run = _sarif(doc)["runs"][0]
+    assert run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "../elsewhere/a.yaml"
+    [warning] = run["invocations"][0]["toolExecutionNotifications"]
+    assert warning["level"] == "warning" and "outside the directory" in warning["message"]["text"]
+
+
 def test_missing_line_column_and_undescribed_rule():
     odd = Result(rule_id="BG999", status="fail", severity="low", resource_id="X", resource_type=None,
                  file="a.yaml", line=0, column=0, message="", fingerprint="")

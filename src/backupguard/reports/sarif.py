@@ -188,6 +188,14 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     seen: dict[str, int] = {}
     results = [_result(r, index, seen) for r in alerts]
 
+    outside = sum(1 for r in alerts if r.get("file") and _display_path(str(r["file"])).startswith("../"))
+    if outside:
+        notifications.append(_notification("warning", (
+            f"{outside} {'result is' if outside == 1 else 'results are'} in files outside the directory backupguard "
+            "ran from (paths starting with ../): GitHub resolves relative paths against the repository root and "
+            "cannot place them. Run backupguard from the repository root."
+        )))
+
     live = sum(1 for r in alerts if not r.get("file"))
     if live:
         notifications.append(_notification("warning", (

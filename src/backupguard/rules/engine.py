@@ -325,8 +325,16 @@ def error_results(estate: Estate) -> list[Result]:
             message=error.message,
             fingerprint=fingerprint(INPUT_ERROR_RULE, error.origin.file, error.message),
         )
-        for error in estate.errors
+        for error in _distinct(estate.errors)
     ]
+
+
+def _distinct(errors: list) -> list:
+    """Each located problem once (a folder linted file by file repeats its module-level errors)."""
+    seen: dict[tuple, Any] = {}
+    for error in errors:
+        seen.setdefault((error.origin.file, error.origin.line, error.origin.column, error.message), error)
+    return list(seen.values())
 
 
 def run(
