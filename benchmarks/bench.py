@@ -881,6 +881,38 @@ def _corpus_results_in_process(problems: list[str]) -> tuple[list[dict[str, Any]
     return [r.to_dict() for r in results], {c.rule.id: c.rule.name for c in checks}
 
 
+def _per_root_module(problems: list[str]) -> dict[str, Any] | None:
+    """The same figures when each Terraform root module of the corpus is linted on its own.
+
+    A walked folder is one estate: a selection whose resources are unknown in one root module
+    may cover any resource of every other one. Linting each root alone shows how many of the
+    unknowns come from that coupling of unrelated modules.
+    """
+    from backupguard.scanner import discover, display_path
+    from backupguard.scanner.terraform.source import TerraformOptions, root_modules, scan_module
+
+    try:
+        user, checks = _setup()
+        roots = root_modules(discover(CORPUS, (), frozenset({".tf"})), CORPUS)
+        results: list[Any] = []
+        for root in roots:
+            estate = scan_module(root, TerraformOptions(), None, display_path)
+            results += _engine(estate, checks, user)[0]
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"tf unknowns per root module: {_crash(exc)}")
+        return None
+    tf = [r for r in results if str(r.file or "").endswith(".tf")]
+    unknown = Counter(r.rule_id for r in tf if r.status == "unknown")
+    per_rule = Counter(r.rule_id for r in tf)
+    return {
+        "root_modules": len(roots),
+        "tf_results": len(tf),
+        "unknown": sum(unknown.values()),
+        "unknown_share": sum(unknown.values()) / len(tf) if tf else None,
+        "top_rules": [{"rule_id": k, "unknown": n, "tf_results": per_rule[k]} for k, n in unknown.most_common(10)],
+    }
+
+
 def tf_unknowns(report: Path, problems: list[str]) -> dict[str, Any] | None:
     """How many Terraform results (file ends with .tf) of the corpus lint are unknown, and why.
 
@@ -936,6 +968,7 @@ def tf_unknowns(report: Path, problems: list[str]) -> dict[str, Any] | None:
         "top_root_reasons": roots.most_common(10),  # the last link of each reason chain
         "top_immediate_reasons": immediate.most_common(10),  # the first link
         "top_unknown_facts": facts.most_common(10),
+        "per_root_module": _per_root_module(problems),
     }
 
 
@@ -1146,6 +1179,13 @@ def tf_table(figures: dict[str, Any]) -> list[str]:
         lines += [f"    {n:>4}  {reason[:110]}" for reason, n in tu["top_root_reasons"]]
         lines.append("  most frequent immediate reasons (first link of the chain):")
         lines += [f"    {n:>4}  {reason[:110]}" for reason, n in tu["top_immediate_reasons"][:5]]
+        alone = tu.get("per_root_module")
+        if alone:
+            lines.append(
+                f"  each of the {alone['root_modules']} root modules linted alone: {alone['unknown']} unknown of "
+                f"{alone['tf_results']} Terraform results ({_pct(alone['unknown_share'])}); top: "
+                + ", ".join(f"{r['rule_id']} {r['unknown']}/{r['tf_results']}" for r in alone["top_rules"][:5])
+            )
     return lines
 
 

@@ -259,8 +259,17 @@ def test_rules_metadata_tags_and_severity(mixed):
         assert section in bg101["help"]["text"], section
     assert rules["BG201"]["properties"]["security-severity"] == "5.5"
     assert rules["BG201"]["defaultConfiguration"]["level"] == "warning"
-    live = [rule for rule in rules.values() if rule["id"] == "BG401"]
-    assert live[0]["properties"]["precision"] in ("very-high", "high")
+    assert rules["BG401"]["properties"]["precision"] == "very-high"
+
+
+def test_live_evidence_rules_have_high_precision():
+    catalogue = load_catalogue()
+    live = sorted(rule_id for rule_id, rule in catalogue.items() if rule.evidence == "live")
+    assert live
+    doc = {"tool": {"version": "0.1.0"}, "scan": {"paths": ["x"]}, "frameworks": [], "results": [],
+           "rules": [catalogue[rule_id].metadata() for rule_id in live]}
+    rules = _sarif(doc)["runs"][0]["tool"]["driver"]["rules"]
+    assert [(rule["id"], rule["properties"]["precision"]) for rule in rules] == [(rule_id, "high") for rule_id in live]
 
 
 def test_frameworks_are_taxonomies_with_rule_relationships(mixed):
@@ -504,9 +513,6 @@ def test_cli_input_error_is_an_error_result(tmp_path, monkeypatch):
     assert errors[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="scanner: a YAML/JSON syntax error at the end of the file is reported one "
-                   "line past the last line (the parser's end-of-stream mark); the SARIF renderer cannot clamp it "
-                   "because it reads only the result document")
 def test_cli_syntax_error_at_end_of_file_stays_inside_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "broken.yaml").write_text("Resources:\n  A: [\n", encoding="utf-8")

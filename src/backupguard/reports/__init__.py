@@ -50,8 +50,9 @@ def control_summary(results: list[Result], frameworks: list[dict[str, Any]]) -> 
             status = next((s for s in _VERDICT_ORDER if found.get(s)), "no_resources")
             controls.append({**control, "status": status, "results": {s: found.get(s, 0) for s in (*STATUSES, "waived")}})
         verdicts = Counter(c["status"] for c in controls)
-        summary.append({"id": framework["id"], "title": framework["title"], "controls": controls,
-                        "controls_by_status": dict(sorted(verdicts.items()))})
+        summary.append({"id": framework["id"], "title": framework["title"],
+                        "description": framework.get("description", ""), "source_url": framework.get("source_url", ""),
+                        "controls": controls, "controls_by_status": dict(sorted(verdicts.items()))})
     return summary
 
 

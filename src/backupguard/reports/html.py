@@ -130,7 +130,7 @@ def rule_url(rule_id: str, known: dict[str, Any] | set[str]) -> str | None:
 
 
 def _https(url: Any) -> str | None:
-    """A rule's source URL as a link target only when it is a plain https URL."""
+    """A rule's or framework's source URL as a link target only when it is a plain https URL."""
     if isinstance(url, str) and url.startswith("https://") and not any(c in url for c in " \"'<>`\\\n\r\t"):
         return url
     return None
@@ -220,8 +220,10 @@ def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str,
             "tags": tags,
             "controls": [t.partition(":")[2] or t for t in tags],
         })
-    rows.sort(key=lambda r: (r["verdict_rank"], r["severity_rank"], r["location_key"], r["rule_id"],
-                             r["resource_id"], r["element"], r["message"]))
+    # A total order, so that the page does not depend on the order of the document's results.
+    rows.sort(key=lambda r: (r["verdict_rank"], r["severity_rank"], r["location_key"], r["rule_id"], r["resource_id"],
+                             r["element"], r["message"], r["verdict"], r["severity"], r["waiver"], r["tags"],
+                             r["resource_type"]))
     _rank(rows, "location_key")
     by_verdict = Counter(r["verdict"] for r in rows)
     by_severity = Counter(r["severity"] for r in rows)
@@ -276,6 +278,8 @@ def _frameworks(frameworks: list[dict[str, Any]], rules: dict[str, Any]) -> list
         shown.append({
             "id": fw_id,
             "title": _text(framework.get("title")),
+            "description": _text(framework.get("description")),
+            "source_url": _https(framework.get("source_url")),
             "controls": controls,
             "total": len(controls),
             "compliant": verdicts.get("pass", 0) + verdicts.get("waived", 0),
@@ -350,7 +354,8 @@ def _inventory(rows: list[Any]) -> dict[str, Any]:
             "locked": _tri(row.get("locked_vault")),
             "air_gapped": _tri(row.get("air_gapped")),
         })
-    shown.sort(key=lambda r: (order.get(r["protected"]["cls"], 9), r["location_key"], r["resource_id"]))
+    shown.sort(key=lambda r: (order.get(r["protected"]["cls"], 9), r["location_key"], r["resource_id"],
+                              json.dumps(r, sort_keys=True, default=str)))
     _rank(shown, "location_key")
     protection = Counter(r["protected"]["cls"] for r in shown)
     stats = [

@@ -69,6 +69,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
         for framework in doc.get("frameworks") or []:
             frameworks.setdefault(framework["id"], {
                 "id": framework["id"], "title": framework["title"],
+                "description": framework.get("description", ""), "source_url": framework.get("source_url", ""),
                 "controls": [{k: c[k] for k in ("id", "title", "rules")} for c in framework["controls"]],
             })
     results = sorted(merged.values(), key=Result.sort_key)

@@ -25,7 +25,9 @@ Locations
     depend on where it was rendered (``backupguard report`` re-renders saved documents
     elsewhere) and would add nothing GitHub uses. A file given as an absolute path stays an
     absolute ``file://`` URI without a base id; GitHub's upload-sarif action makes such URIs
-    relative through its ``checkout_path``. Backslashes in paths are read as separators.
+    relative through its ``checkout_path``. Backslashes in paths are read as separators. Files
+    outside the working directory (``../``) cannot be placed by GitHub: a warning notification
+    says how many results are in such files.
 
     ``region`` has ``startLine`` and ``startColumn`` (at least 1; line 1 for a finding on the
     whole template) and ``endLine = startLine``; no ``endColumn``, which in SARIF means "to the

@@ -110,6 +110,9 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
                 return parse_policy_file(shown, text, data)
         estate = parse_template(shown, text, options.cfn, strict=explicit)
     except TemplateError as exc:
+        last = text.count("\n") + (0 if text.endswith("\n") else 1)  # an error "after the end" is on the last line
+        if exc.line > max(last, 1):
+            exc.line, exc.column = max(last, 1), 1
         return _error(shown, exc, True)
     except RecursionError:
         return _error(shown, TemplateError("nesting is too deep to evaluate"), True)
