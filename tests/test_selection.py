@@ -370,7 +370,7 @@ def test_kleene_logic():
 def test_references_and_sub_arns_in_selections():
     volume = res("EBS", rid="Vol")
     built = sel(resources=(Unknown("Fn::Sub 'arn:...:volume/${Vol}'", ("Vol",), text="arn:aws:ec2:us-east-1:123456789012:volume/${Vol}"),))
-    assert selection_matches(built, volume, nothing) == Match(True, "ARN built from this resource (Fn::Sub)")
+    assert selection_matches(built, volume, nothing) == Match(True, "ARN built from Vol")
     assert selection_matches(built, res("EBS", rid="Other"), everything).selected is False
     table = res("DynamoDB", "Orders", rid="Table")
     assert selection_matches(sel(resources=(Reference("Table", "Arn"),)), table, everything) == Match(

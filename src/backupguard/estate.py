@@ -133,12 +133,15 @@ class Origin:
     account: str | None = None
     region: str | None = None
     arn: str | None = None
+    # The deployment it belongs to: a CloudFormation template (a stack), a Terraform root module, a
+    # policy file. Without a known account and Region, a selection is paired with its own unit only.
+    unit: str | None = None
 
     def at(self, line: int | None, column: int | None = None) -> "Origin":
         """The same file, another position (used for a property inside a resource)."""
         if line is None:
             return self
-        return Origin(self.file, line, column or 1, self.account, self.region, self.arn)
+        return Origin(self.file, line, column or 1, self.account, self.region, self.arn, self.unit)
 
 
 # ---------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 Everything is computed here, server-side, into a plain view model (strings,
 numbers, chart geometry) that ``templates/report.html.j2`` lays out:
 
-* no network at view time: inline CSS, one small inline script, inline SVG
-  charts; a Content-Security-Policy meta tag (``default-src 'none'``) allows
-  nothing else, and the script runs only because its SHA-256 is in the policy;
+* no network at view time: one inline style sheet, one small inline script,
+  inline SVG charts; a Content-Security-Policy meta tag (``default-src 'none'``)
+  allows nothing else: the style sheet and the script apply only because their
+  SHA-256 hashes are in the policy (no ``'unsafe-inline'``, no ``style=``);
 * every value of the document goes through Jinja's autoescaping (on for every
-  template, whatever its suffix) and the script only ever sets ``textContent``
-  and ``hidden``, so hostile tag values, resource names or messages stay text;
+  template, whatever its suffix) and the script never writes markup (it sets
+  ``textContent``, ``hidden`` and ``aria-sort`` and reorders rows), so hostile
+  tag values, resource names or messages stay text;
 * every finding is in the HTML, so the page reads without JavaScript; the
   script adds filters, free-text search and sortable columns;
 * byte-identical output for the same document (no clock, sorted everything).
@@ -83,7 +85,7 @@ def _template():
 def view(doc: dict[str, Any]) -> dict[str, Any]:
     """Everything the template shows, derived from the document alone."""
     results = [r for r in doc.get("results") or [] if isinstance(r, dict)]
-    rules = {str(r.get("id")): r for r in doc.get("rules") or [] if isinstance(r, dict)}
+    rules = {_text(r.get("id")): r for r in doc.get("rules") or [] if isinstance(r, dict)}
     frameworks = [f for f in doc.get("frameworks") or [] if isinstance(f, dict)]
     scan = doc.get("scan") if isinstance(doc.get("scan"), dict) else {}
     tool = doc.get("tool") if isinstance(doc.get("tool"), dict) else {}
@@ -103,7 +105,6 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "inventory": inventory,
         "rules": _rules(rules, frameworks, scan, results),
         "notes": [_text(n) for n in scan.get("notes") or []],
-        "docs_base": DOCS_BASE,
     }
 
 
@@ -115,9 +116,16 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, int):
+        return str(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _number(value: float) -> str:
+    """A float without a needless ".0" and without rounding (24.0 -> "24", 1.5 -> "1.5")."""
+    return str(int(value)) if math.isfinite(value) and value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _int(value: Any) -> int:
@@ -232,6 +240,7 @@ def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str,
         "rows": rows,
         "total": len(rows),
         "attention": sum(1 for r in rows if r["attention"]),
+        "waivers": any(r["waiver"] for r in rows),
         "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
         "verdict_options": [(v, VERDICT_LABELS.get(v, v), n) for v, n in
                             sorted(by_verdict.items(), key=lambda kv: (verdict_rank.get(kv[0], 99), kv[0]))],
@@ -312,8 +321,8 @@ def _hours(value: Any) -> tuple[str, float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return ("unknown", -1.0) if isinstance(value, dict) else ("—", -1.0)
     if value >= 24 and value % 24 == 0:
-        return f"{value / 24:g} d", float(value)
-    return f"{value:g} h", float(value)
+        return f"{_number(value / 24)} d", float(value)
+    return f"{_number(float(value))} h", float(value)
 
 
 def _days(value: Any) -> tuple[str, float]:
@@ -321,7 +330,9 @@ def _days(value: Any) -> tuple[str, float]:
         return "forever", 1e12
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ("unknown", -1.0) if isinstance(value, dict) else ("—", -1.0)
-    return f"{value:g} d", float(value)
+    if not math.isfinite(value):
+        return "—", -1.0
+    return f"{_number(float(value))} d", float(value)
 
 
 def _inventory(rows: list[Any]) -> dict[str, Any]:
@@ -345,8 +356,8 @@ def _inventory(rows: list[Any]) -> dict[str, Any]:
             "protected": protected,
             "protected_by": _text(row.get("protected_by")),
             "plans": [_text(p) for p in row.get("plans") or []],
-            "interval": interval, "interval_key": f"{interval_key:g}",
-            "retention": retention, "retention_key": f"{retention_key:g}",
+            "interval": interval, "interval_key": _number(interval_key),
+            "retention": retention, "retention_key": _number(retention_key),
             "copy_regions": [_text(r) for r in row.get("copy_regions") or []],
             "copy_accounts": [_text(a) for a in row.get("copy_accounts") or []],
             "cross_region": _tri(row.get("cross_region_copy")),

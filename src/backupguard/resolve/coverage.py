@@ -75,11 +75,19 @@ def _cross(value: Any, home: Any, what: str) -> Any:
 
 
 def _elsewhere(selection: BackupSelection, resource: ProtectedResource) -> bool:
-    """A resource known to be in another Region or account than the selection."""
-    for mine, theirs in ((selection.origin.region, resource.origin.region), (selection.origin.account, resource.origin.account)):
-        if mine is not None and theirs is not None and mine != theirs:
-            return True
-    return False
+    """Whether the selection cannot assign the resource: another Region or account.
+
+    When both are known on both sides they decide. Otherwise two deployment units
+    (templates, Terraform root modules) are not assumed to share an account: a
+    selection is paired with the resources of its own unit only. Passing
+    --account-id and --region lets a central backup stack cover the others.
+    """
+    mine, theirs = selection.origin, resource.origin
+    if None not in (mine.region, theirs.region, mine.account, theirs.account):
+        return (mine.region, mine.account) != (theirs.region, theirs.account)
+    if mine.region is not None and theirs.region is not None and mine.region != theirs.region:
+        return True
+    return mine.unit != theirs.unit
 
 
 def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:

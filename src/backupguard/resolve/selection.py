@@ -323,7 +323,7 @@ def _how(pattern: Any) -> str:
     if isinstance(pattern, Reference):
         return f"GetAtt {pattern} of this resource" if pattern.attribute else f"Ref {pattern}"
     if isinstance(pattern, Unknown):
-        return "ARN built from this resource (Fn::Sub)" if pattern.refs else "an ARN that depends on the inputs"
+        return f"ARN built from {', '.join(pattern.refs)}" if pattern.refs else "an ARN that depends on the inputs"
     return f"ARN {pattern}"
 
 

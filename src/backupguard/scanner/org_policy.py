@@ -133,7 +133,7 @@ def is_policy(data: Any) -> bool:
 def parse_policy_file(path: str, text: str, data: Any) -> Estate:
     """A standalone Organizations backup policy document (as ``aws organizations`` takes it)."""
     name = path.rsplit("/", 1)[-1]
-    origin = Origin(file=path, line=getattr(data, "line", 1), column=getattr(data, "column", 1))
+    origin = Origin(file=path, line=getattr(data, "line", 1), column=getattr(data, "column", 1), unit=path)
     policy = OrgBackupPolicy(name, name, data, origin, resource_type="AWS::Organizations::Policy::BackupPolicy",
                              text_length=len(text))
     return Estate(files=[path], org_policies=[policy], plans=plans_of(name, data, origin))

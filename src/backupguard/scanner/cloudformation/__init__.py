@@ -69,7 +69,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
     for name in context.conditions:
         context.condition(name)  # evaluates every condition once, so cycles are found
     for logical_id, resource, (line, column) in expand_resources(resources, context):
-        origin = Origin(file=path, line=line, column=column, account=options.account_id, region=options.region)
+        origin = Origin(file=path, line=line, column=column, account=options.account_id, region=options.region, unit=path)
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             estate.errors.append(InputError(f"resource '{logical_id}' has no Type", origin))
             continue

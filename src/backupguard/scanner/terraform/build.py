@@ -44,13 +44,15 @@ def _merged_tags(default_tags: Any, tags: Any) -> Any:
     return {**{str(k): v for k, v in default_tags.items()}, **tags}
 
 
-def _origin(instance: Any, account_id: str | None) -> Origin:
+def _origin(instance: Any, account_id: str | None, unit: str | None) -> Origin:
     region = instance.region if isinstance(instance.region, str) else None
-    return Origin(instance.origin.file, instance.origin.line, instance.origin.column, account=account_id, region=region)
+    return Origin(instance.origin.file, instance.origin.line, instance.origin.column, account=account_id, region=region,
+                  unit=unit)
 
 
-def build_estate(instances: Iterable[Any], account_id: str | None = None) -> Estate:
-    """The Estate of a set of Terraform instances (from HCL or from a plan)."""
+def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: str | None = None) -> Estate:
+    """The Estate of a set of Terraform instances (from HCL or from a plan); ``unit`` names the
+    deployment (the root module or the plan file)."""
     instances = list(instances)
     estate = Estate()
     entities: dict[str, Any] = {}
@@ -58,7 +60,7 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None) -> Est
         builder = BUILDERS.get(instance.type)
         if builder is None:
             continue
-        entity = builder(instance.address, instance.values, _origin(instance, account_id))
+        entity = builder(instance.address, instance.values, _origin(instance, account_id, unit))
         if entity is None:
             continue
         if hasattr(entity, "tags") and isinstance(getattr(entity, "tags"), (dict, Unknown)):
@@ -72,7 +74,7 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None) -> Est
             estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
     for instance in instances:
         if instance.type in ATTACHMENTS:
-            _attach(instance, entities, estate, _origin(instance, account_id))
+            _attach(instance, entities, estate, _origin(instance, account_id, unit))
     return estate
 
 

@@ -59,9 +59,9 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
         estate = Estate(notes=[f"{display(directory)}: files declare the same resources; each file was linted alone"])
         for tf in files:
             estate.extend(_estate(load_module(directory, dict(options.variables), list(options.var_files),
-                                              display=display, files=[tf]), account_id))
+                                              display=display, files=[tf]), account_id, display(tf)))
     else:
-        estate = _estate(loaded, account_id)
+        estate = _estate(loaded, account_id, display(directory))
     estate.files.extend(display(path) for path in files)
     return estate
 
@@ -69,10 +69,10 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
 _DUPLICATE = "is declared more than once"
 
 
-def _estate(loaded: Any, account_id: str | None) -> Estate:
+def _estate(loaded: Any, account_id: str | None, unit: str) -> Estate:
     from backupguard.scanner.terraform.build import build_estate
 
-    estate = build_estate(loaded.instances, account_id)
+    estate = build_estate(loaded.instances, account_id, unit)
     estate.errors.extend(loaded.errors)
     estate.notes.extend(loaded.notes)
     return estate
@@ -89,6 +89,6 @@ def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[
 
         for instance in load_module(path.parent, display=display).instances:
             positions[instance.address] = instance.origin
-    estate = build_estate(load_plan(display(path), text, positions), account_id)
+    estate = build_estate(load_plan(display(path), text, positions), account_id, display(path))
     estate.files.append(display(path))
     return estate
