@@ -7,7 +7,6 @@ Each entry: check id -> (rule, parameters that make our rule ask the same questi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from backupguard.scanner import scan
 

@@ -342,8 +342,25 @@ class Estate:
     # AWS Backup service opt-in the sources declare (aws_backup_region_settings): service -> bool
     opt_in: dict[str, Any] = field(default_factory=dict)
 
+    def add(self, entity: Any) -> None:
+        """Put an entity in the collection of its kind."""
+        getattr(self, _COLLECTIONS[type(entity).__name__]).append(entity)
+
     def extend(self, other: "Estate") -> None:
         """Merge another estate (one file's or module's) into this one."""
         for name in self.__dataclass_fields__:
             mine = getattr(self, name)
             mine.update(other.opt_in) if isinstance(mine, dict) else mine.extend(getattr(other, name))
+
+
+_COLLECTIONS = {
+    "BackupPlan": "plans",
+    "BackupSelection": "selections",
+    "BackupVault": "vaults",
+    "BackupFramework": "frameworks",
+    "ReportPlan": "report_plans",
+    "RestoreTestingPlan": "restore_testing_plans",
+    "RestoreTestingSelection": "restore_testing_selections",
+    "OrgBackupPolicy": "org_policies",
+    "ProtectedResource": "resources",
+}

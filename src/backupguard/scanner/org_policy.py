@@ -137,3 +137,10 @@ def parse_policy_file(path: str, text: str, data: Any) -> Estate:
     policy = OrgBackupPolicy(name, name, data, origin, resource_type="AWS::Organizations::Policy::BackupPolicy",
                              text_length=len(text))
     return Estate(files=[path], org_policies=[policy], plans=plans_of(name, data, origin))
+
+
+def add_entity(estate: Estate, entity: Any) -> None:
+    """Add a source's entity; a backup policy also brings its plans, checked like any other plan."""
+    estate.add(entity)
+    if isinstance(entity, OrgBackupPolicy):
+        estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))

@@ -10,7 +10,7 @@ from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateCont
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
 from backupguard.scanner.values import as_str
-from backupguard.scanner.org_policy import plans_of
+from backupguard.scanner.org_policy import add_entity
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
 
@@ -95,7 +95,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
             entity.exists = Unknown(f"the selection exists only if condition '{resource['Condition']}' holds ({exists.reason})")
         if entity is not None:
-            _collect(estate, entity)
+            add_entity(estate, entity)
     return estate
 
 
@@ -144,25 +144,6 @@ def _substitute(value: Any, identifier: str, item: str) -> Any:
         items = [_substitute(child, identifier, item) for child in value]
         return value.like(items) if isinstance(value, LineList) else items
     return value
-
-
-_COLLECTIONS = {
-    "BackupPlan": "plans",
-    "BackupSelection": "selections",
-    "BackupVault": "vaults",
-    "BackupFramework": "frameworks",
-    "ReportPlan": "report_plans",
-    "RestoreTestingPlan": "restore_testing_plans",
-    "RestoreTestingSelection": "restore_testing_selections",
-    "OrgBackupPolicy": "org_policies",
-    "ProtectedResource": "resources",
-}
-
-
-def _collect(estate: Estate, entity: Any) -> None:
-    getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
-    if isinstance(entity, OrgBackupPolicy):  # its plans are checked like any other plan
-        estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
 
 
 def _pos(container: Any, key: str) -> tuple[int, int]:

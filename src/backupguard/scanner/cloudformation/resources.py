@@ -22,7 +22,6 @@ from backupguard.estate import (
     Origin,
     OrgBackupPolicy,
     ProtectedResource,
-    Reference,
     ReportPlan,
     RestoreTestingPlan,
     RestoreTestingSelection,

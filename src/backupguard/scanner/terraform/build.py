@@ -10,28 +10,14 @@ from backupguard.estate import (
     BackupVault,
     Estate,
     Origin,
-    OrgBackupPolicy,
     ProtectedResource,
     Reference,
     Unknown,
     VaultLock,
 )
-from backupguard.scanner.org_policy import plans_of
+from backupguard.scanner.org_policy import add_entity
 from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
 from backupguard.scanner.values import as_bool, as_int, as_json, block, items
-
-_COLLECTIONS = {
-    "BackupPlan": "plans",
-    "BackupSelection": "selections",
-    "BackupVault": "vaults",
-    "BackupFramework": "frameworks",
-    "ReportPlan": "report_plans",
-    "RestoreTestingPlan": "restore_testing_plans",
-    "RestoreTestingSelection": "restore_testing_selections",
-    "OrgBackupPolicy": "org_policies",
-    "ProtectedResource": "resources",
-}
-
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
     """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
@@ -69,9 +55,7 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: 
         if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
             entity.exists = Unknown(f"{instance.address} may not exist ({exists.reason})")
         entities[instance.address] = entity
-        getattr(estate, _COLLECTIONS[type(entity).__name__]).append(entity)
-        if isinstance(entity, OrgBackupPolicy):
-            estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
+        add_entity(estate, entity)
     for instance in instances:
         if instance.type in ATTACHMENTS:
             _attach(instance, entities, estate, _origin(instance, account_id, unit))

@@ -13,25 +13,11 @@ at its blocks; otherwise at line 1 of the plan file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from backupguard.estate import Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
-
-
-@dataclass
-class PlanInstance:
-    """One planned resource instance (the same shape as the HCL engine's instances)."""
-
-    address: str
-    type: str
-    name: str
-    values: LineDict
-    origin: Origin
-    region: Any
-    default_tags: Any
-    provider: str
+from backupguard.scanner.terraform.module import Instance
 
 
 def looks_like_plan(text: str) -> bool:
@@ -131,7 +117,7 @@ def _strip_index(address: str) -> str:
     return "".join(out)
 
 
-def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) -> list[PlanInstance]:
+def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) -> list[Instance]:
     """Every planned (not deleted) managed resource of a plan document."""
     try:
         plan = json.loads(text)
@@ -145,7 +131,7 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
     refs, provider_keys = _config_refs(configuration, "")
     regions = _provider_regions(configuration)
     positions = positions or {}
-    instances: list[PlanInstance] = []
+    instances: list[Instance] = []
 
     def walk(module: dict) -> None:
         for resource in module.get("resources") or []:
@@ -161,7 +147,7 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
             region = regions.get(provider)
             origin = positions.get(address) or positions.get(plain) or Origin(path, 1, 1)
             tags_all = values.get("tags_all")  # the provider's default_tags merged in by Terraform
-            instances.append(PlanInstance(address, resource.get("type", ""), resource.get("name", ""), values,
+            instances.append(Instance(address, resource.get("type", ""), resource.get("name", ""), values,
                                           origin, region, tags_all if isinstance(tags_all, dict) else {}, provider))
         for child in module.get("child_modules") or []:
             walk(child)

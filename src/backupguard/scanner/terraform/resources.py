@@ -14,7 +14,7 @@ Provider defaults that differ from AWS's own are applied here, once:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from backupguard.estate import (
     BackupFramework,
@@ -23,12 +23,10 @@ from backupguard.estate import (
     BackupSelection,
     BackupVault,
     CopyAction,
-    Estate,
     Lifecycle,
     Origin,
     OrgBackupPolicy,
     ProtectedResource,
-    Reference,
     ReportPlan,
     RestoreTestingPlan,
     RestoreTestingSelection,
@@ -37,7 +35,6 @@ from backupguard.estate import (
     VaultLock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
-from backupguard.scanner.org_policy import plans_of
 from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of
 
 # The AWS provider's defaults for a backup plan rule (they differ from the API's).

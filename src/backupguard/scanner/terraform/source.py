@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from backupguard.estate import Estate, InputError, Origin
+from backupguard.estate import Estate, Origin
 
 _LOCAL_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"]*|\.{1,2})"')
 
