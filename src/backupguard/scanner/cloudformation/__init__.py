@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backupguard.estate import BackupSelection, Estate, InputError, Origin, OrgBackupPolicy, ProtectedResource, Unknown
+from backupguard.estate import BackupSelection, Estate, InputError, Origin, ProtectedResource, Unknown
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
