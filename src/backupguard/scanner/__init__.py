@@ -18,7 +18,7 @@ from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_
 from backupguard.scanner.cloudformation.loader import load_text
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
-from backupguard.scanner.terraform.source import TerraformOptions, root_modules, scan_module, scan_plan
+from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
 
 TEMPLATE_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".template", ".cfn"})
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv", "venv", ".tox"})
@@ -164,9 +164,9 @@ def scan(paths: list[Path], options: ScanOptions | None = None) -> Estate:
             for directory in root_modules(files, root):
                 module(directory)
             for path in files:
-                if path.suffix != ".tf":
+                if not is_terraform_file(path):
                     once(path, False)
-        elif root.suffix == ".tf" and root.exists():
+        elif is_terraform_file(root) and root.exists():
             module(root.parent)
         elif root.exists():
             once(root, True)

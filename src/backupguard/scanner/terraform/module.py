@@ -68,8 +68,9 @@ range, an undeclared reference) becomes an Unknown naming the problem, with a
 ``file:line:column`` note. Registry, git and other remote module sources are
 not followed (one note per call). A syntax error makes that file's content absent (one located
 InputError); the other files still load. Local-module cycles and nesting deeper
-than 16 levels are InputErrors. ``.tf.json`` files, override files and
-``TF_VAR_`` environment variables are not read (a note says so for files).
+than 16 levels are InputErrors. ``.tf.json`` files are read
+through :mod:`hcl_json`; override files and ``TF_VAR_`` environment variables
+are not (a note says so for files).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ from typing import Any, Callable
 
 from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
-from backupguard.scanner.terraform import hcl
+from backupguard.scanner.terraform import hcl, hcl_json
 from backupguard.scanner.terraform.evaluate import (
     EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
     materialize, parse_type, to_string,
@@ -203,12 +204,9 @@ class _Loader:
         if only is not None:
             names = [name for name in names if name in only]
         for name in names:
-            if name.endswith(".tf.json"):
-                self.note(f"{self.show(directory / name)}: JSON configuration files are not read")
+            if not name.endswith((".tf", ".tf.json")):
                 continue
-            if not name.endswith(".tf"):
-                continue
-            if name == "override.tf" or name.endswith("_override.tf"):
+            if name.removesuffix(".json") == "override.tf" or name.removesuffix(".json").endswith("_override.tf"):
                 self.note(f"{self.show(directory / name)}: override files are not merged")
                 continue
             shown = self.show(directory / name)
@@ -229,7 +227,7 @@ class _Loader:
             line = data.count(b"\n", 0, exc.start) + 1
             self.error("the file is not UTF-8 text", shown, line)
             return None
-        parsed = hcl.parse(data)
+        parsed = hcl_json.parse(data) if path.name.endswith(".json") else hcl.parse(data)
         if parsed.error is not None:
             self.error(parsed.error.message, shown, parsed.error.line, parsed.error.column)
             return None

@@ -1,6 +1,6 @@
 """Terraform source: root modules (HCL) and plan JSON files -> Estate.
 
-A folder of ``.tf`` files is a module. When a folder is walked, every module
+A folder of ``.tf`` (and ``.tf.json``) files is a module. When a folder is walked, every module
 is linted as a root module except those another scanned module calls through a
 local ``source`` ("./x", "../.."): those are evaluated where they are called,
 with their caller's inputs, as Terraform does.
@@ -15,7 +15,16 @@ from typing import Any, Callable
 
 from backupguard.estate import Estate, Origin
 
-_LOCAL_SOURCE = re.compile(r'\bsource\s*=\s*"(\.{1,2}/[^"]*|\.{1,2})"')
+_LOCAL_SOURCE = re.compile(r'\bsource"?\s*[=:]\s*"(\.{1,2}/[^"]*|\.{1,2})"')  # HCL and JSON syntax
+
+
+def is_terraform_file(path: Path) -> bool:
+    """A Terraform configuration file, in native (``.tf``) or JSON (``.tf.json``) syntax."""
+    return path.name.endswith((".tf", ".tf.json"))
+
+
+def terraform_files(directory: Path) -> list[Path]:
+    return sorted(path for path in directory.iterdir() if path.is_file() and is_terraform_file(path))
 
 
 @dataclass(frozen=True)
@@ -27,13 +36,13 @@ class TerraformOptions:
 def root_modules(paths: list[Path], given: Path) -> list[Path]:
     """The folders among ``paths`` (as found under ``given``) to lint as root modules.
 
-    Folders with .tf files, except those another of them calls as a local
+    Folders with Terraform files, except those another of them calls as a local
     module; ``given`` itself is always a root when it holds .tf files.
     """
-    folders = {path.parent for path in paths if path.suffix == ".tf"}
+    folders = {path.parent for path in paths if is_terraform_file(path)}
     called: set[Path] = set()
     for folder in folders:
-        for tf in sorted(folder.glob("*.tf")):
+        for tf in terraform_files(folder):
             try:
                 text = tf.read_text("utf-8", errors="replace")
             except OSError:
@@ -51,7 +60,7 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
     """One root module -> Estate (with located errors and notes)."""
     from backupguard.scanner.terraform.module import load_module
 
-    files = sorted(directory.glob("*.tf"))
+    files = terraform_files(directory)
     loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display)
     if any(_DUPLICATE in error.message for error in loaded.errors) and len(files) > 1:
         # Scanner fixture folders hold one independent scenario per file: Terraform would reject the
@@ -84,7 +93,7 @@ def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[
     from backupguard.scanner.terraform.plan import load_plan
 
     positions: dict[str, Origin] = {}
-    if any(path.parent.glob("*.tf")):
+    if terraform_files(path.parent):
         from backupguard.scanner.terraform.module import load_module
 
         for instance in load_module(path.parent, display=display).instances:
