@@ -92,6 +92,17 @@ def test_variables_from_the_command_line_decide(tmp_path: Path):
     assert [r["status"] for r in bg101] == ["fail"]
 
 
+def test_tf_var_environment_variables_are_read_below_tfvars_files_and_named_in_a_note(tmp_path: Path, monkeypatch):
+    (tmp_path / "main.tf").write_text(MAIN.replace("variable \"retention\" { default = 35 }", "variable \"retention\" {}"))
+    monkeypatch.setenv("TF_VAR_retention", "7")
+    monkeypatch.setenv("TF_VAR_undeclared", "1")
+    estate = scan([tmp_path])
+    assert [rule.lifecycle.delete_after_days for plan in estate.plans for rule in plan.rules] == [7]
+    assert any("TF_VAR_retention" in note and "undeclared" not in note for note in estate.notes)
+    (tmp_path / "terraform.tfvars").write_text("retention = 40\n")  # a tfvars file wins over the environment
+    assert [rule.lifecycle.delete_after_days for plan in scan([tmp_path]).plans for rule in plan.rules] == [40]
+
+
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
     module = tmp_path / "modules" / "vault"
     module.mkdir(parents=True)

@@ -1,7 +1,8 @@
 """Load a Terraform root module directory into resource instances with evaluated arguments.
 
 :func:`load_module` reads every ``*.tf`` file of a directory (sorted by name),
-works out variable values the way Terraform does (default < ``terraform.tfvars``
+works out variable values the way Terraform does (default < ``TF_VAR_name``
+environment variables < ``terraform.tfvars``
 < ``terraform.tfvars.json`` < ``*.auto.tfvars``/``*.auto.tfvars.json`` in lexical
 order < ``var_files`` in order < ``variables``), follows local modules
 (``./`` and ``../`` sources) and expands ``count``, ``for_each`` and ``dynamic``
@@ -69,8 +70,7 @@ range, an undeclared reference) becomes an Unknown naming the problem, with a
 not followed (one note per call). A syntax error makes that file's content absent (one located
 InputError); the other files still load. Local-module cycles and nesting deeper
 than 16 levels are InputErrors. ``.tf.json`` files are read
-through :mod:`hcl_json`; override files and ``TF_VAR_`` environment variables
-are not (a note says so for files).
+through :mod:`hcl_json`; override files are not (a note says so).
 """
 
 from __future__ import annotations
@@ -1321,6 +1321,12 @@ def _cli_value(config: _Config, name: str, text: str) -> Any:
 
 def _root_values(loader: _Loader, config: _Config, directory: Path, variables: dict | None, var_files: list | None) -> dict:
     values: dict[str, Any] = {}
+    from_environment = sorted(name for name in config.variables if "TF_VAR_" + name in os.environ)
+    for name in from_environment:
+        values[name] = _cli_value(config, name, os.environ["TF_VAR_" + name])
+    if from_environment:
+        loader.note(f"{loader.root_shown}: variables from the environment: "
+                    + ", ".join(f"TF_VAR_{name}" for name in from_environment))
     try:
         names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
     except OSError:
