@@ -162,6 +162,21 @@ class _Config:
     resource_types: set = field(default_factory=set)
 
 
+_PARSED: dict[tuple[bytes, bool], hcl.ParsedFile] = {}
+
+
+def _parse_cached(data: bytes, is_json: bool) -> hcl.ParsedFile:
+    """Parse a file's content once per process: a local module called from many root modules
+    (or many times from one) is read each time but parsed once. The AST is never mutated."""
+    key = (data, is_json)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        parsed = _PARSED[key] = hcl_json.parse(data) if is_json else hcl.parse(data)
+    return parsed
+
+
 class _Loader:
     def __init__(self, display: Callable[[Path], str]):
         self.display = display
@@ -227,7 +242,7 @@ class _Loader:
             line = data.count(b"\n", 0, exc.start) + 1
             self.error("the file is not UTF-8 text", shown, line)
             return None
-        parsed = hcl_json.parse(data) if path.name.endswith(".json") else hcl.parse(data)
+        parsed = _parse_cached(data, path.name.endswith(".json"))
         if parsed.error is not None:
             self.error(parsed.error.message, shown, parsed.error.line, parsed.error.column)
             return None
