@@ -103,6 +103,24 @@ def test_tf_var_environment_variables_are_read_below_tfvars_files_and_named_in_a
     assert [rule.lifecycle.delete_after_days for plan in scan([tmp_path]).plans for rule in plan.rules] == [40]
 
 
+def test_override_files_merge_last_and_results_stay_in_the_original_file(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(MAIN)
+    (tmp_path / "a_override.tf").write_text(
+        'variable "retention" { default = 7 }\n'  # an argument replaced
+        'resource "aws_dynamodb_table" "orders" {\n  point_in_time_recovery { enabled = true }\n}\n'  # a nested block
+        'resource "aws_backup_vault" "missing" {}\n'
+    )
+    (tmp_path / "override.tf.json").write_text(json.dumps({"variable": {"retention": {"default": 40}}}))  # the last wins
+    estate = scan([tmp_path])
+    assert [rule.lifecycle.delete_after_days for plan in estate.plans for rule in plan.rules] == [40]
+    assert {t.resource_id: t.settings["pitr_enabled"] for t in estate.resources if t.resource_type == "aws_dynamodb_table"} == {
+        'aws_dynamodb_table.orders["carts"]': True, 'aws_dynamodb_table.orders["orders"]': True}
+    assert [(e.origin.file.rsplit("/", 1)[-1], e.origin.line, "no original" in e.message) for e in estate.errors] == [
+        ("a_override.tf", 5, True)]
+    table = [t for t in estate.resources if t.resource_type == "aws_dynamodb_table"][0]
+    assert table.origin.file.endswith("main.tf") and table.origin.line == MAIN.splitlines().index('resource "aws_dynamodb_table" "orders" {') + 1
+
+
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
     module = tmp_path / "modules" / "vault"
     module.mkdir(parents=True)

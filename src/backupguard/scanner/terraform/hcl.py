@@ -22,6 +22,7 @@ tree-sitter is imported on first use so that importing backupguard stays cheap.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -207,6 +208,24 @@ class ParsedFile:
     body: Body
     error: Problem | None = None  # a syntax error: the body is then empty
     problems: list[Problem] = field(default_factory=list)  # duplicate attributes...
+
+
+def relocate(node: Any, line: int, column: int) -> Any:
+    """Give ``node`` and everything in it one position, in place; returns ``node``.
+
+    For expressions whose own positions mean nothing to the user: those parsed
+    out of a JSON string, or moved from an override file onto the block they override.
+    """
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            relocate(item, line, column)
+    elif dataclasses.is_dataclass(node):
+        for spec in dataclasses.fields(node):
+            if spec.name in ("line", "column"):
+                setattr(node, spec.name, line if spec.name == "line" else column)
+            else:
+                relocate(getattr(node, spec.name), line, column)
+    return node
 
 
 def traversal_name(expr: Expr) -> str | None:

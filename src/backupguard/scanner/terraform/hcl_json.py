@@ -17,7 +17,6 @@ syntax); every expression inside a string has the string's position.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -195,7 +194,7 @@ def _template(text: str, line: int, column: int) -> hcl.Expr:
     if parsed is None:
         raise _Error(f"invalid template: {text[:60]!r}", (line, column))
     _strip_final_newline(parsed)
-    return _relocate(parsed, line, column)
+    return hcl.relocate(parsed, line, column)
 
 
 def _strip_final_newline(expr: hcl.Expr) -> None:
@@ -218,19 +217,5 @@ def _expression_of(expr: hcl.Expr) -> hcl.Expr:
     if isinstance(expr, hcl.Literal) and isinstance(expr.value, str):
         parsed = hcl.parse_expression(expr.value)
         if parsed is not None:
-            return _relocate(parsed, expr.line, expr.column)
-    return expr
-
-
-def _relocate(expr: Any, line: int, column: int) -> Any:
-    """Give every node of ``expr`` the JSON string's position (the heredoc's are meaningless)."""
-    if isinstance(expr, (list, tuple)):
-        for item in expr:
-            _relocate(item, line, column)
-    elif dataclasses.is_dataclass(expr):
-        for spec in dataclasses.fields(expr):
-            if spec.name in ("line", "column"):
-                setattr(expr, spec.name, line if spec.name == "line" else column)
-            else:
-                _relocate(getattr(expr, spec.name), line, column)
+            return hcl.relocate(parsed, expr.line, expr.column)
     return expr

@@ -70,11 +70,13 @@ range, an undeclared reference) becomes an Unknown naming the problem, with a
 not followed (one note per call). A syntax error makes that file's content absent (one located
 InputError); the other files still load. Local-module cycles and nesting deeper
 than 16 levels are InputErrors. ``.tf.json`` files are read
-through :mod:`hcl_json`; override files are not (a note says so).
+through :mod:`hcl_json`; override files (``override.tf``, ``*_override.tf``)
+are merged after the others as Terraform does (provider overrides excepted, noted).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -177,6 +179,42 @@ def _parse_cached(data: bytes, is_json: bool) -> hcl.ParsedFile:
     return parsed
 
 
+def _is_override(name: str) -> bool:
+    stem = name.removesuffix(".json")
+    return stem == "override.tf" or stem.endswith("_override.tf")
+
+
+def _moved(item: Any, line: int, column: int) -> Any:
+    """A copy of an override file's attribute or block, placed where the original is (the
+    cached AST is shared, and a position must point into the file the result names)."""
+    return hcl.relocate(copy.deepcopy(item), line, column)
+
+
+def _nested_type(block: hcl.Block) -> str:
+    return block.labels[0] if block.type == "dynamic" and block.labels else block.type
+
+
+def _merged(original: hcl.Block, override: hcl.Block) -> hcl.Block:
+    """Terraform's override merge: each argument replaces the original's; nested blocks of a
+    type the override holds replace all of the original's blocks of that type."""
+    arguments = {item.name: item for item in override.body.items if isinstance(item, hcl.Attribute)}
+    block_types = {_nested_type(item) for item in override.body.items if isinstance(item, hcl.Block)}
+    body = hcl.Body()
+    for item in original.body.items:
+        if isinstance(item, hcl.Attribute) and item.name in arguments:
+            item = _moved(arguments.pop(item.name), item.line, item.column)
+        elif isinstance(item, hcl.Block) and _nested_type(item) in block_types:
+            continue
+        body.items.append(item)
+    body.items.extend(_moved(item, original.line, original.column) for item in arguments.values())
+    body.items.extend(_moved(item, original.line, original.column)
+                      for item in override.body.items if isinstance(item, hcl.Block))
+    for item in body.items:
+        if isinstance(item, hcl.Attribute):
+            body.attributes.setdefault(item.name, item)
+    return hcl.Block(original.type, original.labels, body, original.line, original.column, original.end_line)
+
+
 class _Loader:
     def __init__(self, display: Callable[[Path], str]):
         self.display = display
@@ -218,17 +256,50 @@ class _Loader:
             return config
         if only is not None:
             names = [name for name in names if name in only]
-        for name in names:
-            if not name.endswith((".tf", ".tf.json")):
-                continue
-            if name.removesuffix(".json") == "override.tf" or name.removesuffix(".json").endswith("_override.tf"):
-                self.note(f"{self.show(directory / name)}: override files are not merged")
-                continue
+        names = [name for name in names if name.endswith((".tf", ".tf.json"))]
+        overrides = [name for name in names if _is_override(name)]
+        for name in [name for name in names if name not in overrides] + overrides:
             shown = self.show(directory / name)
             parsed = self.parse_file(directory / name, shown)
-            if parsed is not None:
+            if parsed is None:
+                continue
+            if name in overrides:
+                self._override(config, parsed.body, shown)
+            else:
                 self._declare(config, parsed.body, shown)
         return config
+
+    def _override(self, config: _Config, body: hcl.Body, shown: str) -> None:
+        """Merge an override file into the declarations, as Terraform does after loading the others."""
+        for block in body.items:
+            if not isinstance(block, hcl.Block):
+                continue
+            kind, labels = block.type, block.labels
+            if kind in ("resource", "data") and len(labels) == 2:
+                decl = (config.resources if kind == "resource" else config.data).get((labels[0], labels[1]))
+                if decl is None:
+                    self.error(f"override of {'.'.join(labels)} has no original declaration", shown, block.line, block.column)
+                    continue
+                decl.block = _merged(decl.block, block)
+                self.note(f"{shown}: overrides {'data.' if kind == 'data' else ''}{'.'.join(labels)} in {decl.file}")
+            elif kind in ("variable", "output", "module") and len(labels) == 1:
+                table = {"variable": config.variables, "output": config.outputs, "module": config.calls}[kind]
+                if labels[0] not in table:
+                    self.error(f"override of {kind} '{labels[0]}' has no original declaration", shown, block.line, block.column)
+                    continue
+                original, file = table[labels[0]]
+                table[labels[0]] = (_merged(original, block), file)
+            elif kind == "locals":
+                for item in block.body.items:
+                    if not isinstance(item, hcl.Attribute):
+                        continue
+                    if item.name not in config.locals:
+                        self.error(f"override of local '{item.name}' has no original definition", shown, item.line, item.column)
+                        continue
+                    original, file = config.locals[item.name]
+                    config.locals[item.name] = (_moved(item, original.line, original.column), file)
+            elif kind == "provider" and labels:
+                self.note(f"{shown}: provider overrides are not merged")
 
     def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
         try:
