@@ -1,6 +1,7 @@
 """Which third-party check labels in ``../shared/corpus/expected.json`` our rules cover.
 
-Shared by the corpus agreement test and ``benchmarks/corpus_agreement.py``.
+Shared by the corpus agreement test and ``benchmarks/accuracy.py`` (run ``python tests/corpus_labels.py`` for the
+list of disagreements with their explanations).
 Each entry: check id -> (rule, parameters that make our rule ask the same question).
 """
 
