@@ -58,6 +58,32 @@ def test_fail_on_threshold():
     assert lint(path, "--fail-on", "never").exit_code == 0
 
 
+def unknown_failures(junit: Path) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    cases = ET.parse(junit).getroot().iter("testcase")
+    return [case.get("classname") for case in cases if any(f.get("type") == "unknown" for f in case.iter("failure"))]
+
+
+def test_strict_counts_unknown_results_as_failures_in_the_exit_code_and_junit(tmp_path):
+    template = tmp_path / "plan.yaml"
+    template.write_text(PARAM_TEMPLATE)  # retention from a parameter without a value: BG101 is unknown
+    junit = tmp_path / "results.xml"
+    lenient = lint(str(template), "--output", f"junit={junit}")
+    assert lenient.exit_code == 0
+    assert unknown_failures(junit) == [] and "<skipped" in junit.read_text()
+    strict = lint(str(template), "--strict", "--output", f"junit={junit}")
+    assert strict.exit_code == 1
+    assert unknown_failures(junit) == ["BG101"]
+    assert lint(str(template), "--strict", "--fail-on", "critical").exit_code == 0  # BG101 is high
+    config = tmp_path / "strict.yaml"
+    config.write_text("strict: true\n")
+    assert lint(str(template), "--config", str(config)).exit_code == 1
+    config.write_text("strict: yes please\n")
+    bad = lint(str(template), "--config", str(config))
+    assert bad.exit_code == 2 and "'strict' must be true or false" in bad.output
+
+
 def test_json_document_is_complete_and_byte_identical_between_runs(tmp_path):
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for out in (first, second):

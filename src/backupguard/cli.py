@@ -116,11 +116,11 @@ def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Pa
     return outputs
 
 
-def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool) -> None:
+def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> None:
     from backupguard.reports import render
 
     for name, path in outputs:
-        text = render(name, doc, show_passed=show_passed)
+        text = render(name, doc, show_passed=show_passed, strict=strict)
         if path is None:
             sys.stdout.write(text)
             continue
@@ -130,13 +130,17 @@ def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_pa
             raise _fail(f"{path}: cannot write report: {exc.strerror or exc}") from None
 
 
-def _exit_code(results: list, threshold: str) -> int:
+def _exit_code(results: list, threshold: str, strict: bool) -> int:
+    """2 on input errors; 1 when a failing result (with ``strict``, also an unwaived unknown one)
+    reaches the threshold severity; else 0."""
     from backupguard.results import severity_rank
 
     if any(r.status == "error" for r in results):
         return EXIT_USAGE
     if threshold != "never" and any(
-        r.counts_as_failure and severity_rank(r.severity) >= severity_rank(threshold) for r in results
+        (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
+        and severity_rank(r.severity) >= severity_rank(threshold)
+        for r in results
     ):
         return EXIT_FINDINGS
     return EXIT_OK
@@ -161,6 +165,7 @@ def lint(
     var_file: Annotated[list[Path], typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")] = [],
     exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
@@ -214,8 +219,9 @@ def lint(
         results, [r.metadata() for r in ran.values()], scan_info,
         control_summary(results, [frameworks[f].metadata() for f in selected]), inventory(by_kind["resource"]),
     )
-    _write_reports(doc, outputs, show_passed)
-    raise typer.Exit(_exit_code(results, threshold))
+    strict = strict or user.strict
+    _write_reports(doc, outputs, show_passed, strict)
+    raise typer.Exit(_exit_code(results, threshold, strict))
 
 
 @app.command()
@@ -225,6 +231,7 @@ def report(
     output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
     fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity.")] = None,
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
 ) -> None:
     """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
     from backupguard.reports.json_report import DocumentError, merge, results_of
@@ -242,8 +249,8 @@ def report(
             merge(docs)  # validates the schema version
     except DocumentError as exc:
         raise _fail(str(exc)) from None
-    _write_reports(doc, outputs, show_passed)
-    raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never")))
+    _write_reports(doc, outputs, show_passed, strict)
+    raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
 
 
 @app.command("rules")

@@ -21,7 +21,7 @@ from backupguard.rules.engine import Check, Scope
 from backupguard.waivers import parse_waivers
 
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "opt_in", "waivers"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers"}
 
 
 class ConfigError(Exception):
@@ -34,6 +34,7 @@ class UserConfig:
     frameworks: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     fail_on: str | None = None
+    strict: bool = False  # unknown results count as failures (exit code, JUnit)
     opt_in: dict[str, bool] = field(default_factory=dict)  # AWS Backup service opt-in, where templates don't say
     waivers: list = field(default_factory=list)  # backupguard.waivers.Waiver
     source: str | None = None
@@ -64,6 +65,8 @@ def load_config(path: Path | None) -> UserConfig:
     opt_in = data.get("opt_in") or {}
     if not isinstance(opt_in, dict) or not all(isinstance(v, bool) for v in opt_in.values()):
         raise ConfigError(f"{path}: 'opt_in' must map AWS Backup resource types (S3, Aurora...) to true or false")
+    if not isinstance(data.get("strict", False), bool):
+        raise ConfigError(f"{path}: 'strict' must be true or false")
     try:
         waivers = parse_waivers(data.get("waivers"), str(path))
     except ValueError as exc:
@@ -75,6 +78,7 @@ def load_config(path: Path | None) -> UserConfig:
         frameworks=[str(f) for f in data.get("frameworks") or []],
         exclude=[str(e) for e in data.get("exclude") or []],
         fail_on=data.get("fail_on"),
+        strict=data.get("strict", False),
         source=str(path),
     )
 

@@ -56,8 +56,11 @@ def control_summary(results: list[Result], frameworks: list[dict[str, Any]]) -> 
     return summary
 
 
-def render(name: str, doc: dict[str, Any], *, show_passed: bool = False) -> str:
-    """The document in one format; renderers are imported only when used."""
+def render(name: str, doc: dict[str, Any], *, show_passed: bool = False, strict: bool = False) -> str:
+    """The document in one format; renderers are imported only when used.
+
+    ``strict``: unknown results count as failures where a format decides that (JUnit).
+    """
     if name == "text":
         from backupguard.reports import text
 
@@ -66,6 +69,10 @@ def render(name: str, doc: dict[str, Any], *, show_passed: bool = False) -> str:
         from backupguard.reports import json_report
 
         return json_report.render(doc)
+    if name == "junit":
+        from backupguard.reports import junit
+
+        return junit.render(doc, unknown="failure" if strict else "skipped")
     from importlib import import_module
 
     module, function = RENDERERS[name]
@@ -75,7 +82,6 @@ def render(name: str, doc: dict[str, Any], *, show_passed: bool = False) -> str:
 # format -> (module in backupguard.reports, function taking the document)
 RENDERERS = {
     "sarif": ("sarif", "render"),
-    "junit": ("junit", "render"),
     "html": ("html", "render"),
     "markdown": ("markdown", "render"),
     "csv-resources": ("audit", "resource_compliance_csv"),
