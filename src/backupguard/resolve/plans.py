@@ -174,4 +174,14 @@ def rule_facts(plan: BackupPlan, rule: BackupRule, index: int, links: EstateInde
     vault = links.vault_named(rule.target_vault, rule.origin)
     facts.update(_vault_facts(vault, "vault"))
     facts["retention_vs_lock"] = retention_vs_lock(life.delete_after_days, vault)
+    # A logically air-gapped target holds recovery points under the rule's lifecycle too (for the
+    # resource types AWS Backup writes there directly or copies to), within its own min/max.
+    air_gapped = None
+    if rule.target_air_gapped_vault_arn is not None:
+        air_gapped = links.destination(rule.target_air_gapped_vault_arn, rule.origin).vault
+    facts["air_gapped_vault"] = name_of(air_gapped.name, air_gapped.resource_id) if air_gapped is not None else None
+    facts["air_gapped_declared"] = air_gapped is not None
+    facts["air_gapped_min_days"] = air_gapped.lock.min_retention_days if air_gapped and air_gapped.lock else None
+    facts["air_gapped_max_days"] = air_gapped.lock.max_retention_days if air_gapped and air_gapped.lock else None
+    facts["air_gapped_retention_vs_lock"] = retention_vs_lock(life.delete_after_days, air_gapped)
     return facts
