@@ -13,11 +13,13 @@ at its blocks; otherwise at line 1 of the plan file.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backupguard.estate import Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
-from backupguard.scanner.terraform.module import Instance
+
+if TYPE_CHECKING:  # the HCL engine is imported only when a plan is loaded (looks_like_plan runs on every JSON file)
+    from backupguard.scanner.terraform.module import Instance
 
 
 def looks_like_plan(text: str) -> bool:
@@ -131,6 +133,8 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
     refs, provider_keys = _config_refs(configuration, "")
     regions = _provider_regions(configuration)
     positions = positions or {}
+    from backupguard.scanner.terraform.module import Instance
+
     instances: list[Instance] = []
 
     def walk(module: dict) -> None:
