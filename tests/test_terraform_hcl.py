@@ -754,7 +754,7 @@ def test_local_modules_inputs_outputs_and_addresses(tmp_path):
         "arn": Reference("module.vault.aws_backup_vault.this", "arn", "aws_backup_vault"),
         "names": ["c0", "c1"],
     }
-    assert result.notes == ["module 'module.registry' (source terraform-aws-modules/backup/aws) was not followed"]
+    assert result.notes == ["module 'module.registry' (source terraform-aws-modules/backup/aws) was not followed (run terraform init to have it read)"]
     assert [(e.message, e.origin.file, e.origin.line) for e in result.errors] == [
         ("module 'gone': source directory './missing' does not exist", "root/main.tf", 28)
     ]

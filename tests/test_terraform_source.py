@@ -121,6 +121,40 @@ def test_override_files_merge_last_and_results_stay_in_the_original_file(tmp_pat
     assert table.origin.file.endswith("main.tf") and table.origin.line == MAIN.splitlines().index('resource "aws_dynamodb_table" "orders" {') + 1
 
 
+def test_registry_modules_installed_by_terraform_init_are_followed(tmp_path: Path):
+    installed = tmp_path / ".terraform" / "modules" / "backup"
+    (installed / "modules" / "vault").mkdir(parents=True)
+    (installed / "main.tf").write_text(
+        'variable "retention" {}\n'
+        'resource "aws_backup_plan" "this" {\n  name = "p"\n  rule {\n    rule_name = "daily"\n'
+        '    target_vault_name = module.vault.name\n    schedule = "cron(0 5 ? * * *)"\n'
+        '    lifecycle { delete_after = var.retention }\n  }\n}\n'
+        'module "vault" {\n  source = "./modules/vault"\n}\n'  # a local module inside the downloaded one
+    )
+    (installed / "modules" / "vault" / "main.tf").write_text(
+        'resource "aws_backup_vault" "this" { name = "inner" }\noutput "name" { value = aws_backup_vault.this.name }\n')
+    (tmp_path / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "", "Source": "", "Dir": "."},
+        {"Key": "backup", "Source": "registry.terraform.io/lgallard/backup/aws", "Version": "1.0.0",
+         "Dir": ".terraform/modules/backup"},
+    ]}))
+    (tmp_path / "main.tf").write_text(
+        'module "backup" {\n  source = "lgallard/backup/aws"\n  version = "1.0.0"\n  retention = 7\n}\n'
+        'module "other" {\n  source = "git::https://example.com/x.git"\n}\n'
+    )
+    estate = scan([tmp_path])
+    assert [(p.resource_id, p.rules[0].lifecycle.delete_after_days, p.rules[0].target_vault) for p in estate.plans] == [
+        ("module.backup.aws_backup_plan.this", 7, "inner")]
+    assert [v.resource_id for v in estate.vaults] == ["module.backup.module.vault.aws_backup_vault.this"]
+    assert any("module.backup' (source lgallard/backup/aws) was read from" in note for note in estate.notes)
+    assert any("module.other' (source git::https://example.com/x.git) was not followed (run terraform init" in note
+               for note in estate.notes)
+    assert not estate.errors
+    # reported at the module call in the repository's file, not inside .terraform/ (which is not committed)
+    for entity in estate.plans + estate.vaults:
+        assert (entity.origin.file, entity.origin.line) == (f"{tmp_path.as_posix()}/main.tf", 1), entity.resource_id
+
+
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
     module = tmp_path / "modules" / "vault"
     module.mkdir(parents=True)

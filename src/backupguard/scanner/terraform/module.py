@@ -225,6 +225,26 @@ class _Loader:
         self.configs: dict[Path, _Config] = {}
         self.active: dict[Any, str] = {}
         self.root_shown = ""
+        self.root_dir: Path | None = None
+        self._installed: dict[str, Path] | None = None
+
+    def installed_module(self, key: str) -> Path | None:
+        """Where ``terraform init`` put the module with this key ("vpc", "vpc.subnets"), if it ran.
+
+        ``.terraform/modules/modules.json`` in the root module maps each module call path to
+        the directory of its downloaded source (registry, git...); it is only read, never written.
+        """
+        if self._installed is None:
+            self._installed = {}
+            manifest = (self.root_dir or Path(".")) / ".terraform" / "modules" / "modules.json"
+            try:
+                entries = json.loads(manifest.read_text("utf-8")).get("Modules") or []
+            except (OSError, ValueError, AttributeError):
+                entries = []
+            for entry in entries:
+                if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
+                    self._installed[entry["Key"]] = Path(os.path.normpath(self.root_dir / entry["Dir"]))
+        return self._installed.get(key)
 
     def show(self, path: Path) -> str:
         return str(self.display(path)).replace("\\", "/")
@@ -456,6 +476,12 @@ class _Module:
         self.ancestors = ancestors
         self.exists = exists
         self.instance_key = instance_key
+        # (file, line, column) of the module call that brought in downloaded code (.terraform/modules):
+        # its resources are reported there, in a file of the repository, not in the download.
+        self.anchor: tuple[str, int, int] | None = None
+        if call is not None:
+            self.anchor = (parent.anchor if parent is not None else None) or (
+                (call.file, call.block.line, call.block.column) if call.installed else None)
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._outputs: dict[str, Any] = {}
@@ -1071,12 +1097,16 @@ class _InstanceNode(Lazy):
             module.loader.error("provider must be a provider configuration such as aws.replica", decl.file, provider_attr.line, provider_attr.column)
         provider = self.provider()
         region = provider.region
-        origin = Origin(decl.file, decl.block.line, decl.block.column, region=region if isinstance(region, str) else None)
+        values = self.values()
+        file, line, column = module.anchor or (decl.file, decl.block.line, decl.block.column)
+        if module.anchor is not None:
+            values = _home(values, "", (line, column))  # every position at the module call
+        origin = Origin(file, line, column, region=region if isinstance(region, str) else None)
         return Instance(
             address=self.address,
             type=decl.type,
             name=decl.name,
-            values=self.values(),
+            values=values,
             origin=origin,
             region=region,
             default_tags=provider.default_tags,
@@ -1213,8 +1243,12 @@ class _ModuleRef(Lazy):
         return self.child.outputs()
 
 
+_MODULE_NAME = re.compile(r"module\.([^.\[]+)")  # the call names in "module.a[0].module.b"
+
+
 class _CallNode(Lazy):
-    __slots__ = ("module", "name", "block", "file", "source", "directory", "_children", "_kind", "_unknown", "_followed")
+    __slots__ = ("module", "name", "block", "file", "source", "directory", "installed", "_children", "_kind", "_unknown",
+                 "_followed")
 
     def __init__(self, module: _Module, name: str, block: hcl.Block, file: str):
         self.module = module
@@ -1223,6 +1257,7 @@ class _CallNode(Lazy):
         self.file = file
         self.source: str | None = None
         self.directory: Path | None = None
+        self.installed = False  # read from .terraform/modules (downloaded by terraform init)
         self._children: list[_Module] | None = None
         self._kind = "single"
         self._unknown: Unknown | None = None
@@ -1235,10 +1270,16 @@ class _CallNode(Lazy):
         if self.source is None:
             loader.error(f"module '{name}' needs a literal source", file, block.line, block.column)
             return
-        if not (self.source in (".", "..") or self.source.startswith(("./", "../", ".\\", "..\\"))):
-            loader.note(f"module '{address}' (source {self.source}) was not followed")
-            return
-        directory = Path(os.path.normpath(module.config.directory / self.source))
+        if self.source in (".", "..") or self.source.startswith(("./", "../", ".\\", "..\\")):
+            directory = Path(os.path.normpath(module.config.directory / self.source))
+        else:
+            installed = loader.installed_module(".".join(_MODULE_NAME.findall(address)))
+            if installed is None or not installed.is_dir():
+                loader.note(f"module '{address}' (source {self.source}) was not followed (run terraform init to have it read)")
+                return
+            loader.note(f"module '{address}' (source {self.source}) was read from {loader.show(installed)}")
+            directory = installed
+            self.installed = True
         if not directory.is_dir():
             loader.error(f"module '{name}': source directory '{self.source}' does not exist", file, block.line, block.column)
             return
@@ -1459,6 +1500,7 @@ def load_module(
     directory = Path(directory)
     loader = _Loader(display)
     loader.root_shown = loader.show(directory)
+    loader.root_dir = directory
     instances: list[Instance] = []
     data_sources: list[Instance] = []
     limit = sys.getrecursionlimit()
