@@ -37,8 +37,20 @@ def document(
     }
 
 
+# Long lists written one element per line: readable, greppable and diff-friendly, and ~10x faster than
+# indenting them (the json module's C encoder only runs without ``indent``).
+_ONE_PER_LINE = frozenset({"results", "inventory"})
+
+
 def render(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    for key, value in doc.items():
+        if key in _ONE_PER_LINE and isinstance(value, list) and value:
+            text = "[\n    " + ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value) + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
 def results_of(doc: dict[str, Any]) -> list[Result]:
