@@ -8,8 +8,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from backupguard.cli import app
-from backupguard.estate import Reference
-from backupguard.scanner import scan
+from backupguard.estate import Reference, Unknown
+from backupguard.scanner import ScanOptions, scan
+from backupguard.scanner.cloudformation import CfnOptions
 
 from conftest import lint_paths
 
@@ -153,6 +154,23 @@ def test_registry_modules_installed_by_terraform_init_are_followed(tmp_path: Pat
     # reported at the module call in the repository's file, not inside .terraform/ (which is not committed)
     for entity in estate.plans + estate.vaults:
         assert (entity.origin.file, entity.origin.line) == (f"{tmp_path.as_posix()}/main.tf", 1), entity.resource_id
+
+
+def test_caller_identity_is_the_given_account_unless_the_provider_may_switch_account(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" { region = "eu-west-1" }\n'
+        'provider "aws" {\n  alias = "central"\n  region = "eu-west-1"\n'
+        '  assume_role { role_arn = "arn:aws:iam::999988887777:role/x" }\n}\n'
+        'data "aws_caller_identity" "here" {}\n'
+        'data "aws_caller_identity" "central" { provider = aws.central }\n'
+        'resource "aws_backup_vault" "here" { name = "v-${data.aws_caller_identity.here.account_id}" }\n'
+        'resource "aws_backup_vault" "central" { name = "v-${data.aws_caller_identity.central.account_id}" }\n'
+    )
+    told = {v.resource_id: v.name for v in scan([tmp_path], ScanOptions(cfn=CfnOptions(account_id="111122223333"))).vaults}
+    assert told["aws_backup_vault.here"] == "v-111122223333"
+    assert isinstance(told["aws_backup_vault.central"], Unknown)  # assume_role: another account, perhaps
+    untold = {v.resource_id: v.name for v in scan([tmp_path]).vaults}
+    assert isinstance(untold["aws_backup_vault.here"], Unknown) and "read at apply time" in untold["aws_backup_vault.here"].reason
 
 
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):

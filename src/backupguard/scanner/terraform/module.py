@@ -226,6 +226,7 @@ class _Loader:
         self.active: dict[Any, str] = {}
         self.root_shown = ""
         self.root_dir: Path | None = None
+        self.account_id: str | None = None  # --account-id: what data.aws_caller_identity returns
         self._installed: dict[str, Path] | None = None
 
     def installed_module(self, key: str) -> Path | None:
@@ -407,6 +408,12 @@ class _Provider:
     address: str
     region: Any = None
     default_tags: Any = field(default_factory=dict)
+    other_account: bool = False  # assumes a role or uses a profile/keys: --account-id may not be its account
+
+
+# Provider arguments that can make its account differ from the one the scan was told (--account-id).
+_ACCOUNT_SWITCHES = ("assume_role", "assume_role_with_web_identity", "profile", "access_key", "shared_config_files",
+                     "shared_credentials_files")
 
 
 def _key_suffix(key: Any) -> str:
@@ -707,7 +714,8 @@ class _Module:
                 tags = _home(materialize(self.safe(tags_attr.expr, scope, f"provider {key} default_tags")), shown, (tags_attr.line, tags_attr.column))
                 if tags is None:
                     tags = {}
-        return _Provider(self.prefix + key, region, tags)
+        other_account = any(name in block.body.attributes or block.body.blocks_of(name) for name in _ACCOUNT_SWITCHES)
+        return _Provider(self.prefix + key, region, tags, other_account)
 
     def child_providers(self, call: "_CallNode") -> dict:
         mapping = call.block.body.attributes.get("providers")
@@ -1036,10 +1044,15 @@ class _InstanceNode(Lazy):
         return Reference(self.address, name, decl.type)
 
     def _provider_fact(self, name: str) -> Any:
-        """aws_region / aws_partition data sources without arguments describe their provider's region."""
+        """Data sources without arguments that describe their provider: aws_region and aws_partition (from
+        its region), aws_caller_identity (the --account-id given, unless the provider may switch account)."""
         decl = self.decl
-        if decl.type not in ("aws_region", "aws_partition") or decl.block.body.attributes:
+        if decl.type not in ("aws_region", "aws_partition", "aws_caller_identity") or decl.block.body.attributes:
             return None
+        if decl.type == "aws_caller_identity":
+            account = self.resource.module.loader.account_id
+            known = account is not None and not self.provider().other_account
+            return account if known and name in ("account_id", "id") else None
         region = self.provider().region
         if not isinstance(region, str):
             return None
@@ -1490,17 +1503,21 @@ def load_module(
     var_files: list[Path] | None = None,
     display: Callable[[Path], str] = str,
     files: list[Path] | None = None,
+    account_id: str | None = None,
 ) -> LoadResult:
     """Load the root module in ``directory`` (see the module docstring).
 
     ``files`` limits the root module to those files of ``directory`` (a single
     .tf file given on the command line, or scanner fixtures that keep one
-    scenario per file); variables files are still read from ``directory``.
+    scenario per file); variables files are still read from ``directory``. ``account_id``
+    (``--account-id``) is what ``data.aws_caller_identity`` returns for providers that do
+    not assume a role or use other credentials.
     """
     directory = Path(directory)
     loader = _Loader(display)
     loader.root_shown = loader.show(directory)
     loader.root_dir = directory
+    loader.account_id = account_id
     instances: list[Instance] = []
     data_sources: list[Instance] = []
     limit = sys.getrecursionlimit()

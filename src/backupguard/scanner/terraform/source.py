@@ -61,14 +61,14 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
     from backupguard.scanner.terraform.module import load_module
 
     files = terraform_files(directory)
-    loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display)
+    loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display, account_id=account_id)
     if any(_DUPLICATE in error.message for error in loaded.errors) and len(files) > 1:
         # Scanner fixture folders hold one independent scenario per file: Terraform would reject the
         # folder as a module, so each file is linted as a module of its own (and said so).
         estate = Estate(notes=[f"{display(directory)}: files declare the same resources; each file was linted alone"])
         for tf in files:
             estate.extend(_estate(load_module(directory, dict(options.variables), list(options.var_files),
-                                              display=display, files=[tf]), account_id, display(tf)))
+                                              display=display, files=[tf], account_id=account_id), account_id, display(tf)))
     else:
         estate = _estate(loaded, account_id, display(directory))
     estate.files.extend(display(path) for path in files)
