@@ -173,6 +173,70 @@ def test_caller_identity_is_the_given_account_unless_the_provider_may_switch_acc
     assert isinstance(untold["aws_backup_vault.here"], Unknown) and "read at apply time" in untold["aws_backup_vault.here"].reason
 
 
+POLICY_DOCUMENTS = """
+resource "aws_backup_vault" "locked" { name = "locked" }
+resource "aws_backup_vault" "open" { name = "open" }
+resource "aws_backup_vault" "merged" { name = "merged" }
+
+data "aws_iam_policy_document" "deny" {
+  statement {
+    effect  = "Deny"
+    actions = ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:PutBackupVaultAccessPolicy"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    resources = ["*"]
+    sid       = "deny-${aws_backup_vault.locked.arn}"  # known only after apply: the rest of the document is known
+  }
+}
+
+data "aws_iam_policy_document" "allow" {
+  statement {
+    actions   = ["backup:CopyIntoBackupVault"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = [var.source_account]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "merged" {
+  source_policy_documents = [data.aws_iam_policy_document.deny.json]
+}
+
+variable "source_account" {}
+
+resource "aws_backup_vault_policy" "locked" {
+  backup_vault_name = aws_backup_vault.locked.name
+  policy            = data.aws_iam_policy_document.deny.json
+}
+
+resource "aws_backup_vault_policy" "open" {
+  backup_vault_name = aws_backup_vault.open.name
+  policy            = data.aws_iam_policy_document.allow.json
+}
+
+resource "aws_backup_vault_policy" "merged" {
+  backup_vault_name = aws_backup_vault.merged.name
+  policy            = data.aws_iam_policy_document.merged.json
+}
+"""
+
+
+def test_iam_policy_documents_are_computed_with_unknown_values_left_in_place(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(POLICY_DOCUMENTS)
+    results = lint_paths([tmp_path])
+    assert statuses(results, "BG204") == {
+        "aws_backup_vault.locked": "pass",  # Deny of the three actions to "*", whatever the ARN turns out to be
+        "aws_backup_vault.open": "fail",  # an Allow for an account that is a variable without a value
+        "aws_backup_vault.merged": "unknown",  # merging documents is not computed
+    }
+    merged = [r for r in results if r.rule_id == "BG204" and r.resource_id == "aws_backup_vault.merged"][0]
+    assert "merges other documents (source_policy_documents)" in merged.message
+
+
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
     module = tmp_path / "modules" / "vault"
     module.mkdir(parents=True)

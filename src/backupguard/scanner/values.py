@@ -66,6 +66,24 @@ def as_json(value: Any, what: str) -> Any:
             return json.loads(value)
         except json.JSONDecodeError:
             return value
+    if isinstance(value, Unknown) and value.text is not None and not value.candidates:
+        # Partly known text (jsonencode or Fn::Sub of a document with an unknown ARN in it): the
+        # document's structure is known, and only the values holding a placeholder stay unknown.
+        try:
+            document = json.loads(value.text)
+        except json.JSONDecodeError:
+            return value
+        return _unknown_placeholders(document, value)
+    return value
+
+
+def _unknown_placeholders(value: Any, cause: Unknown) -> Any:
+    if isinstance(value, str) and "${" in value:
+        return Unknown(cause.reason, cause.refs, text=value)
+    if isinstance(value, dict):
+        return {key: _unknown_placeholders(item, cause) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unknown_placeholders(item, cause) for item in value]
     return value
 
 

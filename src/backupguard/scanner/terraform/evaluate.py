@@ -1151,26 +1151,26 @@ def fn_slice(items: Any, start: Any, end: Any) -> Any:
 def fn_jsonencode(value: Any) -> Any:
     unknown = find_unknown(value)
     if unknown is None:
-        return _json_text(value)
+        return json_text(value)
     if not unknown.refs:
         return unknown
-    placeholder = _placeholders(value)
-    return Unknown(unknown.reason, unknown.refs, text=_json_text(placeholder))
+    placeholder = placeholders(value)
+    return Unknown(unknown.reason, unknown.refs, text=json_text(placeholder))
 
 
-def _placeholders(value: Any) -> Any:
+def placeholders(value: Any) -> Any:
     if isinstance(value, Reference):
         return "${" + str(value) + "}"
     if isinstance(value, Unknown):
         return value.text if value.text is not None else "${?}"
     if isinstance(value, dict):
-        return {k: _placeholders(v) for k, v in value.items()}
+        return {k: placeholders(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_placeholders(v) for v in value]
+        return [placeholders(v) for v in value]
     return value
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     text = json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -1255,7 +1255,7 @@ def _format(spec: Any, *args: Any) -> str:
         arg = args[position]
         position += 1
         if verb in ("s", "v"):
-            text = _json_text(arg) if isinstance(arg, (dict, list)) else to_string(arg)
+            text = json_text(arg) if isinstance(arg, (dict, list)) else to_string(arg)
         elif verb == "q":
             text = json.dumps(_str_arg(arg), ensure_ascii=False)
         elif verb == "d":

@@ -88,6 +88,7 @@ from typing import Any, Callable
 from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.terraform import hcl, hcl_json
+from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.evaluate import (
     EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
     materialize, parse_type, to_string,
@@ -1037,6 +1038,8 @@ class _InstanceNode(Lazy):
         if value is not None and not isinstance(value, Unknown) and find_unknown(value) is None:
             return value
         if data:
+            if decl.type == "aws_iam_policy_document" and name in ("json", "minified_json"):
+                return policy_document_json(self.values(), self.address)  # computed at plan time
             fact = self._provider_fact(name) if value is None else None
             if fact is not None:
                 return fact
