@@ -238,14 +238,15 @@ class _Loader:
         """
         if self._installed is None:
             self._installed = {}
-            manifest = (self.root_dir or Path(".")) / ".terraform" / "modules" / "modules.json"
+            root = self.root_dir or Path(".")
+            manifest = root / ".terraform" / "modules" / "modules.json"
             try:
                 entries = json.loads(manifest.read_text("utf-8")).get("Modules") or []
             except (OSError, ValueError, AttributeError):
                 entries = []
             for entry in entries:
                 if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
-                    self._installed[entry["Key"]] = Path(os.path.normpath(self.root_dir / entry["Dir"]))
+                    self._installed[entry["Key"]] = Path(os.path.normpath(root / entry["Dir"]))
         return self._installed.get(key)
 
     def show(self, path: Path) -> str:
