@@ -174,12 +174,13 @@ def test_caller_identity_is_the_given_account_unless_the_provider_may_switch_acc
 
 
 POLICY_DOCUMENTS = """
-resource "aws_backup_vault" "locked" { name = "locked" }
-resource "aws_backup_vault" "open" { name = "open" }
-resource "aws_backup_vault" "merged" { name = "merged" }
+variable "source_account" {}
+variable "extra_policy" {}
 
 data "aws_iam_policy_document" "deny" {
+  policy_id = "p-${aws_backup_vault.locked.arn}"  # known only after apply: the rest of the document is known
   statement {
+    sid     = "DenyDeletion"
     effect  = "Deny"
     actions = ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle", "backup:PutBackupVaultAccessPolicy"]
     principals {
@@ -187,7 +188,6 @@ data "aws_iam_policy_document" "deny" {
       identifiers = ["*"]
     }
     resources = ["*"]
-    sid       = "deny-${aws_backup_vault.locked.arn}"  # known only after apply: the rest of the document is known
   }
 }
 
@@ -202,39 +202,48 @@ data "aws_iam_policy_document" "allow" {
   }
 }
 
-data "aws_iam_policy_document" "merged" {
+data "aws_iam_policy_document" "merged" {  # the Deny, plus an Allow
   source_policy_documents = [data.aws_iam_policy_document.deny.json]
+  statement {
+    actions   = ["backup:CopyIntoBackupVault"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["444455556666"]
+    }
+  }
 }
 
-variable "source_account" {}
-
-resource "aws_backup_vault_policy" "locked" {
-  backup_vault_name = aws_backup_vault.locked.name
-  policy            = data.aws_iam_policy_document.deny.json
+data "aws_iam_policy_document" "overridden" {  # the Deny replaced by the override's statement with its Sid
+  source_policy_documents   = [data.aws_iam_policy_document.deny.json]
+  override_policy_documents = [jsonencode({ Statement = [{ Sid = "DenyDeletion", Effect = "Allow", Action = "backup:Describe*", Resource = "*", Principal = "*" }] })]
 }
 
-resource "aws_backup_vault_policy" "open" {
-  backup_vault_name = aws_backup_vault.open.name
-  policy            = data.aws_iam_policy_document.allow.json
-}
-
-resource "aws_backup_vault_policy" "merged" {
-  backup_vault_name = aws_backup_vault.merged.name
-  policy            = data.aws_iam_policy_document.merged.json
+data "aws_iam_policy_document" "unknown" {
+  source_policy_documents = [var.extra_policy]
 }
 """
+for _name in ("locked", "open", "merged", "overridden", "unknown"):
+    _document = {"locked": "deny", "open": "allow"}.get(_name, _name)
+    POLICY_DOCUMENTS += (
+        f'resource "aws_backup_vault" "{_name}" {{ name = "{_name}" }}\n'
+        f'resource "aws_backup_vault_policy" "{_name}" {{\n  backup_vault_name = aws_backup_vault.{_name}.name\n'
+        f'  policy = data.aws_iam_policy_document.{_document}.json\n}}\n'
+    )
 
 
-def test_iam_policy_documents_are_computed_with_unknown_values_left_in_place(tmp_path: Path):
+def test_iam_policy_documents_are_computed_and_merged_with_unknown_values_left_in_place(tmp_path: Path):
     (tmp_path / "main.tf").write_text(POLICY_DOCUMENTS)
     results = lint_paths([tmp_path])
     assert statuses(results, "BG204") == {
-        "aws_backup_vault.locked": "pass",  # Deny of the three actions to "*", whatever the ARN turns out to be
+        "aws_backup_vault.locked": "pass",  # Deny of the three actions to "*", whatever the unknown Id turns out to be
         "aws_backup_vault.open": "fail",  # an Allow for an account that is a variable without a value
-        "aws_backup_vault.merged": "unknown",  # merging documents is not computed
+        "aws_backup_vault.merged": "pass",
+        "aws_backup_vault.overridden": "fail",
+        "aws_backup_vault.unknown": "unknown",
     }
-    merged = [r for r in results if r.rule_id == "BG204" and r.resource_id == "aws_backup_vault.merged"][0]
-    assert "merges other documents (source_policy_documents)" in merged.message
+    unknown = [r for r in results if r.rule_id == "BG204" and r.resource_id == "aws_backup_vault.unknown"][0]
+    assert "a merged document is unknown: variable 'extra_policy' has no value" in unknown.message
 
 
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):

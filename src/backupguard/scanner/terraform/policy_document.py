@@ -4,9 +4,10 @@ The provider builds this document locally, at plan time, without calling AWS, so
 it is known whenever its arguments are. Vault access policies are very often
 written this way, and the manual-deletion rules (BG204, BG205) read them.
 An unknown argument leaves the document partly known (the statements' shape,
-effects and actions usually are; an ARN often is not). Documents that merge
-others (``source_policy_documents``, ``override_policy_documents``...) and
-statements from a ``dynamic`` block over an unknown collection stay unknown.
+effects and actions usually are; an ARN often is not). Documents merged in
+(``source_policy_documents``, ``override_policy_documents``) are merged as the
+provider does; statements from a ``dynamic`` block over an unknown collection
+leave the document unknown.
 """
 
 from __future__ import annotations
@@ -17,30 +18,71 @@ from typing import Any
 from backupguard.estate import Unknown
 from backupguard.scanner.terraform.evaluate import find_unknown, fn_jsonencode, json_text, placeholders
 
-_MERGES = ("source_json", "override_json", "source_policy_documents", "override_policy_documents")
+_SOURCES = ("source_json", "source_policy_documents")  # merged first
+_OVERRIDES = ("override_json", "override_policy_documents")  # merged last, replacing statements by Sid
 _LISTS = (("actions", "Action"), ("not_actions", "NotAction"), ("resources", "Resource"), ("not_resources", "NotResource"))
 
 
 def policy_document_json(values: dict[str, Any], address: str) -> Any:
     """The document's ``json`` attribute: text, partly known text (an Unknown whose ``text``
-    keeps the structure, with placeholders where values are unknown), or an Unknown."""
-    merged = [name for name in _MERGES if values.get(name)]
-    if merged:
-        return Unknown(f"{address} merges other documents ({', '.join(merged)}); not computed", (address,))
+    keeps the structure, with placeholders where values are unknown), or an Unknown.
+
+    Merging follows the provider: the statements of ``source_policy_documents``, then this
+    document's (replacing a source statement with the same Sid), then those of
+    ``override_policy_documents`` (each replacing the statement with its Sid, if any).
+    """
     statements = values.get("statement") or []
     if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
         cause = find_unknown(statements) or Unknown("its statements could not be evaluated")
         return Unknown(f"{address}: {cause.reason}", cause.refs or (address,))
+    merged: list[dict[str, Any]] = []
+    partly: Unknown | None = None  # a merged document that is itself only partly known
+    for group in (_SOURCES, None, _OVERRIDES):
+        if group is None:
+            incoming = [_statement(statement) for statement in statements]
+        else:
+            incoming = []
+            for document in _documents(values, group):
+                if isinstance(document, Unknown):
+                    if document.text is None:
+                        return Unknown(f"{address}: a merged document is unknown: {document.reason}", document.refs or (address,))
+                    partly = partly or document
+                    document = json.loads(document.text)
+                found = document.get("Statement") if isinstance(document, dict) else None
+                incoming.extend(found if isinstance(found, list) else [found] if isinstance(found, dict) else [])
+        for statement in incoming:
+            sid = statement.get("Sid")
+            index = next((i for i, s in enumerate(merged) if sid and s.get("Sid") == sid), None)
+            if index is None:
+                merged.append(statement)
+            else:
+                merged[index] = statement
     document: dict[str, Any] = {"Version": values.get("version") or "2012-10-17"}
     if values.get("policy_id"):
         document["Id"] = values["policy_id"]
-    document["Statement"] = [_statement(statement) for statement in statements]
-    unknown = find_unknown(document)
+    document["Statement"] = merged
+    unknown = find_unknown(document) or partly
     if unknown is None:
         return fn_jsonencode(document)
     # Unlike jsonencode, keep the structure even when the cause has no reference (a variable
     # without a value): a policy's effects, actions and principals decide most rules.
     return Unknown(f"{address}: {unknown.reason}", unknown.refs, text=json_text(placeholders(document)))
+
+
+def _documents(values: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
+    """The JSON documents given in these arguments (a string, or a list of strings), parsed."""
+    documents: list[Any] = []
+    for name in names:
+        given = values.get(name)
+        for text in given if isinstance(given, list) else [given] if given is not None else []:
+            if isinstance(text, str):
+                try:
+                    documents.append(json.loads(text))
+                except json.JSONDecodeError:
+                    documents.append(Unknown(f"{name} is not a JSON document"))
+            else:
+                documents.append(text if isinstance(text, Unknown) else Unknown(f"{name} is not a JSON document"))
+    return documents
 
 
 def _statement(block: dict[str, Any]) -> dict[str, Any]:
