@@ -246,6 +246,25 @@ def test_iam_policy_documents_are_computed_and_merged_with_unknown_values_left_i
     assert "a merged document is unknown: variable 'extra_policy' has no value" in unknown.message
 
 
+def test_a_provider_pinned_to_one_account_gives_its_resources_that_account(tmp_path: Path):
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {\n  region = "eu-west-1"\n  allowed_account_ids = ["111122223333"]\n}\n'
+        'data "aws_caller_identity" "current" {}\n'
+        'resource "aws_backup_vault" "main" { name = "main-${data.aws_caller_identity.current.account_id}" }\n'
+        'resource "aws_backup_plan" "p" {\n  name = "p"\n  rule {\n    rule_name = "daily"\n'
+        '    target_vault_name = aws_backup_vault.main.name\n    schedule = "cron(0 5 ? * * *)"\n'
+        '    lifecycle { delete_after = 35 }\n'
+        '    copy_action { destination_vault_arn = "arn:aws:backup:eu-west-1:444455556666:backup-vault:central" }\n  }\n}\n'
+        'resource "aws_backup_selection" "all" {\n  name = "all"\n  plan_id = aws_backup_plan.p.id\n'
+        '  iam_role_arn = "arn:aws:iam::111122223333:role/b"\n  resources = ["*"]\n}\n'
+        'resource "aws_dynamodb_table" "t" { name = "t" }\n'
+    )
+    estate = scan([tmp_path])  # no --account-id: the provider says which account
+    assert [v.name for v in estate.vaults] == ["main-111122223333"]
+    assert {e.origin.account for e in estate.vaults + estate.plans + estate.resources} == {"111122223333"}
+    assert statuses(lint_paths([tmp_path]), "BG404") == {"aws_dynamodb_table.t": "pass"}  # a copy to another account
+
+
 def test_a_locally_called_module_is_linted_through_its_caller(tmp_path: Path):
     module = tmp_path / "modules" / "vault"
     module.mkdir(parents=True)

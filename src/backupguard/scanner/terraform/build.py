@@ -32,7 +32,8 @@ def _merged_tags(default_tags: Any, tags: Any) -> Any:
 
 def _origin(instance: Any, account_id: str | None, unit: str | None) -> Origin:
     region = instance.region if isinstance(instance.region, str) else None
-    return Origin(instance.origin.file, instance.origin.line, instance.origin.column, account=account_id, region=region,
+    account = instance.origin.account or account_id  # a provider's allowed_account_ids pins it
+    return Origin(instance.origin.file, instance.origin.line, instance.origin.column, account=account, region=region,
                   unit=unit)
 
 

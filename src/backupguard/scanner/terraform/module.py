@@ -411,6 +411,7 @@ class _Provider:
     region: Any = None
     default_tags: Any = field(default_factory=dict)
     other_account: bool = False  # assumes a role or uses a profile/keys: --account-id may not be its account
+    account: str | None = None  # pinned by allowed_account_ids = ["<one account>"]: Terraform runs nowhere else
 
 
 # Provider arguments that can make its account differ from the one the scan was told (--account-id).
@@ -717,7 +718,13 @@ class _Module:
                 if tags is None:
                     tags = {}
         other_account = any(name in block.body.attributes or block.body.blocks_of(name) for name in _ACCOUNT_SWITCHES)
-        return _Provider(self.prefix + key, region, tags, other_account)
+        account = None
+        allowed = block.body.attributes.get("allowed_account_ids")
+        if allowed is not None:
+            ids = materialize(self.safe(allowed.expr, scope, f"provider {key} allowed_account_ids"))
+            if isinstance(ids, list) and len(ids) == 1 and isinstance(ids[0], str) and ids[0].isdigit():
+                account = ids[0]
+        return _Provider(self.prefix + key, region, tags, other_account, account)
 
     def child_providers(self, call: "_CallNode") -> dict:
         mapping = call.block.body.attributes.get("providers")
@@ -1054,9 +1061,9 @@ class _InstanceNode(Lazy):
         if decl.type not in ("aws_region", "aws_partition", "aws_caller_identity") or decl.block.body.attributes:
             return None
         if decl.type == "aws_caller_identity":
-            account = self.resource.module.loader.account_id
-            known = account is not None and not self.provider().other_account
-            return account if known and name in ("account_id", "id") else None
+            provider = self.provider()
+            account = provider.account or (None if provider.other_account else self.resource.module.loader.account_id)
+            return account if name in ("account_id", "id") else None
         region = self.provider().region
         if not isinstance(region, str):
             return None
@@ -1118,7 +1125,7 @@ class _InstanceNode(Lazy):
         file, line, column = module.anchor or (decl.file, decl.block.line, decl.block.column)
         if module.anchor is not None:
             values = _home(values, "", (line, column))  # every position at the module call
-        origin = Origin(file, line, column, region=region if isinstance(region, str) else None)
+        origin = Origin(file, line, column, region=region if isinstance(region, str) else None, account=provider.account)
         return Instance(
             address=self.address,
             type=decl.type,
