@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from backupguard.rules import load_catalogue
-from backupguard.rules.docs import index, page
+from backupguard.rules.docs import example_language, index, page
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rules"
 
@@ -33,8 +33,11 @@ def test_page_has_the_ruff_style_sections():
 
 def _example_results(rule_id: str, which: str, lint_text):
     example = load_catalogue()[rule_id].examples[which]
-    template = "Resources:\n" + "".join(f"  {line}\n" for line in example.splitlines())
-    results = lint_text(template, region="us-east-1", account_id="111122223333")
+    if example_language(example) == "hcl":  # a Terraform root module of one file
+        results = lint_text(example, name="main.tf", region="us-east-1", account_id="111122223333")
+    else:
+        template = "Resources:\n" + "".join(f"  {line}\n" for line in example.splitlines())
+        results = lint_text(template, region="us-east-1", account_id="111122223333")
     return {r.status for r in results if r.rule_id == rule_id}
 
 

@@ -341,6 +341,9 @@ class Estate:
     notes: list[str] = field(default_factory=list)  # what the sources want the user to know (modules not followed)
     # AWS Backup service opt-in the sources declare (aws_backup_region_settings): service -> bool
     opt_in: dict[str, Any] = field(default_factory=dict)
+    # Account-wide AWS Backup settings the sources declare (aws_backup_global_settings), as AWS
+    # gives them (strings: {"isCrossAccountBackupEnabled": "true"}), per settings_scope()
+    global_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, entity: Any) -> None:
         """Put an entity in the collection of its kind."""
@@ -350,7 +353,13 @@ class Estate:
         """Merge another estate (one file's or module's) into this one."""
         for name in self.__dataclass_fields__:
             mine = getattr(self, name)
-            mine.update(other.opt_in) if isinstance(mine, dict) else mine.extend(getattr(other, name))
+            mine.update(getattr(other, name)) if isinstance(mine, dict) else mine.extend(getattr(other, name))
+
+
+def settings_scope(origin: Origin) -> str:
+    """Where account-wide settings apply: the account when known, else the deployment unit
+    (template or root module) that declares them, never the whole scan."""
+    return f"account {origin.account}" if origin.account else f"unit {origin.unit or origin.file}"
 
 
 _COLLECTIONS = {

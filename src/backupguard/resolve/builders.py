@@ -18,6 +18,7 @@ from backupguard.estate import (
     RestoreTestingPlan,
     Unknown,
     derive,
+    settings_scope,
 )
 from backupguard.resolve import Deferred, Subject
 from backupguard.resolve.coverage import Coverage
@@ -53,9 +54,12 @@ def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subj
             where = f"{element} copy to {copy.destination_vault_arn}"
             lifecycles.append((copy.lifecycle, where))
             destination = links.destination(copy.destination_vault_arn, rule.origin)
+            copy_view = copy_facts(copy, rule, destination, facts)
+            settings = links.estate.global_settings.get(settings_scope(plan.origin), {})
+            copy_view["global_settings_declared"] = "isCrossAccountBackupEnabled" in settings
+            copy_view["cross_account_backup_setting"] = settings.get("isCrossAccountBackupEnabled")
             out["copy_action"].append(
-                Subject("copy_action", plan.resource_id, plan.resource_type, copy.origin,
-                        copy_facts(copy, rule, destination, facts), where, plan.tags)
+                Subject("copy_action", plan.resource_id, plan.resource_type, copy.origin, copy_view, where, plan.tags)
             )
         for life, where in lifecycles:
             if life is None:

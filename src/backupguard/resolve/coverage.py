@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive
 from backupguard.resolve.links import EstateIndex
-from backupguard.resolve.plans import copy_facts, rule_facts
+from backupguard.resolve.plans import copy_facts, crosses, rule_facts
 from backupguard.resolve.selection import resource_arn, selection_matches
 from backupguard.resolve.services import facts_for
 
@@ -60,20 +60,6 @@ def _or(values: list[Any]) -> Any:
     return next((v for v in values if isinstance(v, Unknown)), False)
 
 
-def _cross(value: Any, home: Any, what: str) -> Any:
-    """Whether a copy destination's Region/account differs from the resource's own."""
-
-    def differs(destination: Any) -> Any:
-        if destination is None:  # same template, or ${AWS::Region}: the source's own
-            return False
-        if home is None:
-            option = "region" if what == "Region" else "account-id"
-            return Unknown(f"the resource's {what} is not known (pass --{option})")
-        return destination != home
-
-    return derive(differs, value)
-
-
 def _elsewhere(selection: BackupSelection, resource: ProtectedResource) -> bool:
     """Whether the selection cannot assign the resource: another Region or account.
 
@@ -104,7 +90,7 @@ def _cross_any(destinations: list[Any], home: Any, what: str) -> Any:
     Without --region a literal destination cannot be compared with home, but two
     different literal destinations cannot both be home: one certainly leaves it.
     """
-    verdict = _or([_cross(d, home, what) for d in destinations])
+    verdict = _or([crosses(d, home, what) for d in destinations])
     if isinstance(verdict, Unknown) and home is None:
         literal = {d for d in destinations if isinstance(d, str)}
         if len(literal) >= 2:

@@ -130,6 +130,20 @@ def _vault_facts(vault: Any, prefix: str) -> dict[str, Any]:
     }
 
 
+def crosses(value: Any, home: Any, what: str) -> Any:
+    """Whether a copy destination's Region/account (None: the source's own) differs from ``home``."""
+
+    def differs(destination: Any) -> Any:
+        if destination is None:  # same template, or ${AWS::Region}: the source's own
+            return False
+        if home is None:
+            option = "region" if what == "Region" else "account-id"
+            return Unknown(f"the resource's {what} is not known (pass --{option})")
+        return destination != home
+
+    return derive(differs, value)
+
+
 def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, base: dict[str, Any]) -> dict[str, Any]:
     """One copy action: where it goes and how long the copy is kept (its own lifecycle, else the rule's)."""
     life = copy.lifecycle or rule.lifecycle or Lifecycle()
@@ -146,6 +160,7 @@ def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, bas
         "retention": retention_text(retention),
         "continuous_backup": base["continuous_backup"],
         "retention_vs_lock": retention_vs_lock(retention, vault),
+        "cross_account": crosses(destination.account, rule.origin.account, "account"),
         **_vault_facts(vault, "destination"),
     }
 

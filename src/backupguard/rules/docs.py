@@ -7,6 +7,7 @@ regenerates them; a test fails when they are stale).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -20,13 +21,19 @@ _REFERENCE_LABELS = {
 }
 
 
+def example_language(example: str) -> str:
+    """``hcl`` for a Terraform example (rules about resources CloudFormation has no type for), else ``yaml``."""
+    return "hcl" if re.search(r'^(resource|provider|data|module|variable) "', example, re.MULTILINE) else "yaml"
+
+
 def page(rule: Rule) -> str:
     out = [f"# {rule.id}: {rule.name}", "", f"**{rule.title}** (severity: {rule.severity})", ""]
     out += ["## What it checks", "", rule.summary, ""]
     out += ["## Why it matters", "", rule.rationale, ""]
     out += ["## How to fix it", "", rule.remediation, ""]
-    out += ["## Example that fails", "", "```yaml", rule.examples["fail"].rstrip(), "```", ""]
-    out += ["## Example that passes", "", "```yaml", rule.examples["pass"].rstrip(), "```", ""]
+    for which, heading in (("fail", "## Example that fails"), ("pass", "## Example that passes")):
+        example = rule.examples[which]
+        out += [heading, "", f"```{example_language(example)}", example.rstrip(), "```", ""]
     if rule.parameters:
         out += ["## Parameters", "", "| name | type | default | description |", "| --- | --- | --- | --- |"]
         for name, param in sorted(rule.parameters.items()):

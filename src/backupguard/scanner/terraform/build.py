@@ -14,6 +14,7 @@ from backupguard.estate import (
     Reference,
     Unknown,
     VaultLock,
+    settings_scope,
 )
 from backupguard.scanner.org_policy import add_entity
 from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
@@ -91,6 +92,12 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
     what it sets unknown (with the values it could take)."""
     values, kind = instance.values, instance.type
     exists = getattr(instance, "exists", True)
+    if kind == "aws_backup_global_settings":
+        settings = values.get("global_settings")
+        if isinstance(settings, dict):
+            scoped = estate.global_settings.setdefault(settings_scope(origin), {})
+            scoped.update({str(k): _maybe(v, None, exists) for k, v in settings.items()})
+        return
     if kind == "aws_backup_region_settings":
         preference = values.get("resource_type_opt_in_preference")
         if isinstance(preference, dict):

@@ -371,4 +371,5 @@ ATTACHMENTS = (
     "aws_s3_bucket_object_lock_configuration",
     "aws_efs_backup_policy",
     "aws_backup_region_settings",
+    "aws_backup_global_settings",
 )
