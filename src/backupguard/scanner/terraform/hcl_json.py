@@ -27,8 +27,8 @@ from . import hcl
 _LABELS = {"resource": 2, "data": 2, "variable": 1, "output": 1, "module": 1, "provider": 1, "locals": 0, "terraform": 0}
 # Object-valued properties that are map attributes, not nested blocks, in the resources we read.
 _MAP_ATTRIBUTES = frozenset({
-    "tags", "tags_all", "backup_options", "recovery_point_tags", "parameters", "variables",
-    "environment", "input_parameters", "metadata",
+    "tags", "tags_all", "volume_tags", "backup_options", "recovery_point_tags", "restore_metadata_overrides",
+    "parameters", "variables", "environment", "input_parameters", "metadata",
 })
 # Bodies whose properties are all attributes (module inputs, locals, outputs, variables).
 _ATTRIBUTE_BODIES = frozenset({"module", "locals", "output", "variable"})
