@@ -91,7 +91,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from backupguard.estate import Unknown
 
@@ -392,12 +392,8 @@ class _Checker:
         if any(key in VALUE_OPERATORS for key in node):
             self.setting(path, name, node)  # an operator object: it is a setting
             return
-        for key, value in node.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            else:
-                self.generic(key_path, str(key), value)
+        for key_path, key, value in self._own_keys(path, node):
+            self.generic(key_path, str(key), value)
 
     def number(self, path: tuple[str, ...], name: str, node: Any) -> int | None:
         """The whole number a setting sets (None when not set, unknown or invalid: reported)."""
@@ -429,6 +425,15 @@ class _Checker:
         self.add("value", path, f"'{name}' must be true or false, found {_show(value)}")
         return None
 
+    def _own_keys(self, path: tuple[str, ...], node: dict) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
+        """(path, key, value) of a mapping's entries; operator keys (``@@assign``...) are checked here."""
+        for key, value in node.items():
+            key_path = path + (str(key),)
+            if _is_operator_key(key):
+                self._container_operator(key_path, key, value)
+            else:
+                yield key_path, key, value
+
     # -- the document --------------------------------------------------------
 
     def document(self, content: Any) -> None:
@@ -444,23 +449,16 @@ class _Checker:
         plans = content["plans"]
         if not self._object(plans_path, plans, "'plans'"):
             return
-        for key, value in plans.items():
-            key_path = plans_path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            else:
-                self.plan(key_path, str(key), value)
+        for key_path, key, value in self._own_keys(plans_path, plans):
+            self.plan(key_path, str(key), value)
 
     def plan(self, path: tuple[str, ...], name: str, plan: Any) -> None:
         what = f"plan '{name}'"
         if not self._object(path, plan, what):
             return
         self._required(path, plan, PLAN_REQUIRED, what)
-        for key, value in plan.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            elif key not in PLAN_KEYS:
+        for key_path, key, value in self._own_keys(path, plan):
+            if key not in PLAN_KEYS:
                 self._unknown_key(key_path, str(key), what, PLAN_KEYS)
             elif key == "regions":
                 self.setting(key_path, key, value)
@@ -476,12 +474,8 @@ class _Checker:
             return
         if not _entries(rules):
             self.add("required-key", path, f"plan '{plan_name}' has no rule in 'rules'")
-        for key, value in rules.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            else:
-                self.rule(key_path, str(key), value)
+        for key_path, key, value in self._own_keys(path, rules):
+            self.rule(key_path, str(key), value)
 
     def rule(self, path: tuple[str, ...], name: str, rule: Any) -> None:
         what = f"rule '{name}'"
@@ -490,11 +484,8 @@ class _Checker:
         self._required(path, rule, RULE_REQUIRED, what)
         lifecycle: dict[str, _Days] = {}
         continuous: bool | None = None
-        for key, value in rule.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            elif key not in RULE_KEYS:
+        for key_path, key, value in self._own_keys(path, rule):
+            if key not in RULE_KEYS:
                 self._unknown_key(key_path, str(key), what, RULE_KEYS)
             elif key == "lifecycle":
                 lifecycle = self.lifecycle(key_path, f"lifecycle of {what}", value)
@@ -550,11 +541,8 @@ class _Checker:
         found: dict[str, _Days] = {}
         if not self._object(path, node, what):
             return found
-        for key, value in node.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            elif key not in LIFECYCLE_KEYS:
+        for key_path, key, value in self._own_keys(path, node):
+            if key not in LIFECYCLE_KEYS:
                 self._unknown_key(key_path, str(key), what, LIFECYCLE_KEYS)
             elif key == "opt_in_to_archive_for_supported_resources":
                 self.boolean(key_path, key, value)
@@ -583,19 +571,12 @@ class _Checker:
     def copy_actions(self, path: tuple[str, ...], rule_what: str, node: Any) -> None:
         if not self._object(path, node, f"'copy_actions' of {rule_what}"):
             return
-        for key, value in node.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-                continue
+        for key_path, key, value in self._own_keys(path, node):
             what = f"copy action '{key}' of {rule_what}"
             if not self._object(key_path, value, what):
                 continue
-            for inner, inner_value in value.items():
-                inner_path = key_path + (str(inner),)
-                if _is_operator_key(inner):
-                    self._container_operator(inner_path, inner, inner_value)
-                elif inner not in COPY_ACTION_KEYS:
+            for inner_path, inner, inner_value in self._own_keys(key_path, value):
+                if inner not in COPY_ACTION_KEYS:
                     self._unknown_key(inner_path, str(inner), what, COPY_ACTION_KEYS)
                 elif inner == "lifecycle":
                     self.lifecycle(inner_path, f"lifecycle of {what}", inner_value)
@@ -628,11 +609,8 @@ class _Checker:
             )
         elif not has_tags and not has_resources:
             self.add("required-key", path, f"{what} has neither 'tags' nor 'resources'")
-        for key, value in node.items():
-            key_path = path + (str(key),)
-            if _is_operator_key(key):
-                self._container_operator(key_path, key, value)
-            elif key not in SELECTIONS_KEYS:
+        for key_path, key, value in self._own_keys(path, node):
+            if key not in SELECTIONS_KEYS:
                 self._unknown_key(key_path, str(key), what, SELECTIONS_KEYS)
             elif key == "tags":
                 self.selection_map(key_path, "tags", value, TAG_SELECTION_KEYS, TAG_SELECTION_REQUIRED)
@@ -651,20 +629,13 @@ class _Checker:
             return
         if not _entries(node):
             self.add("required-key", path, f"'{kind}' has no selection")
-        for name, entry in node.items():
-            entry_path = path + (str(name),)
-            if _is_operator_key(name):
-                self._container_operator(entry_path, name, entry)
-                continue
+        for entry_path, name, entry in self._own_keys(path, node):
             what = f"{kind} selection '{name}'"
             if not self._object(entry_path, entry, what):
                 continue
             self._required(entry_path, entry, required, what)
-            for key, value in entry.items():
-                key_path = entry_path + (str(key),)
-                if _is_operator_key(key):
-                    self._container_operator(key_path, key, value)
-                elif key not in keys:
+            for key_path, key, value in self._own_keys(entry_path, entry):
+                if key not in keys:
                     self._unknown_key(key_path, str(key), what, keys)
                 elif key == "conditions":
                     self.generic(key_path, key, value)
