@@ -223,6 +223,11 @@ class VaultLock:
     present: Any = True  # Unknown when the whole LockConfiguration may be removed (Fn::If ... AWS::NoValue)
 
 
+def air_gapped_lock(min_retention_days: Any, max_retention_days: Any, origin: Origin) -> VaultLock:
+    """A logically air-gapped vault is always locked in compliance mode, within its own bounds (AWS docs)."""
+    return VaultLock(min_retention_days, max_retention_days, changeable_for_days=0, origin=origin)
+
+
 @dataclass(slots=True)
 class BackupVault:
     resource_id: str

@@ -28,6 +28,7 @@ from backupguard.estate import (
     TagCondition,
     Unknown,
     VaultLock,
+    air_gapped_lock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
 from backupguard.scanner.values import as_bool, as_int, as_json, as_str, at, block, items, tags_of
@@ -151,11 +152,8 @@ def air_gapped_vault(logical_id: str, props: LineDict, origin: Origin) -> Backup
         name=props.get("BackupVaultName"),
         origin=origin,
         encryption_key_arn=props.get("EncryptionKeyArn"),
-        lock=VaultLock(
-            min_retention_days=as_int(props.get("MinRetentionDays"), "MinRetentionDays"),
-            max_retention_days=as_int(props.get("MaxRetentionDays"), "MaxRetentionDays"),
-            changeable_for_days=0,
-            origin=origin,
+        lock=air_gapped_lock(
+            as_int(props.get("MinRetentionDays"), "MinRetentionDays"), as_int(props.get("MaxRetentionDays"), "MaxRetentionDays"), origin
         ),
         access_policy=as_json(props.get("AccessPolicy"), "AccessPolicy"),
         notifications=props.get("Notifications"),

@@ -32,7 +32,7 @@ from backupguard.estate import (
     RestoreTestingSelection,
     TagCondition,
     Unknown,
-    VaultLock,
+    air_gapped_lock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
 from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of
@@ -163,11 +163,8 @@ def air_gapped_vault(address: str, values: LineDict, origin: Origin) -> BackupVa
         name=values.get("name"),
         origin=origin,
         encryption_key_arn=values.get("encryption_key_arn"),
-        lock=VaultLock(
-            min_retention_days=as_int(values.get("min_retention_days"), "min_retention_days"),
-            max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
-            changeable_for_days=0,
-            origin=origin,
+        lock=air_gapped_lock(
+            as_int(values.get("min_retention_days"), "min_retention_days"), as_int(values.get("max_retention_days"), "max_retention_days"), origin
         ),
         air_gapped=True,
         resource_type="aws_backup_logically_air_gapped_vault",
