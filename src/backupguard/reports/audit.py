@@ -118,16 +118,23 @@ def _resource_key(result: Result) -> tuple[str, str, str]:
     return (result.file or "", result.resource_id or "", result.resource_type or "")
 
 
-def _row(account: str, region: str, framework: dict[str, Any] | None, control: str,
-         key: tuple[str, str, str], results: list[Result]) -> dict[str, Any]:
-    status = next(s for s in _ORDER if any(verdict(r) == s for r in results))
-    deciding = [r for r in results if verdict(r) == status]
+def _control_columns(account: str, region: str, framework: dict[str, Any] | None, control: str) -> dict[str, str]:
+    """The columns that say which account, Region, framework and control a row is about."""
     return {
         "accountId": account,
         "region": region,
         "frameworkName": framework["id"] if framework else "",
         "frameworkDescription": (framework.get("title") or "") if framework else "",
         "controlName": control,
+    }
+
+
+def _row(account: str, region: str, framework: dict[str, Any] | None, control: str,
+         key: tuple[str, str, str], results: list[Result]) -> dict[str, Any]:
+    status = next(s for s in _ORDER if any(verdict(r) == s for r in results))
+    deciding = [r for r in results if verdict(r) == status]
+    return {
+        **_control_columns(account, region, framework, control),
         "resourceId": key[1],
         "resourceType": key[2],
         "resourceComplianceStatus": STATUS[status],
@@ -188,11 +195,7 @@ def _control_row(account: str, region: str, framework: dict[str, Any] | None, co
     present = {row["resourceComplianceStatus"] for row in resource_rows}
     status = next((STATUS[s] for s in _ORDER if STATUS[s] in present), NO_RESOURCES)
     return {
-        "accountId": account,
-        "region": region,
-        "frameworkName": framework["id"] if framework else "",
-        "frameworkDescription": (framework.get("title") or "") if framework else "",
-        "controlName": control,
+        **_control_columns(account, region, framework, control),
         "controlComplianceStatus": status,
         **counts,
         "rules": " ".join(rules),
