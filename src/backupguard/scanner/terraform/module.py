@@ -990,39 +990,27 @@ class _InstanceNode(Lazy):
 
     def argument(self, name: str) -> Any:
         """The evaluated value of a top-level argument (not placed: may hold Lazy values)."""
-        if name in self._args:
-            return self._args[name]
         attribute = self.decl.block.body.attributes[name]
-        module = self.resource.module
-
-        def cycle(labels: list[str]) -> Any:
-            module.loader.note(f"cycle: {' -> '.join(labels)}")
-            return Unknown(f"{self.address}.{name} depends on itself")
-
-        value = module.guarded(
-            ("arg", id(self), name), f"{self.address}.{name}",
-            lambda: module.safe(attribute.expr, self.scope(), f"{self.address}.{name}"),
-            cycle,
-        )
-        self._args[name] = value
-        return value
+        return self._memo(self._args, "arg", name, lambda: self.resource.module.safe(
+            attribute.expr, self.scope(), f"{self.address}.{name}"))
 
     def group(self, block_type: str) -> Any:
         """The evaluated nested blocks of one type (LineList or UnknownBlocks)."""
-        if block_type in self._groups:
-            return self._groups[block_type]
+        return self._memo(self._groups, "group", block_type, lambda: _block_group(
+            self.resource.module, self.decl.block.body, block_type, self.scope(), self.decl.file))
+
+    def _memo(self, cache: dict, kind: str, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per instance, with a reference cycle reported (a note) and made unknown."""
+        if name in cache:
+            return cache[name]
         module = self.resource.module
+        label = f"{self.address}.{name}"
 
         def cycle(labels: list[str]) -> Any:
             module.loader.note(f"cycle: {' -> '.join(labels)}")
-            return Unknown(f"{self.address}.{block_type} depends on itself")
+            return Unknown(f"{label} depends on itself")
 
-        value = module.guarded(
-            ("group", id(self), block_type), f"{self.address}.{block_type}",
-            lambda: _block_group(module, self.decl.block.body, block_type, self.scope(), self.decl.file),
-            cycle,
-        )
-        self._groups[block_type] = value
+        cache[name] = value = module.guarded((kind, id(self), name), label, compute, cycle)
         return value
 
     def has_group(self, block_type: str) -> bool:
