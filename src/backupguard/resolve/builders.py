@@ -42,6 +42,7 @@ AUDIT_NAME = re.compile(r"^[a-zA-Z][_a-zA-Z0-9]*$")  # framework and report plan
 
 def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subject]]) -> None:
     views = []
+    settings = links.estate.global_settings.get(settings_scope(plan.origin), {})  # account-wide, for BG111
     for index, rule in enumerate(plan.rules):
         facts = rule_facts(plan, rule, index, links)
         views.append(facts)
@@ -55,7 +56,6 @@ def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subj
             lifecycles.append((copy.lifecycle, where))
             destination = links.destination(copy.destination_vault_arn, rule.origin)
             copy_view = copy_facts(copy, rule, destination, facts)
-            settings = links.estate.global_settings.get(settings_scope(plan.origin), {})
             copy_view["global_settings_declared"] = "isCrossAccountBackupEnabled" in settings
             copy_view["cross_account_backup_setting"] = settings.get("isCrossAccountBackupEnabled")
             out["copy_action"].append(

@@ -89,6 +89,7 @@ from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.terraform import hcl, hcl_json
 from backupguard.scanner.terraform.policy_document import policy_document_json
+from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
 from backupguard.scanner.terraform.evaluate import (
     EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
     materialize, parse_type, to_string,
@@ -279,7 +280,7 @@ class _Loader:
             return config
         if only is not None:
             names = [name for name in names if name in only]
-        names = [name for name in names if name.endswith((".tf", ".tf.json"))]
+        names = [name for name in names if name.endswith(TERRAFORM_SUFFIXES)]
         overrides = [name for name in names if _is_override(name)]
         for name in [name for name in names if name not in overrides] + overrides:
             shown = self.show(directory / name)

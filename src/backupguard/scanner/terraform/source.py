@@ -18,9 +18,12 @@ from backupguard.estate import Estate, Origin
 _LOCAL_SOURCE = re.compile(r'\bsource"?\s*[=:]\s*"(\.{1,2}/[^"]*|\.{1,2})"')  # HCL and JSON syntax
 
 
+TERRAFORM_SUFFIXES = (".tf", ".tf.json")  # configuration in native and in JSON syntax
+
+
 def is_terraform_file(path: Path) -> bool:
     """A Terraform configuration file, in native (``.tf``) or JSON (``.tf.json``) syntax."""
-    return path.name.endswith((".tf", ".tf.json"))
+    return path.name.endswith(TERRAFORM_SUFFIXES)
 
 
 def terraform_files(directory: Path) -> list[Path]:
