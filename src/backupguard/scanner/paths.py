@@ -1,0 +1,55 @@
+"""The scan root: the one folder a scan may read from.
+
+Input is hostile (pull requests from strangers): a symlink, a module ``source``
+that climbs with ``../..``, a ``.terraform/modules/modules.json`` entry or a
+``file()`` call may point anywhere on the machine. Every source asks
+:func:`inside` before it opens a file, and reports a refused reference as a
+located error that names the reference, never the content.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutsideRoot(Exception):
+    """A reference resolves outside the scan root; ``message`` names the reference, not the target's content."""
+
+    def __init__(self, reference: str, root: Path):
+        super().__init__(f"{reference} resolves outside the scanned tree ({root.as_posix()}); not read")
+        self.reference = reference
+        self.root = root
+
+
+def scan_root(paths: list[Path], explicit: Path | None = None) -> Path:
+    """``--root`` when given, else the deepest folder that holds every given path (real paths)."""
+    if explicit is not None:
+        return Path(os.path.realpath(explicit))
+    folders = []
+    for path in paths:
+        # A named file's own symlink is not followed here: the root is its folder, so a link named
+        # on the command line (pre-commit passes the PR's file names) to /etc/passwd stays outside.
+        absolute = Path(os.path.abspath(path))
+        folders.append(Path(os.path.realpath(absolute if absolute.is_dir() else absolute.parent)))
+    if not folders:
+        return Path(os.path.realpath(Path.cwd()))
+    return Path(os.path.commonpath([str(f) for f in folders]))
+
+
+def inside(path: Path, root: Path | None) -> bool:
+    """True when ``path``'s real path (every symlink followed) lies in ``root``; no root allows everything."""
+    if root is None:
+        return True
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return False
+    return real == root or root in real.parents
+
+
+def check_inside(path: Path, root: Path | None, reference: str) -> Path:
+    """``path`` itself when :func:`inside` the root, else :class:`OutsideRoot` naming ``reference``."""
+    if not inside(path, root):
+        raise OutsideRoot(reference, root)  # type: ignore[arg-type]
+    return path
