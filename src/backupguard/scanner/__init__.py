@@ -30,6 +30,7 @@ class ScanOptions:
     cfn: CfnOptions = field(default_factory=CfnOptions)
     terraform: TerraformOptions = field(default_factory=TerraformOptions)
     exclude: tuple[str, ...] = ()
+    root: Path | None = None  # the scan root (scanner.paths); None: computed from the scanned paths
 
 
 def display_path(path: Path) -> str:

@@ -34,6 +34,7 @@ def terraform_files(directory: Path) -> list[Path]:
 class TerraformOptions:
     variables: dict[str, str] = field(default_factory=dict)  # --var NAME=VALUE
     var_files: tuple[Path, ...] = ()  # --var-file
+    root: Path | None = None  # the scan root (scanner.paths): nothing outside it is read
 
 
 def root_modules(paths: list[Path], given: Path) -> list[Path]:
