@@ -16,7 +16,8 @@ import json
 from typing import Any
 
 from backupguard.estate import Unknown
-from backupguard.scanner.terraform.evaluate import find_unknown, fn_jsonencode, json_text, placeholders
+from backupguard.scanner.terraform.evaluate import find_unknown
+from backupguard.scanner.terraform.functions import fn_jsonencode, json_text, placeholders
 
 _SOURCES = ("source_json", "source_policy_documents")  # merged first
 _OVERRIDES = ("override_json", "override_policy_documents")  # merged last, replacing statements by Sid
