@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from backupguard.estate import (
     BackupSelection,
     OpenTags,
     BackupVault,
     Estate,
+    InputError,
     Origin,
     ProtectedResource,
     Reference,
@@ -48,7 +49,8 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: 
         builder = BUILDERS.get(instance.type)
         if builder is None:
             continue
-        entity = builder(instance.address, instance.values, _origin(instance, account_id, unit))
+        origin = _origin(instance, account_id, unit)
+        entity = _confined(estate, instance, origin, lambda: builder(instance.address, instance.values, origin))
         if entity is None:
             continue
         if hasattr(entity, "tags") and isinstance(getattr(entity, "tags"), (dict, Unknown)):
@@ -60,8 +62,22 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: 
         add_entity(estate, entity)
     for instance in instances:
         if instance.type in ATTACHMENTS:
-            _attach(instance, entities, estate, _origin(instance, account_id, unit))
+            origin = _origin(instance, account_id, unit)
+            _confined(estate, instance, origin, lambda: _attach(instance, entities, estate, origin))
     return estate
+
+
+def _confined(estate: Estate, instance: Any, origin: Origin, build: Callable[[], Any]) -> Any:
+    """``build()``, with a failure confined to this one resource: a located error at its block
+    (a value of an unexpected shape, in a plan, is reported there), the others still built."""
+    try:
+        return build()
+    except RecursionError:
+        estate.errors.append(InputError(f"{instance.address}: its values are nested too deeply", origin))
+    except Exception as exc:  # noqa: BLE001 - one resource must never cost the others their results
+        estate.errors.append(InputError(
+            f"{instance.address}: values of an unexpected shape ({type(exc).__name__}: {exc})", origin))
+    return None
 
 
 def _target(value: Any, entities: dict[str, Any], kind: type, name_of: str = "name") -> Any:

@@ -43,6 +43,7 @@ from math import prod
 from typing import Any, Callable
 
 from backupguard.estate import Reference, Unknown
+from backupguard.scanner.terraform.budget import BudgetExceeded, check_items, check_length, check_number, check_value, spend
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.terraform.hcl import (
     Binary, Call, Conditional, Expr, ForExpr, GetAttr, Index, Interp, Literal, ObjectExpr, Splat, Template,
@@ -147,6 +148,7 @@ def find_unknown(*values: Any) -> Unknown | None:
     stack = list(reversed(values))
     while stack:
         value = stack.pop()
+        spend()
         if isinstance(value, (Unknown, Reference)):
             unknown = as_unknown(value)
             if first is None:
@@ -196,6 +198,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def materialize(value: Any) -> Any:
     """``value`` with every Lazy replaced by its plain value (a resource instance becomes a Reference)."""
+    spend()
     while isinstance(value, Lazy):
         value = value.value()
     if isinstance(value, dict):
@@ -264,13 +267,17 @@ def _to_number(value: Any, what: str = "a number") -> Any:
         return _num(value)
     if isinstance(value, str):
         text = value.strip()
-        try:
-            if re.fullmatch(r"[+-]?\d+", text):
-                return int(text)
-            return _num(float(text))
-        except ValueError:
-            pass
+        if _INTEGER.fullmatch(text) and len(text) <= _MAX_INT_DIGITS:
+            return check_number(int(text))
+        if _DECIMAL.fullmatch(text):
+            return _num(float(text))  # beyond a double's range: inf, which no AWS argument accepts
     raise EvalError(f"{_describe(value)} is not {what}")
+
+
+# Terraform's number syntax, ASCII digits only (Python's int()/float() also read "٣٥", "1_000", "nan").
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_MAX_INT_DIGITS = 1000  # check_number's bound: longer digit strings are read as floats
 
 
 def _to_bool(value: Any) -> Any:
@@ -320,9 +327,21 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 def _sorted_set(items: list) -> list:
+    """Terraform's set of ``items``: duplicates dropped (by :func:`_same`), sorted when all are strings
+    or all numbers. Primitives are compared by hash (a 100,000-item list is not 10^10 comparisons)."""
     unique: list = []
+    seen_keys: set = set()
+    composite: list = []
     for item in items:
-        if not any(_same(item, seen) for seen in unique):
+        if isinstance(item, (dict, list, Unknown, Reference)) or not _hashable(item):
+            spend(1 + len(composite))
+            if not any(_same(item, seen) for seen in composite):
+                composite.append(item)
+                unique.append(item)
+            continue
+        key = ("number", item) if _is_number(item) else (type(item), item)
+        if key not in seen_keys:
+            seen_keys.add(key)
             unique.append(item)
     if all(isinstance(i, str) for i in unique):
         return sorted(unique)
@@ -332,7 +351,16 @@ def _sorted_set(items: list) -> list:
 
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _equal(a: Any, b: Any) -> bool:
+    spend()
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if _is_number(a) or _is_number(b):
@@ -355,15 +383,27 @@ def evaluate_value(expr: Expr, scope: Scope) -> Any:
 
 
 def evaluate(expr: Expr, scope: Scope) -> Any:
-    """The expression's value; raises :class:`EvalError` where Terraform would fail."""
+    """The expression's value; raises :class:`EvalError` where Terraform would fail, and
+    :class:`~backupguard.scanner.terraform.budget.BudgetExceeded` (placed at the innermost
+    expression) where evaluating it would cost too much."""
+    spend()
     handler = _HANDLERS.get(type(expr))
     if handler is None:  # pragma: no cover - every AST class has a handler
         raise EvalError(f"cannot evaluate {type(expr).__name__}", expr.line, expr.column)
-    return handler(expr, scope)
+    try:
+        return handler(expr, scope)
+    except BudgetExceeded as exc:
+        if exc.line is None:
+            exc.line, exc.column = expr.line, expr.column
+        if getattr(exc, "file", None) is None:
+            exc.file = scope.file
+        raise
+    except MemoryError:
+        raise BudgetExceeded("evaluating this expression ran out of memory", expr.line, expr.column) from None
 
 
 def _literal(expr: Literal, scope: Scope) -> Any:
-    return expr.value
+    return check_number(expr.value)
 
 
 def _variable(expr: Variable, scope: Scope) -> Any:
@@ -536,6 +576,7 @@ def _render(parts: list, scope: Scope, where: Any) -> Any:
         else:  # TemplateFor
             pieces.append(_template_for(part, scope, where))
             sources.append("%{for}")
+    check_length(sum(len(p) for p in pieces if isinstance(p, str)), "a template")
     unknowns = [p for p in pieces if isinstance(p, (Unknown, Reference))]
     if not unknowns:
         return "".join(pieces)
@@ -567,6 +608,7 @@ def _template_for(part: TemplateFor, scope: Scope, where: Any) -> Any:
     unknown = next((p for p in out if isinstance(p, Unknown)), None)
     if unknown is not None:
         return unknown
+    check_length(sum(len(p) for p in out), "a %{for} template")
     return "".join(out)
 
 
@@ -696,6 +738,15 @@ def _operate(op: str, a: Any, b: Any) -> Any:
     if op == "!=":
         return not _equal(a, b)
     x, y = _to_number(a), _to_number(b)
+    try:
+        return check_number(_arithmetic(op, x, y))
+    except OverflowError:
+        raise EvalError("the result is out of range for a number") from None
+
+
+def _arithmetic(op: str, x: Any, y: Any) -> Any:
+    if op == "*" and type(x) is int and type(y) is int:
+        check_number(1 << max(0, x.bit_length() + y.bit_length() - 1))  # before computing a huge product
     if op == "+":
         return _num(x + y)
     if op == "-":
@@ -748,6 +799,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
     result_list: list[Any] = []
     result_map: dict[str, Any] = {}
     for key, item in pairs:
+        check_items(len(result_list) + len(result_map), "a for expression")
         symbols = {expr.value_var: item}
         if expr.key_var:
             symbols[expr.key_var] = key
@@ -809,7 +861,7 @@ def _call(expr: Call, scope: Scope) -> Any:
             return Unknown(f"provider function {name}() is not evaluated")
         return Unknown(f"function {name}() is not evaluated")
     try:
-        return function(*args)
+        return check_value(function(*args))
     except EvalError as exc:
         if exc.line is None:
             raise EvalError(f"{name}(): {exc.message}", expr.line, expr.column) from None

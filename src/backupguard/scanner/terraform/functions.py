@@ -28,7 +28,7 @@ from urllib.parse import quote
 import re2
 
 from backupguard.estate import Reference, Unknown
-from backupguard.scanner.terraform.budget import BudgetExceeded, check_items, check_length, check_number
+from backupguard.scanner.terraform.budget import check_items, check_length, spend
 from backupguard.scanner.terraform.evaluate import (
     EvalError, _bare, _combine, _describe, _equal, _is_number, _num, _sorted_set, _to_bool, _to_number,
     as_unknown, find_unknown, to_string,
@@ -157,7 +157,8 @@ def fn_concat(*lists: Any) -> Any:
     for items in lists:
         if isinstance(items, (Unknown, Reference)):
             return find_unknown(*lists) or _bare(items)
-        out.extend(_list_arg(items))
+        check_items(len(out) + len(_list_arg(items)), "concat()")
+        out.extend(items)
     return out
 
 
@@ -175,6 +176,7 @@ def fn_flatten(value: Any) -> Any:
                     return False
             else:
                 out.append(item)  # a reference is one value (a resource's ARN, ID...)
+                check_items(len(out), "flatten()")  # a list nested through locals may share its parts
         return True
 
     return out if walk(_list_arg(value)) else (find_unknown(value) or _bare(value))
@@ -350,15 +352,21 @@ def placeholders(value: Any) -> Any:
 
 
 def json_text(value: Any) -> str:
-    text = json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    size = [0]
+    text = json.dumps(_plain(value, size), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, size: list[int]) -> Any:
+    """JSON-ready data; ``size[0]`` counts the text it will make, refused before json.dumps builds it
+    (a list holding one big string 100,000 times is small in memory, not as text)."""
+    size[0] += 2 + (len(value) if isinstance(value, str) else 0)
+    check_length(size[0], "the JSON text")
+    spend()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, size) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v, size) for v in value]
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise EvalError("jsonencode() cannot encode an infinite number")
@@ -393,7 +401,9 @@ def fn_join(separator: Any, *lists: Any) -> Any:
         items.extend(_list_arg(part))
     unknowns = [i for i in items if isinstance(i, (Unknown, Reference))]
     if not unknowns:
-        return separator.join(_str_arg(i) for i in items)
+        texts = [_str_arg(i) for i in items]
+        check_length(sum(map(len, texts)) + len(separator) * len(texts), "join()")
+        return separator.join(texts)
     first = as_unknown(unknowns[0])
     refs = tuple(dict.fromkeys(r for i in unknowns for r in as_unknown(i).refs))
     if refs:
@@ -411,6 +421,7 @@ def fn_join(separator: Any, *lists: Any) -> Any:
 def _format(spec: Any, *args: Any) -> str:
     spec = _str_arg(spec)
     out: list[str] = []
+    length = len(spec)
     position = 0
     i = 0
     pattern = re.compile(r"%(?:\[(\d+)\])?([-+ #0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])")
@@ -427,6 +438,8 @@ def _format(spec: Any, *args: Any) -> str:
         if verb == "%":
             out.append("%")
             continue
+        check_length(int(width or 0), "a format() width")
+        check_length(int(precision or 0), "a format() precision")
         if explicit:
             position = int(explicit) - 1
         if position >= len(args):
@@ -450,11 +463,23 @@ def _format(spec: Any, *args: Any) -> str:
         if width:
             text = text.ljust(int(width)) if "-" in flags else text.rjust(int(width), "0" if "0" in flags else " ")
         out.append(text)
+        length += len(text)
+        check_length(length, "the format() result")
     return "".join(out)
 
 
+def _formatlist(spec: Any, *lists: Any) -> list:
+    out: list[str] = []
+    length = 0
+    for i in range(max([len(a) for a in lists if isinstance(a, list)] or [1])):
+        out.append(_format(spec, *[a[i] if isinstance(a, list) else a for a in lists]))
+        length += len(out[-1])
+        check_length(length, "the formatlist() results")
+    return out
+
+
 def _regex(pattern: Any, text: Any) -> Any:
-    compiled = re.compile(_re2(_str_arg(pattern)))
+    compiled = _re2(pattern)
     match = compiled.search(_str_arg(text))
     if match is None:
         raise EvalError("the pattern did not match")
@@ -462,16 +487,36 @@ def _regex(pattern: Any, text: Any) -> Any:
 
 
 def _regexall(pattern: Any, text: Any) -> Any:
-    compiled = re.compile(_re2(_str_arg(pattern)))
-    return [_match_value(compiled, m) for m in compiled.finditer(_str_arg(text))]
+    compiled = _re2(pattern)
+    found = []
+    for match in compiled.finditer(_str_arg(text)):
+        found.append(_match_value(compiled, match))
+        check_items(len(found), "regexall()")
+    return found
 
 
-def _re2(pattern: str) -> str:
-    """RE2 syntax as Python's re reads it (named groups ``(?P<n>...)`` and flags are the same)."""
-    return pattern
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False  # an invalid pattern is an EvalError, not a line on stderr
+    return options
 
 
-def _match_value(compiled: re.Pattern[str], match: re.Match[str]) -> Any:
+_RE2_OPTIONS = _re2_options()
+
+
+def _re2(pattern: Any) -> Any:
+    """A pattern compiled by RE2, the engine (and syntax) Terraform uses: matching takes linear
+    time, so ``regex("^(a+)+$", "aaaa...!")`` cannot backtrack for minutes as Python's re does."""
+    try:
+        return re2.compile(_str_arg(pattern), _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise EvalError(f"invalid regular expression: {reason}") from None
+
+
+def _match_value(compiled: Any, match: Any) -> Any:
     if compiled.groupindex:
         return {name: match.group(name) for name in compiled.groupindex}
     if compiled.groups:
@@ -483,8 +528,22 @@ def _replace(text: Any, search: Any, replacement: Any) -> str:
     text, search, replacement = _str_arg(text), _str_arg(search), _str_arg(replacement)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
         template = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: "\\g<" + (m.group(1) or m.group(2)) + ">", replacement.replace("\\", "\\\\"))
-        return re.sub(_re2(search[1:-1]), template, text)
+        compiled = _re2(search[1:-1])
+        if replacement:
+            matches = sum(1 for _ in compiled.finditer(text))
+            check_length(len(text) + matches * len(replacement), "the replace() result")
+        return compiled.sub(template, text)
+    if search and replacement:
+        check_length(len(text) + text.count(search) * (len(replacement) - len(search)), "the replace() result")
+    elif replacement:  # an empty search inserts the replacement around every character
+        check_length(len(text) + (len(text) + 1) * len(replacement), "the replace() result")
     return text.replace(search, replacement)
+
+
+def _indent(spaces: Any, text: Any) -> str:
+    text, count = _str_arg(text), _int_arg(spaces)
+    check_length(len(text) + max(count, 0) * (1 + text.count("\n")), "the indent() result")
+    return text.replace("\n", "\n" + " " * count)
 
 
 def _substr(text: Any, offset: Any, length: Any) -> str:
@@ -564,7 +623,7 @@ def _trimsuffix(text: Any, suffix: Any) -> str:
 
 
 def _chomp(text: Any) -> str:
-    return re.sub(r"(\r\n|\n|\r)+$", "", _str_arg(text))
+    return _str_arg(text).rstrip("\r\n")  # every trailing newline sequence (a regex would be quadratic)
 
 
 def _title(text: Any) -> str:
@@ -604,7 +663,12 @@ def _setsubtract(a: Any, b: Any) -> list:
 
 
 def _setproduct(*sets: Any) -> list:
-    return [list(combo) for combo in product(*[_list_arg(s) for s in sets])]
+    lists = [_list_arg(s) for s in sets]
+    size = 1
+    for items in lists:
+        size *= len(items)
+        check_items(size, "setproduct()")
+    return [list(combo) for combo in product(*lists)]
 
 
 def _chunklist(items: Any, size: Any) -> list:
@@ -740,10 +804,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     # strict
     "jsondecode": _strict(_jsondecode),
     "format": _strict(_format),
-    "formatlist": _strict(lambda spec, *lists: [
-        _format(spec, *[a[i] if isinstance(a, list) else a for a in lists])
-        for i in range(max([len(a) for a in lists if isinstance(a, list)] or [1]))
-    ]),
+    "formatlist": _strict(_formatlist),
     "lower": _strict(lambda s: _str_arg(s).lower()),
     "upper": _strict(lambda s: _str_arg(s).upper()),
     "title": _strict(_title),
@@ -759,7 +820,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "endswith": _strict(lambda s, p: _str_arg(s).endswith(_str_arg(p))),
     "strcontains": _strict(lambda s, p: _str_arg(p) in _str_arg(s)),
     "strrev": _strict(lambda s: _str_arg(s)[::-1]),
-    "indent": _strict(lambda n, s: _str_arg(s).replace("\n", "\n" + " " * _int_arg(n))),
+    "indent": _strict(_indent),
     "regex": _strict(_regex),
     "regexall": _strict(_regexall),
     "tostring": _strict(_tostring),
