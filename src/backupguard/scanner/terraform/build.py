@@ -18,7 +18,7 @@ from backupguard.estate import (
     settings_scope,
 )
 from backupguard.scanner.org_policy import add_entity
-from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
+from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS, ShapeError
 from backupguard.scanner.values import as_bool, as_int, as_json, block, items
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
@@ -72,6 +72,8 @@ def _confined(estate: Estate, instance: Any, origin: Origin, build: Callable[[],
     (a value of an unexpected shape, in a plan, is reported there), the others still built."""
     try:
         return build()
+    except ShapeError as exc:
+        estate.errors.append(InputError(f"{instance.address}: {exc}", origin))
     except RecursionError:
         estate.errors.append(InputError(f"{instance.address}: its values are nested too deeply", origin))
     except Exception as exc:  # noqa: BLE001 - one resource must never cost the others their results

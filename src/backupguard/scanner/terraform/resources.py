@@ -42,12 +42,36 @@ TF_START_WINDOW_MINUTES = 60
 TF_COMPLETION_WINDOW_MINUTES = 180
 
 
+class ShapeError(ValueError):
+    """A value of another kind than the provider's schema has there (``copy_action = "x"`` where
+    the schema has a block): Terraform refuses it, so it is a located error, never a default."""
+
+
+def _blocks(values: Any, name: str) -> list:
+    """The nested blocks of one type (``rule``, ``copy_action``), as :func:`items` reads them."""
+    found = values.get(name)
+    if found is not None and not isinstance(found, Unknown):
+        if not isinstance(found, list):
+            raise ShapeError(f"'{name}' must be a list of blocks, not {_kind(found)}")
+        wrong = next((item for item in found if not isinstance(item, (dict, Unknown))), found)
+        if wrong is not found:
+            raise ShapeError(f"'{name}' must be a list of blocks, but holds {_kind(wrong)}")
+    return items(found)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__)
+
+
 def _first(values: LineDict, name: str) -> LineDict:
     """A nested block that appears at most once (``lifecycle { }``): the first, or an empty block."""
     found = values.get(name)
     if isinstance(found, Unknown):
         return block(found)
-    entries = items(found)
+    entries = _blocks(values, name)
     return block(entries[0]) if entries else LineDict()
 
 
@@ -79,7 +103,7 @@ def _lifecycle(values: LineDict, origin: Origin) -> Lifecycle | None:
 def _rule(values: LineDict, origin: Origin) -> BackupRule:
     copies_raw = values.get("copy_action")
     copies = []
-    for index, copy in enumerate(items(copies_raw)):
+    for index, copy in enumerate(_blocks(values, "copy_action")):
         copy = block(copy)
         copy_origin = _item_origin(origin, copies_raw, index)
         copies.append(CopyAction(copy.get("destination_vault_arn"), _lifecycle(copy, copy_origin), copy_origin))
@@ -102,7 +126,7 @@ def _rule(values: LineDict, origin: Origin) -> BackupRule:
 
 def backup_plan(address: str, values: LineDict, origin: Origin) -> BackupPlan:
     raw = values.get("rule")
-    rules = [_rule(block(rule), _item_origin(origin, raw, index)) for index, rule in enumerate(items(raw))]
+    rules = [_rule(block(rule), _item_origin(origin, raw, index)) for index, rule in enumerate(_blocks(values, "rule"))]
     return BackupPlan(
         resource_id=address,
         name=values.get("name"),
@@ -125,12 +149,12 @@ _CONDITIONS = {
 def backup_selection(address: str, values: LineDict, origin: Origin) -> BackupSelection:
     tags = [
         TagCondition(tag.get("type"), tag.get("key"), tag.get("value"))
-        for tag in map(block, items(values.get("selection_tag")))
+        for tag in map(block, _blocks(values, "selection_tag"))
     ]
     conditions = []
-    for condition in map(block, items(values.get("condition"))):
+    for condition in map(block, _blocks(values, "condition")):
         for name, operator in _CONDITIONS.items():
-            for entry in map(block, items(condition.get(name))):
+            for entry in map(block, _blocks(condition, name)):
                 conditions.append(TagCondition(operator, entry.get("key"), entry.get("value")))
     return BackupSelection(
         resource_id=address,
