@@ -18,8 +18,8 @@ from backupguard.estate import (
     settings_scope,
 )
 from backupguard.scanner.org_policy import add_entity
-from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS, ShapeError
-from backupguard.scanner.values import as_bool, as_int, as_json, block, items
+from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS, ShapeError, provider_int
+from backupguard.scanner.values import as_bool, as_json, block, items
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
     """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
@@ -127,9 +127,9 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
             return
         if kind == "aws_backup_vault_lock_configuration":
             vault.lock = VaultLock(
-                min_retention_days=as_int(values.get("min_retention_days"), "min_retention_days"),
-                max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
-                changeable_for_days=as_int(values.get("changeable_for_days"), "changeable_for_days"),
+                min_retention_days=provider_int(values.get("min_retention_days"), "min_retention_days"),
+                max_retention_days=provider_int(values.get("max_retention_days"), "max_retention_days"),
+                changeable_for_days=provider_int(values.get("changeable_for_days"), "changeable_for_days"),
                 origin=origin,
                 present=_maybe(True, False, exists),
             )

@@ -43,7 +43,9 @@ from math import prod
 from typing import Any, Callable
 
 from backupguard.estate import Reference, Unknown
-from backupguard.scanner.terraform.budget import BudgetExceeded, check_items, check_length, check_number, check_value, spend
+from backupguard.scanner.terraform.budget import (
+    MAX_STRING_CHARS, BudgetExceeded, check_items, check_length, check_number, check_value, spend,
+)
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.terraform.hcl import (
     Binary, Call, Conditional, Expr, ForExpr, GetAttr, Index, Interp, Literal, ObjectExpr, Splat, Template,
@@ -582,11 +584,14 @@ def _render(parts: list, scope: Scope, where: Any) -> Any:
         return "".join(pieces)
     first = as_unknown(unknowns[0])
     refs = tuple(dict.fromkeys(r for p in unknowns for r in as_unknown(p).refs))
-    text = "".join(
+    texts = [
         p if isinstance(p, str) else "${" + str(p) + "}" if isinstance(p, Reference)
         else (p.text if p.text is not None else "${" + (src or "?") + "}")
         for p, src in zip(pieces, sources)
-    )
+    ]
+    # The known parts of a string being built only inform; past the budget they are dropped
+    # (an unknown doubled through locals would otherwise double its text every time).
+    text = "".join(texts) if sum(map(len, texts)) <= MAX_STRING_CHARS else None
     if not refs:
         combined = _combine(lambda *ps: "".join(ps), *pieces)
         if isinstance(combined, Unknown) and not combined.candidates:

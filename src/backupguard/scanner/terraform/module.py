@@ -805,7 +805,11 @@ class _Module:
         node = self.resource(decl.mode, decl.type, decl.name, None)
         try:
             return build(node)
-        except (BudgetExceeded, RecursionError, MemoryError):
+        except BudgetExceeded as exc:
+            if exc.line is None:  # ran out outside any expression (expanding blocks): at the resource
+                exc.file, exc.line, exc.column = decl.file, decl.block.line, decl.block.column
+            raise
+        except (RecursionError, MemoryError):
             raise
         except Exception as exc:  # noqa: BLE001 - one resource must never cost the module its results
             self.loader.error(f"{node.address}: internal error while evaluating it ({type(exc).__name__}: {exc}); please report it",
@@ -1516,6 +1520,9 @@ def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
         return
     except RecursionError:
         loader.error("JSON is nested too deeply", shown)
+        return
+    except ValueError as exc:  # a number of more than 4,300 digits
+        loader.error(f"invalid JSON: {exc}", shown)
         return
     if not isinstance(data, dict):
         loader.error("a variables file must hold a JSON object", shown)

@@ -169,6 +169,8 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
         raise TemplateError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise TemplateError("the plan is nested too deeply") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise TemplateError(f"invalid JSON: {exc}") from None
     plan = _object(plan, "a plan")
     version = str(plan.get("format_version", ""))
     if not version.startswith(("0.", "1.")):  # 0.x (Terraform 0.12-0.15) has the same structure
