@@ -39,7 +39,9 @@ Design choices a consumer must know:
   for_each with no candidates gives ONE instance whose address has no key
   (``aws_backup_plan.this``), ``key = None``, ``exists = Unknown(reason)``, and
   ``count.index`` / ``each.key`` / ``each.value`` are Unknown inside it; a note
-  says so. ``count = 0`` or an empty for_each gives no instance.
+  says so. ``count = 0`` or an empty for_each gives no instance; a count Terraform
+  refuses (``-1``, ``1.5``, null, a string) is a located InputError, and more than
+  ``budget.MAX_INSTANCES`` instances is one too (see :mod:`budget` for every limit).
 * **dynamic blocks not known.** When the ``for_each`` of a ``dynamic "rule"``
   block is undetermined, ``values["rule"]`` is an :class:`UnknownBlocks`: an
   ``Unknown`` (so a consumer that only checks ``isinstance(v, Unknown)`` sees
