@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from backupguard.estate import (
     BackupSelection,
     OpenTags,
     BackupVault,
     Estate,
+    InputError,
     Origin,
     ProtectedResource,
     Reference,
@@ -17,8 +18,8 @@ from backupguard.estate import (
     settings_scope,
 )
 from backupguard.scanner.org_policy import add_entity
-from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS
-from backupguard.scanner.values import as_bool, as_int, as_json, block, items
+from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS, ShapeError, provider_int
+from backupguard.scanner.values import as_bool, as_json, block, items
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
     """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
@@ -48,7 +49,8 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: 
         builder = BUILDERS.get(instance.type)
         if builder is None:
             continue
-        entity = builder(instance.address, instance.values, _origin(instance, account_id, unit))
+        origin = _origin(instance, account_id, unit)
+        entity = _confined(estate, instance, origin, lambda: builder(instance.address, instance.values, origin))
         if entity is None:
             continue
         if hasattr(entity, "tags") and isinstance(getattr(entity, "tags"), (dict, Unknown)):
@@ -60,8 +62,24 @@ def build_estate(instances: Iterable[Any], account_id: str | None = None, unit: 
         add_entity(estate, entity)
     for instance in instances:
         if instance.type in ATTACHMENTS:
-            _attach(instance, entities, estate, _origin(instance, account_id, unit))
+            origin = _origin(instance, account_id, unit)
+            _confined(estate, instance, origin, lambda: _attach(instance, entities, estate, origin))
     return estate
+
+
+def _confined(estate: Estate, instance: Any, origin: Origin, build: Callable[[], Any]) -> Any:
+    """``build()``, with a failure confined to this one resource: a located error at its block
+    (a value of an unexpected shape, in a plan, is reported there), the others still built."""
+    try:
+        return build()
+    except ShapeError as exc:
+        estate.errors.append(InputError(f"{instance.address}: {exc}", origin))
+    except RecursionError:
+        estate.errors.append(InputError(f"{instance.address}: its values are nested too deeply", origin))
+    except Exception as exc:  # noqa: BLE001 - one resource must never cost the others their results
+        estate.errors.append(InputError(
+            f"{instance.address}: values of an unexpected shape ({type(exc).__name__}: {exc})", origin))
+    return None
 
 
 def _target(value: Any, entities: dict[str, Any], kind: type, name_of: str = "name") -> Any:
@@ -109,9 +127,9 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
             return
         if kind == "aws_backup_vault_lock_configuration":
             vault.lock = VaultLock(
-                min_retention_days=as_int(values.get("min_retention_days"), "min_retention_days"),
-                max_retention_days=as_int(values.get("max_retention_days"), "max_retention_days"),
-                changeable_for_days=as_int(values.get("changeable_for_days"), "changeable_for_days"),
+                min_retention_days=provider_int(values.get("min_retention_days"), "min_retention_days"),
+                max_retention_days=provider_int(values.get("max_retention_days"), "max_retention_days"),
+                changeable_for_days=provider_int(values.get("changeable_for_days"), "changeable_for_days"),
                 origin=origin,
                 present=_maybe(True, False, exists),
             )

@@ -268,6 +268,16 @@ class _Unsupported(Exception):
         self.what = what
 
 
+class _BadEscape(Exception):
+    """An escape Terraform refuses: ``\\udc00`` (a lone surrogate is no character) or beyond U+10FFFF."""
+
+    def __init__(self, escape: str, line: int = 1, column: int = 1):
+        super().__init__(escape)
+        self.escape = escape
+        self.line = line
+        self.column = column
+
+
 _BINARY_OPS = frozenset({"*", "/", "%", "+", "-", ">", ">=", "<", "<=", "==", "!=", "&&", "||"})
 _ESCAPE = re.compile(r'\\(?:([ntr"\\])|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))|\$\$\{|%%\{')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
@@ -284,10 +294,10 @@ def _unescape(match: re.Match[str]) -> str:
     simple, short, long = match.groups()
     if simple:
         return _SIMPLE_ESCAPES[simple]
-    try:
-        return chr(int(short or long, 16))
-    except (ValueError, OverflowError):
-        return text
+    code = int(short or long, 16)
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise _BadEscape(text)
+    return chr(code)
 
 
 class _Converter:
@@ -462,7 +472,18 @@ class _Converter:
     def string_lit(self, node: Any) -> str:
         kids = node.children
         raw = self.src[kids[0].end_byte:kids[-1].start_byte].decode("utf-8", "replace")
-        return _ESCAPE.sub(_unescape, raw) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
+        return self.unescaped(raw, kids[0].end_byte) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
+
+    def unescaped(self, raw: str, start: int) -> str:
+        """``raw`` (the text at byte ``start``) with its escapes decoded; a bad one is located."""
+        try:
+            return _ESCAPE.sub(_unescape, raw)
+        except _BadEscape as exc:
+            offset = start + len(raw[:raw.index(exc.escape)].encode("utf-8"))
+            line = self.src.count(b"\n", 0, offset) + 1
+            line_start = self.src.rfind(b"\n", 0, offset) + 1
+            exc.line, exc.column = line, len(self.src[line_start:offset].decode("utf-8", "replace")) + 1
+            raise
 
     # -- templates -------------------------------------------------------------
 
@@ -513,7 +534,7 @@ class _Converter:
     def chunk(self, low: int, high: int, quoted: bool) -> str:
         raw = self.src[low:high].decode("utf-8", "replace")
         if quoted:
-            return _ESCAPE.sub(_unescape, raw) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
+            return self.unescaped(raw, low) if ("\\" in raw or "$${" in raw or "%%{" in raw) else raw
         return raw.replace("$${", "${").replace("%%{", "%{")
 
     @staticmethod
@@ -759,7 +780,7 @@ def parse(text: str | bytes) -> ParsedFile:
     if src.startswith(b"\xef\xbb\xbf"):
         src = src[3:]
     ascii_only = src.isascii()
-    tree = _parser().parse(src)
+    tree = _parser().parse(_exponents_as_digits(src))
     root = tree.root_node
     converter = _Converter(src, ascii_only)
     if root.has_error:
@@ -774,9 +795,27 @@ def parse(text: str | bytes) -> ParsedFile:
     except _Unsupported as exc:
         line, column = converter.pos(exc.node) if exc.node is not None else (1, 1)
         return ParsedFile(Body(), Problem(f"unsupported syntax: {exc.what}", line, column))
+    except _BadEscape as exc:
+        return ParsedFile(Body(), Problem(f"invalid escape sequence {exc.escape}: not a Unicode character", exc.line, exc.column))
     except RecursionError:
         return ParsedFile(Body(), Problem("expressions are nested too deeply"))
     return ParsedFile(body, None, converter.problems)
+
+
+# An exponent without a fraction (1e5, 1E+5): valid HCL that the tree-sitter grammar does not read.
+_BARE_EXPONENT = re.compile(rb"(?<![\w.])[0-9]+[eE][+-]?[0-9]+(?![\w.])")
+
+
+def _exponents_as_digits(src: bytes) -> bytes:
+    """``src`` with each ``1e5`` replaced by as many digits (``000``) for tree-sitter only.
+
+    The converter reads every token's text from the original ``src`` (the number is then read
+    as ``1e5``), and the lengths are equal, so every position stays right. Inside strings and
+    comments the substitution changes nothing the converter sees.
+    """
+    if b"e" not in src and b"E" not in src:
+        return src
+    return _BARE_EXPONENT.sub(lambda m: b"0" * len(m.group(0)), src)
 
 
 def parse_expression(text: str) -> Expr | None:

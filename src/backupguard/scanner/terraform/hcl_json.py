@@ -18,6 +18,7 @@ syntax); every expression inside a string has the string's position.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -60,10 +61,16 @@ def parse(text: str | bytes) -> hcl.ParsedFile:
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
     try:
-        json.loads(text)  # the strict check: libyaml accepts some things JSON does not
-        root = yaml.compose(text, Loader=_Loader)
+        data = json.loads(text)  # the strict check: libyaml accepts some things JSON does not
+        surrogate = _lone_surrogate(text, data)
+        if surrogate is not None:
+            return hcl.ParsedFile(hcl.Body(), hcl.Problem(
+                f"invalid escape sequence {surrogate[0]}: a lone surrogate is not a Unicode character", *surrogate[1:]))
+        root = yaml.compose(_PAIR.sub(_long_escape, text), Loader=_Loader)
     except json.JSONDecodeError as exc:
         return hcl.ParsedFile(hcl.Body(), hcl.Problem(f"invalid JSON: {exc.msg}", exc.lineno, exc.colno))
+    except ValueError as exc:  # a number of more than 4,300 digits (JSONDecodeError is caught above)
+        return hcl.ParsedFile(hcl.Body(), hcl.Problem(f"invalid JSON: {exc}"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -76,6 +83,46 @@ def parse(text: str | bytes) -> hcl.ParsedFile:
         return hcl.ParsedFile(hcl.Body(), hcl.Problem(exc.message, exc.line, exc.column))
     except RecursionError:
         return hcl.ParsedFile(hcl.Body(), hcl.Problem("the JSON is nested too deeply"))
+
+
+_HIGH, _LOW = r"\\u[dD][89abAB][0-9a-fA-F]{2}", r"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE = re.compile(rf"(?<!{_HIGH}){_LOW}|{_HIGH}(?!{_LOW})")
+
+
+_PAIR = re.compile(rf"(?<!\\)({_HIGH})({_LOW})")
+
+
+def _long_escape(match: re.Match[str]) -> str:
+    """A surrogate pair escape (JSON's way to write 😀) as one \\U escape, which libyaml reads
+    (it refuses the pair); columns after it on that line move two to the left."""
+    high, low = int(match.group(1)[2:], 16), int(match.group(2)[2:], 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08X}"
+
+
+def _lone_surrogate(text: str, data: Any) -> tuple[str, int, int] | None:
+    """The first ``\\udc00``-like escape that decodes to half a character (JSON allows it, Terraform
+    and UTF-8 do not), with its line and column; None when every string is valid text."""
+    stack = [data]
+    bad = False
+    while stack and not bad:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                bad = True
+    if not bad:
+        return None
+    match = _LONE.search(text)
+    if match is None:
+        return ("\\u....", 1, 1)
+    line = text.count("\n", 0, match.start()) + 1
+    return (match.group(0), line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1)
 
 
 def _properties(node: Any) -> list[tuple[str, Any, Any]]:

@@ -39,7 +39,9 @@ Design choices a consumer must know:
   for_each with no candidates gives ONE instance whose address has no key
   (``aws_backup_plan.this``), ``key = None``, ``exists = Unknown(reason)``, and
   ``count.index`` / ``each.key`` / ``each.value`` are Unknown inside it; a note
-  says so. ``count = 0`` or an empty for_each gives no instance.
+  says so. ``count = 0`` or an empty for_each gives no instance; a count Terraform
+  refuses (``-1``, ``1.5``, null, a string) is a located InputError, and more than
+  ``budget.MAX_INSTANCES`` instances is one too (see :mod:`budget` for every limit).
 * **dynamic blocks not known.** When the ``for_each`` of a ``dynamic "rule"``
   block is undetermined, ``values["rule"]`` is an :class:`UnknownBlocks`: an
   ``Unknown`` (so a consumer that only checks ``isinstance(v, Unknown)`` sees
@@ -87,7 +89,11 @@ from typing import Any, Callable
 
 from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
+from backupguard.scanner.paths import OutsideRoot, check_inside
 from backupguard.scanner.terraform import hcl, hcl_json
+from backupguard.scanner.terraform.budget import (
+    MAX_FILE_BYTES, BudgetExceeded, WorkExhausted, check_instances, check_items, metered, spend,
+)
 from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
 from backupguard.scanner.terraform.evaluate import (
@@ -229,7 +235,17 @@ class _Loader:
         self.root_shown = ""
         self.root_dir: Path | None = None
         self.account_id: str | None = None  # --account-id: what data.aws_caller_identity returns
+        self.root: Path | None = None  # the scan root: no file whose real path is outside it is read
         self._installed: dict[str, Path] | None = None
+
+    def outside(self, path: Path, reference: str, file: str | None, line: int = 1, column: int = 1) -> bool:
+        """True (and a located error naming ``reference``) when ``path`` resolves outside the scan root."""
+        try:
+            check_inside(path, self.root, reference)
+        except OutsideRoot as exc:
+            self.error(str(exc), file, line, column)
+            return True
+        return False
 
     def installed_module(self, key: str) -> Path | None:
         """Where ``terraform init`` put the module with this key ("vpc", "vpc.subnets"), if it ran.
@@ -241,14 +257,23 @@ class _Loader:
             self._installed = {}
             root = self.root_dir or Path(".")
             manifest = root / ".terraform" / "modules" / "modules.json"
-            try:
-                entries = json.loads(manifest.read_text("utf-8")).get("Modules") or []
-            except (OSError, ValueError, AttributeError):
-                entries = []
+            entries = []
+            if manifest.is_file() and not self.outside(manifest, ".terraform/modules/modules.json", self.show(manifest)):
+                try:
+                    entries = json.loads(manifest.read_text("utf-8")).get("Modules") or []
+                except (OSError, ValueError, AttributeError, RecursionError):
+                    entries = []
+                if not isinstance(entries, list):
+                    entries = []
             for entry in entries:
                 if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
                     self._installed[entry["Key"]] = Path(os.path.normpath(root / entry["Dir"]))
         return self._installed.get(key)
+
+    def over_budget(self, exc: BudgetExceeded, what: str, file: str | None, at: Any) -> Unknown:
+        """A value too costly to evaluate: a located error, and the value is unknown."""
+        self.error(f"{what}: {exc.message}", getattr(exc, "file", None) or file, exc.line or at.line, exc.column or at.column)
+        return Unknown(f"{what} was not evaluated: {exc.message}")
 
     def show(self, path: Path) -> str:
         return str(self.display(path)).replace("\\", "/")
@@ -284,6 +309,8 @@ class _Loader:
         overrides = [name for name in names if _is_override(name)]
         for name in [name for name in names if name not in overrides] + overrides:
             shown = self.show(directory / name)
+            if self.outside(directory / name, f"file '{name}'", shown):
+                continue
             parsed = self.parse_file(directory / name, shown)
             if parsed is None:
                 continue
@@ -327,9 +354,13 @@ class _Loader:
 
     def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             self.error(f"cannot read file: {exc.strerror or exc}", shown)
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not parsed", shown)
             return None
         try:
             data.decode("utf-8")
@@ -554,6 +585,12 @@ class _Module:
         except RecursionError:
             self.loader.error(f"{what}: expression is nested too deeply", scope.file, expr.line, expr.column)
             return Unknown(f"{what}: expression is nested too deeply")
+        except WorkExhausted:
+            raise  # every later step would fail too: load_module reports it once
+        except BudgetExceeded as exc:
+            return self.loader.over_budget(exc, what, scope.file, expr)
+        except MemoryError:
+            return self.loader.over_budget(BudgetExceeded("evaluating it ran out of memory"), what, scope.file, expr)
 
     def guarded(self, key: Any, label: str, compute: Callable[[], Any], on_cycle: Callable[[list[str]], Any]) -> Any:
         cycle = self.loader.enter(key, label)
@@ -755,17 +792,31 @@ class _Module:
         for name in self.config.locals:  # every local, so that a cycle is reported even if unused
             self.local(name, None)
         for decl in self.config.resources.values():
-            node = self.resource("managed", decl.type, decl.name, None)
-            for instance in node.instances():
-                instances.append(instance)
+            instances.extend(self._confined(decl, lambda node: node.instances()))
         for decl in self.config.data.values():
-            node = self.resource("data", decl.type, decl.name, None)
-            for instance in node.instances():
-                data_sources.append(instance)
+            data_sources.extend(self._confined(decl, lambda node: node.instances()))
         for name in self.config.calls:
             call = self.module_call(name, None)
             for child in call.children():
                 child.collect(instances, data_sources)
+
+
+    def _confined(self, decl: _Decl, build: Callable[["_ResourceNode"], list[Instance]]) -> list[Instance]:
+        """One resource's instances; a defect of ours while evaluating it costs that resource only
+        (a located error at its block), never the module's other results."""
+        node = self.resource(decl.mode, decl.type, decl.name, None)
+        try:
+            return build(node)
+        except BudgetExceeded as exc:
+            if exc.line is None:  # ran out outside any expression (expanding blocks): at the resource
+                exc.file, exc.line, exc.column = decl.file, decl.block.line, decl.block.column
+            raise
+        except (RecursionError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one resource must never cost the module its results
+            self.loader.error(f"{node.address}: internal error while evaluating it ({type(exc).__name__}: {exc}); please report it",
+                              decl.file, decl.block.line, decl.block.column)
+            return []
 
 
 def _and_exists(first: Any, second: Any) -> Any:
@@ -807,6 +858,7 @@ def _expand(module: _Module, body: hcl.Body, file: str, address: str, what: str)
             options = value.candidates
             if options and all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in options):
                 low, high = min(options), max(options)
+                _check_instances(module, high, address, file, count_attr)
                 reason = f"count of {address} is unknown: {value.reason}"
                 items = []
                 for i in range(high):
@@ -819,8 +871,12 @@ def _expand(module: _Module, body: hcl.Body, file: str, address: str, what: str)
             unknown = Unknown(reason, value.refs)
             module.loader.note(f"{address}: count is unknown ({value.reason}): one instance stands for all of them")
             return _Expansion("unknown", [(None, {"count": {"index": unknown}}, unknown)], unknown, "count")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            module.loader.note(f"{file}:{count_attr.line}:{count_attr.column}: {address}: count is not a whole number ({value!r})")
+        problem = _count_problem(value)
+        if problem is not None:
+            # Terraform refuses the configuration ("Invalid count argument"): an error, not a guess.
+            module.loader.error(f"{address}: count {problem}", file, count_attr.line, count_attr.column)
+            return _Expansion("count", [])
+        if not _check_instances(module, value, address, file, count_attr):
             return _Expansion("count", [])
         return _Expansion("count", [(i, {"count": {"index": i}}, True) for i in range(value)])
     if each_attr is not None:
@@ -845,6 +901,8 @@ def _expand(module: _Module, body: hcl.Body, file: str, address: str, what: str)
             else:
                 value = next(as_unknown(i) for i in materialized if isinstance(i, (Unknown, Reference)))
         if pairs is not None:
+            if not _check_instances(module, len(pairs), address, file, each_attr):
+                return _Expansion("for_each", [])
             return _Expansion("for_each", [(key, {"each": {"key": key, "value": item}}, True) for key, item in pairs])
         if value is None:
             module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: {address}: for_each is null")
@@ -857,6 +915,36 @@ def _expand(module: _Module, body: hcl.Body, file: str, address: str, what: str)
         module.loader.note(f"{address}: for_each is unknown ({value.reason}): one instance stands for all of them")
         return _Expansion("unknown", [(None, {"each": {"key": unknown, "value": unknown}}, unknown)], unknown, "for_each")
     return _Expansion("single", [(None, {}, True)])
+
+
+def _count_problem(value: Any) -> str | None:
+    """Why Terraform rejects this known ``count`` value, or None when it is a valid count."""
+    if value is None:
+        return "must not be null"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a whole number, not {_shown(value)}"
+    if isinstance(value, float):
+        return f"must be a whole number, not {value!r}" if not value.is_integer() else f"is too large ({value!r})"
+    if value < 0:
+        return f"must not be negative ({value})"
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return "the string " + json.dumps(value[:40] + ("..." if len(value) > 40 else ""))
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _check_instances(module: _Module, count: int, address: str, file: str, attribute: hcl.Attribute) -> bool:
+    """False (and a located error) when ``count`` instances are more than the budget allows."""
+    try:
+        check_instances(count, address)
+    except BudgetExceeded as exc:
+        module.loader.error(exc.message, file, attribute.line, attribute.column)
+        return False
+    spend(count)
+    return True
 
 
 # ---------------------------------------------------------------------------
@@ -1201,7 +1289,13 @@ def _block_group(module: _Module, body: hcl.Body, block_type: str, scope: Scope,
             if collection is not None:
                 module.loader.note(f"{file}:{each_attr.line}:{each_attr.column}: dynamic block '{block_type}' for_each is not a collection")
             continue
+        try:
+            check_items(len(known) + len(pairs), f"dynamic block '{block_type}'")
+        except BudgetExceeded as exc:
+            module.loader.error(exc.message, file, each_attr.line, each_attr.column)
+            continue
         for key, element in pairs:
+            spend(8)  # a block is a dict with positions, not one value
             inner = scope.with_symbols({iterator: {"key": key, "value": element}})
             known.append(_block_body(module, content[0].body, inner, file, position))
             known.item_pos.append(position)
@@ -1293,6 +1387,9 @@ class _CallNode(Lazy):
             loader.note(f"module '{address}' (source {self.source}) was read from {loader.show(installed)}")
             directory = installed
             self.installed = True
+        reference = f"module '{name}' source {json.dumps(self.source)}" + (" (installed by terraform init)" if self.installed else "")
+        if loader.outside(directory, reference, file, source_attr.line, source_attr.column):
+            return
         if not directory.is_dir():
             loader.error(f"module '{name}': source directory '{self.source}' does not exist", file, block.line, block.column)
             return
@@ -1397,6 +1494,10 @@ def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
             values[item.name] = evaluate_value(item.expr, Scope(file=shown))
         except EvalError as exc:
             loader.error(f"variable '{item.name}': {exc.message}", shown, exc.line or item.expr.line, exc.column or item.expr.column)
+        except WorkExhausted:
+            raise
+        except BudgetExceeded as exc:
+            loader.over_budget(exc, f"variable '{item.name}'", shown, item.expr)
         except RecursionError:
             loader.error(f"variable '{item.name}': value is nested too deeply", shown, item.line, item.column)
 
@@ -1404,7 +1505,12 @@ def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
 def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
     shown = loader.show(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            loader.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read", shown)
+            return
+        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         loader.error(f"cannot read file: {exc.strerror or exc}", shown)
         return
@@ -1416,6 +1522,9 @@ def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
         return
     except RecursionError:
         loader.error("JSON is nested too deeply", shown)
+        return
+    except ValueError as exc:  # a number of more than 4,300 digits
+        loader.error(f"invalid JSON: {exc}", shown)
         return
     if not isinstance(data, dict):
         loader.error("a variables file must hold a JSON object", shown)
@@ -1454,6 +1563,10 @@ def _cli_value(config: _Config, name: str, text: str) -> Any:
         value = evaluate_value(expr, Scope())
     except (EvalError, RecursionError):
         return text
+    except WorkExhausted:
+        raise
+    except BudgetExceeded:
+        return Unknown(f"the value given for variable '{name}' is too costly to evaluate")
     if isinstance(value, (Unknown, Reference)):
         return text
     return value
@@ -1471,14 +1584,12 @@ def _root_values(loader: _Loader, config: _Config, directory: Path, variables: d
         names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
     except OSError:
         names = []
-    if "terraform.tfvars" in names:
-        _tfvars_hcl(loader, directory / "terraform.tfvars", values)
-    if "terraform.tfvars.json" in names:
-        _tfvars_json(loader, directory / "terraform.tfvars.json", values)
-    for name in names:
-        if name.endswith(".auto.tfvars") or name.endswith(".auto.tfvars.json"):
+    automatic = [name for name in ("terraform.tfvars", "terraform.tfvars.json") if name in names]
+    automatic += [name for name in names if name.endswith((".auto.tfvars", ".auto.tfvars.json"))]
+    for name in automatic:  # a symlink out of the tree must not put a file's content into the report
+        if not loader.outside(directory / name, f"variables file '{name}'", loader.show(directory / name)):
             _var_file(loader, directory / name, values)
-    for path in var_files or []:
+    for path in var_files or []:  # named on the command line by whoever runs the scan: trusted
         path = Path(path)
         if not path.is_file():
             loader.error("variables file not found", loader.show(path))
@@ -1504,6 +1615,7 @@ def load_module(
     display: Callable[[Path], str] = str,
     files: list[Path] | None = None,
     account_id: str | None = None,
+    root: Path | None = None,
 ) -> LoadResult:
     """Load the root module in ``directory`` (see the module docstring).
 
@@ -1511,27 +1623,40 @@ def load_module(
     .tf file given on the command line, or scanner fixtures that keep one
     scenario per file); variables files are still read from ``directory``. ``account_id``
     (``--account-id``) is what ``data.aws_caller_identity`` returns for providers that do
-    not assume a role or use other credentials.
+    not assume a role or use other credentials. ``root`` is the scan root: a file, module source or
+    ``modules.json`` entry whose real path is outside it is not read (a located error names the
+    reference); None reads anything (the library default). Evaluation is bounded (:mod:`budget`):
+    excess is a located error, and exhausting the total work stops the load with one error.
     """
     directory = Path(directory)
     loader = _Loader(display)
     loader.root_shown = loader.show(directory)
     loader.root_dir = directory
     loader.account_id = account_id
+    loader.root = root
     instances: list[Instance] = []
     data_sources: list[Instance] = []
     limit = sys.getrecursionlimit()
     if limit < 20000:
         sys.setrecursionlimit(20000)
     try:
-        only = None if files is None else [Path(f).name for f in files]
-        config = loader.config(Path(os.path.normpath(directory)), only)
-        given = _root_values(loader, config, directory, variables, var_files)
-        root = _Module(loader, config, "", None, None, {}, given, {}, 0, ())
-        try:
-            root.collect(instances, data_sources)
-        except RecursionError:
-            loader.error("the configuration is nested too deeply to evaluate", loader.root_shown)
+        with metered():
+            only = None if files is None else [Path(f).name for f in files]
+            if loader.outside(directory, "the module folder", loader.root_shown):
+                return LoadResult([], loader.errors, loader.notes, [])
+            try:
+                config = loader.config(Path(os.path.normpath(directory)), only)
+                given = _root_values(loader, config, directory, variables, var_files)
+                module = _Module(loader, config, "", None, None, {}, given, {}, 0, ())
+                module.collect(instances, data_sources)
+            except RecursionError:
+                loader.error("the configuration is nested too deeply to evaluate", loader.root_shown)
+            except BudgetExceeded as exc:  # the total work ran out: the module's results would be partial
+                loader.error(exc.message, getattr(exc, "file", None) or loader.root_shown, exc.line or 1, exc.column or 1)
+                instances, data_sources = [], []
+            except MemoryError:
+                loader.error("evaluating the module ran out of memory", loader.root_shown)
+                instances, data_sources = [], []
     finally:
         sys.setrecursionlimit(limit)
     return LoadResult(instances, loader.errors, loader.notes, data_sources)

@@ -13,6 +13,7 @@ at its blocks; otherwise at line 1 of the plan file.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from backupguard.estate import Origin, Reference, Unknown
@@ -82,26 +83,28 @@ def _config_refs(configuration: dict, module_address: str) -> tuple[dict[str, di
     providers: dict[str, str] = {}
 
     def walk(module: dict, prefix: str) -> None:
-        for resource in module.get("resources") or []:
+        for resource in _array(module.get("resources"), "configuration resources"):
+            if not isinstance(resource, dict):
+                continue
             refs = {}
-            for arg, expr in (resource.get("expressions") or {}).items():
-                if isinstance(expr, dict) and expr.get("references"):
+            for arg, expr in _object(resource.get("expressions"), "expressions").items():
+                if isinstance(expr, dict) and isinstance(expr.get("references"), list):
                     refs[arg] = [prefix + r if not r.startswith(("var.", "local.", "each.", "count.")) else r
-                                 for r in expr["references"]]
-            address = prefix + resource.get("address", "")
+                                 for r in expr["references"] if isinstance(r, str)]
+            address = prefix + str(resource.get("address", ""))
             found[address] = refs
             providers[address] = str(resource.get("provider_config_key", "aws")).split(":")[-1]
-        for name, call in (module.get("module_calls") or {}).items():
-            walk(call.get("module") or {}, f"{prefix}module.{name}.")
+        for name, call in _object(module.get("module_calls"), "module_calls").items():
+            walk(_object(_object(call, f"module call {name}").get("module"), f"module {name}"), f"{prefix}module.{name}.")
 
-    walk(configuration.get("root_module") or {}, module_address)
+    walk(_object(configuration.get("root_module"), "configuration root_module"), module_address)
     return found, providers
 
 
 def _provider_regions(configuration: dict) -> dict[str, Any]:
     regions = {}
-    for key, config in (configuration.get("provider_config") or {}).items():
-        expr = ((config.get("expressions") or {}).get("region") or {})
+    for key, config in _object(configuration.get("provider_config"), "provider_config").items():
+        expr = _object(_object(_object(config, f"provider_config {key}").get("expressions"), "expressions").get("region"), "region")
         regions[key] = expr.get("constant_value") if "constant_value" in expr else Unknown(
             f"provider {key} region is set by an expression"
         )
@@ -119,42 +122,91 @@ def _strip_index(address: str) -> str:
     return "".join(out)
 
 
+_ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _address_lines(text: str) -> dict[str, tuple[int, int]]:
+    """Where each ``"address": "..."`` first appears in the plan text (line, column): a plan has no
+    source positions, but a result or error about a resource should still point at it."""
+    found: dict[str, tuple[int, int]] = {}
+    line, last, line_start = 1, 0, 0
+    for match in _ADDRESS.finditer(text):
+        newlines = text.count("\n", last, match.start())
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", last, match.start()) + 1
+        last = match.start()
+        try:
+            address = json.loads(match.group(1))
+        except ValueError:
+            continue
+        found.setdefault(address, (line, match.start() - line_start + 1))
+    return found
+
+
+def _object(value: Any, what: str) -> dict:
+    """``value`` when it is a JSON object (or absent); a plan of another shape is a clear error."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TemplateError(f"{what} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _array(value: Any, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TemplateError(f"{what} must be a JSON array, not {type(value).__name__}")
+    return value
+
+
 def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) -> list[Instance]:
     """Every planned (not deleted) managed resource of a plan document."""
     try:
         plan = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TemplateError(exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise TemplateError("the plan is nested too deeply") from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise TemplateError(f"invalid JSON: {exc}") from None
+    plan = _object(plan, "a plan")
     version = str(plan.get("format_version", ""))
     if not version.startswith(("0.", "1.")):  # 0.x (Terraform 0.12-0.15) has the same structure
         raise TemplateError(f"plan format_version {version!r} is not supported (expected 0.x or 1.x)")
-    changes = {c.get("address"): c for c in plan.get("resource_changes") or []}
-    configuration = plan.get("configuration") or {}
+    changes = {c.get("address"): c for c in _array(plan.get("resource_changes"), "resource_changes") if isinstance(c, dict)}
+    configuration = _object(plan.get("configuration"), "configuration")
     refs, provider_keys = _config_refs(configuration, "")
     regions = _provider_regions(configuration)
     positions = positions or {}
+    lines = _address_lines(text)
     from backupguard.scanner.terraform.module import Instance
 
     instances: list[Instance] = []
 
     def walk(module: dict) -> None:
-        for resource in module.get("resources") or []:
-            if resource.get("mode") != "managed":
+        for resource in _array(module.get("resources"), "planned_values resources"):
+            if not isinstance(resource, dict) or resource.get("mode") != "managed":
                 continue
-            address = resource.get("address", "")
-            change = (changes.get(address) or {}).get("change") or {}
-            if change.get("actions") == ["delete"]:
+            address = str(resource.get("address", ""))
+            change = _object(changes.get(address), address).get("change") or {}
+            if not isinstance(change, dict) or change.get("actions") == ["delete"]:
                 continue
             plain = _strip_index(address)
-            values = _wrap(resource.get("values") or {}, change.get("after_unknown") or {}, refs.get(plain, {}), "")
+            line, column = lines.get(address, (1, 1))
+            origin = positions.get(address) or positions.get(plain) or Origin(path, line, column)
+            values = resource.get("values") or {}
+            if not isinstance(values, dict):
+                raise TemplateError(f"{address}: values must be a JSON object, not {type(values).__name__}", line, column)
+            values = _wrap(values, change.get("after_unknown") or {}, refs.get(plain, {}), "")
             provider = provider_keys.get(plain, "aws")
             region = regions.get(provider)
-            origin = positions.get(address) or positions.get(plain) or Origin(path, 1, 1)
             tags_all = values.get("tags_all")  # the provider's default_tags merged in by Terraform
             instances.append(Instance(address, resource.get("type", ""), resource.get("name", ""), values,
                                           origin, region, tags_all if isinstance(tags_all, dict) else {}, provider))
-        for child in module.get("child_modules") or []:
-            walk(child)
+        for child in _array(module.get("child_modules"), "child_modules"):
+            walk(_object(child, "a child module"))
 
-    walk((plan.get("planned_values") or {}).get("root_module") or {})
+    walk(_object(_object(plan.get("planned_values"), "planned_values").get("root_module"), "root_module"))
     return instances

@@ -16,7 +16,8 @@ import json
 from typing import Any
 
 from backupguard.estate import Unknown
-from backupguard.scanner.terraform.evaluate import find_unknown, fn_jsonencode, json_text, placeholders
+from backupguard.scanner.terraform.evaluate import find_unknown
+from backupguard.scanner.terraform.functions import fn_jsonencode, json_text, placeholders
 
 _SOURCES = ("source_json", "source_policy_documents")  # merged first
 _OVERRIDES = ("override_json", "override_policy_documents")  # merged last, replacing statements by Sid
@@ -49,7 +50,8 @@ def policy_document_json(values: dict[str, Any], address: str) -> Any:
                     partly = partly or document
                     document = json.loads(document.text)
                 found = document.get("Statement") if isinstance(document, dict) else None
-                incoming.extend(found if isinstance(found, list) else [found] if isinstance(found, dict) else [])
+                found = found if isinstance(found, list) else [found]
+                incoming.extend(statement for statement in found if isinstance(statement, dict))
         for statement in incoming:
             sid = statement.get("Sid")
             index = next((i for i, s in enumerate(merged) if sid and s.get("Sid") == sid), None)
@@ -98,21 +100,54 @@ def _statement(block: dict[str, Any]) -> dict[str, Any]:
         principals = block.get(argument)
         if principals:
             out[key] = _principals(principals)
-    conditions: dict[str, dict[str, Any]] = {}
-    for condition in block.get("condition") or []:
-        conditions.setdefault(condition.get("test"), {})[condition.get("variable")] = _one_or_many(condition.get("values") or [])
+    condition_blocks = _blocks(block.get("condition"))
+    if isinstance(condition_blocks, Unknown):
+        out["Condition"] = condition_blocks
+        return out
+    conditions: dict[Any, dict[Any, Any]] = {}
+    for condition in condition_blocks:
+        test, variable = condition.get("test"), condition.get("variable")
+        if isinstance(test, Unknown) or isinstance(variable, Unknown):  # not usable as a key
+            out["Condition"] = find_unknown(test, variable)
+            return out
+        conditions.setdefault(test, {})[variable] = _one_or_many(condition.get("values") or [])
     if conditions:
         out["Condition"] = conditions
     return out
 
 
+def _blocks(value: Any) -> Any:
+    """Nested blocks as a list of dicts, or an Unknown (a ``dynamic`` block over an unknown collection)."""
+    if value is None:
+        return []
+    if isinstance(value, Unknown):
+        return Unknown(value.reason, value.refs)
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value
+    return find_unknown(value) or Unknown("a nested block could not be evaluated")
+
+
 def _principals(blocks: list[dict[str, Any]]) -> Any:
-    """``type = "*"`` with ``identifiers = ["*"]`` is the anonymous principal ``"*"``, as the provider writes it."""
-    if len(blocks) == 1 and blocks[0].get("type") == "*" and list(blocks[0].get("identifiers") or []) == ["*"]:
+    """``type = "*"`` with ``identifiers = ["*"]`` is the anonymous principal ``"*"``, as the provider writes it.
+
+    An unknown ``identifiers`` (``var.trusted_accounts`` without a value) leaves that principal
+    type's value unknown; an unknown ``type`` or set of blocks leaves the whole principal unknown.
+    """
+    blocks = _blocks(blocks)
+    if isinstance(blocks, Unknown):
+        return blocks
+    if len(blocks) == 1 and blocks[0].get("type") == "*" and blocks[0].get("identifiers") == ["*"]:
         return "*"
-    out: dict[str, list] = {}
+    out: dict[str, Any] = {}
     for block in blocks:
-        out.setdefault(block.get("type"), []).extend(block.get("identifiers") or [])
+        kind, identifiers = block.get("type"), block.get("identifiers") or []
+        if isinstance(kind, Unknown) or not isinstance(kind, str):
+            return find_unknown(kind) or Unknown("a principal type is not a string")
+        if not isinstance(identifiers, list):  # an Unknown, or a single value
+            identifiers = [identifiers]
+        known = out.setdefault(kind, [])
+        if isinstance(known, list):
+            known.extend(identifiers)
     return {kind: _one_or_many(identifiers) for kind, identifiers in out.items()}
 
 

@@ -14,6 +14,7 @@ Provider defaults that differ from AWS's own are applied here, once:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from backupguard.estate import (
@@ -37,9 +38,54 @@ from backupguard.estate import (
 from backupguard.scanner.cloudformation.loader import LineDict
 from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of
 
+_INT64 = 2**63
+
 # The AWS provider's defaults for a backup plan rule (they differ from the API's).
 TF_START_WINDOW_MINUTES = 60
 TF_COMPLETION_WINDOW_MINUTES = 180
+
+
+def provider_int(value: Any, what: str) -> Any:
+    """An integer argument as the AWS provider reads it (a Go int64): a number beyond that range
+    (``1e999``, a 5,000-digit literal, ``--var days=1e999``) is refused by Terraform, so it is
+    unknown here, never "inf days"."""
+    number = as_int(value, what)
+    if isinstance(number, Unknown):
+        return number.map(lambda candidate: provider_int(candidate, what)) if number.candidates else number
+    if isinstance(number, (int, float)) and not isinstance(number, bool) and not (
+            math.isfinite(number) and -_INT64 <= number < _INT64):
+        return Unknown(f"{what} is {_magnitude(number)}: the AWS provider accepts whole numbers up to 2^63 only")
+    return number
+
+
+def _magnitude(number: float) -> str:
+    if isinstance(number, float) and not math.isfinite(number):
+        return "not a finite number" if math.isnan(number) else "too large to be a number of days"
+    return "too large"
+
+
+class ShapeError(ValueError):
+    """A value of another kind than the provider's schema has there (``copy_action = "x"`` where
+    the schema has a block): Terraform refuses it, so it is a located error, never a default."""
+
+
+def _blocks(values: Any, name: str) -> list:
+    """The nested blocks of one type (``rule``, ``copy_action``), as :func:`items` reads them."""
+    found = values.get(name)
+    if found is not None and not isinstance(found, Unknown):
+        if not isinstance(found, list):
+            raise ShapeError(f"'{name}' must be a list of blocks, not {_kind(found)}")
+        wrong = next((item for item in found if not isinstance(item, (dict, Unknown))), found)
+        if wrong is not found:
+            raise ShapeError(f"'{name}' must be a list of blocks, but holds {_kind(wrong)}")
+    return items(found)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
+        type(value), "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__)
 
 
 def _first(values: LineDict, name: str) -> LineDict:
@@ -47,7 +93,7 @@ def _first(values: LineDict, name: str) -> LineDict:
     found = values.get(name)
     if isinstance(found, Unknown):
         return block(found)
-    entries = items(found)
+    entries = _blocks(values, name)
     return block(entries[0]) if entries else LineDict()
 
 
@@ -58,7 +104,7 @@ def _item_origin(origin: Origin, container: Any, index: int) -> Origin:
 
 def _days(value: Any, what: str) -> Any:
     """A lifecycle day count; the provider sends 0 as "not set"."""
-    days = as_int(value, what)
+    days = provider_int(value, what)
     return None if days == 0 else days
 
 
@@ -79,7 +125,7 @@ def _lifecycle(values: LineDict, origin: Origin) -> Lifecycle | None:
 def _rule(values: LineDict, origin: Origin) -> BackupRule:
     copies_raw = values.get("copy_action")
     copies = []
-    for index, copy in enumerate(items(copies_raw)):
+    for index, copy in enumerate(_blocks(values, "copy_action")):
         copy = block(copy)
         copy_origin = _item_origin(origin, copies_raw, index)
         copies.append(CopyAction(copy.get("destination_vault_arn"), _lifecycle(copy, copy_origin), copy_origin))
@@ -90,8 +136,8 @@ def _rule(values: LineDict, origin: Origin) -> BackupRule:
         target_vault=values.get("target_vault_name"),
         schedule=values.get("schedule"),
         timezone=values.get("schedule_expression_timezone"),
-        start_window_minutes=as_int(start, "start_window"),
-        completion_window_minutes=as_int(completion, "completion_window"),
+        start_window_minutes=provider_int(start, "start_window"),
+        completion_window_minutes=provider_int(completion, "completion_window"),
         lifecycle=_lifecycle(values, origin),
         copy_actions=copies,
         continuous_backup=as_bool(values.get("enable_continuous_backup"), "enable_continuous_backup") or False,
@@ -102,7 +148,7 @@ def _rule(values: LineDict, origin: Origin) -> BackupRule:
 
 def backup_plan(address: str, values: LineDict, origin: Origin) -> BackupPlan:
     raw = values.get("rule")
-    rules = [_rule(block(rule), _item_origin(origin, raw, index)) for index, rule in enumerate(items(raw))]
+    rules = [_rule(block(rule), _item_origin(origin, raw, index)) for index, rule in enumerate(_blocks(values, "rule"))]
     return BackupPlan(
         resource_id=address,
         name=values.get("name"),
@@ -125,12 +171,12 @@ _CONDITIONS = {
 def backup_selection(address: str, values: LineDict, origin: Origin) -> BackupSelection:
     tags = [
         TagCondition(tag.get("type"), tag.get("key"), tag.get("value"))
-        for tag in map(block, items(values.get("selection_tag")))
+        for tag in map(block, _blocks(values, "selection_tag"))
     ]
     conditions = []
-    for condition in map(block, items(values.get("condition"))):
+    for condition in map(block, _blocks(values, "condition")):
         for name, operator in _CONDITIONS.items():
-            for entry in map(block, items(condition.get(name))):
+            for entry in map(block, _blocks(condition, name)):
                 conditions.append(TagCondition(operator, entry.get("key"), entry.get("value")))
     return BackupSelection(
         resource_id=address,
@@ -164,7 +210,7 @@ def air_gapped_vault(address: str, values: LineDict, origin: Origin) -> BackupVa
         origin=origin,
         encryption_key_arn=values.get("encryption_key_arn"),
         lock=air_gapped_lock(
-            as_int(values.get("min_retention_days"), "min_retention_days"), as_int(values.get("max_retention_days"), "max_retention_days"), origin
+            provider_int(values.get("min_retention_days"), "min_retention_days"), provider_int(values.get("max_retention_days"), "max_retention_days"), origin
         ),
         air_gapped=True,
         resource_type="aws_backup_logically_air_gapped_vault",
@@ -189,8 +235,8 @@ def restore_testing_plan(address: str, values: LineDict, origin: Origin) -> Rest
     return RestoreTestingPlan(
         address, values.get("name"), values.get("schedule_expression"), values, origin,
         "aws_backup_restore_testing_plan",
-        start_window_hours=as_int(values.get("start_window_hours"), "start_window_hours"),
-        selection_window_days=as_int(selection.get("selection_window_days"), "selection_window_days"),
+        start_window_hours=provider_int(values.get("start_window_hours"), "start_window_hours"),
+        selection_window_days=provider_int(selection.get("selection_window_days"), "selection_window_days"),
     )
 
 
@@ -223,7 +269,7 @@ def _keep(value: Any, what: str) -> Any:
 
 
 _DB_SPEC = {
-    "backup_retention_period": ("backup_retention_days", as_int),
+    "backup_retention_period": ("backup_retention_days", provider_int),
     "deletion_protection": ("deletion_protection", as_bool),
     "copy_tags_to_snapshot": ("copy_tags_to_snapshot", as_bool),
     "storage_encrypted": ("storage_encrypted", as_bool),
@@ -267,7 +313,7 @@ def dynamodb_table(address: str, values: LineDict, origin: Origin) -> ProtectedR
     settings = _settings(values, {"deletion_protection_enabled": ("deletion_protection", as_bool)})
     settings["pitr_enabled"] = as_bool(pitr.get("enabled"), "point_in_time_recovery.enabled") if pitr is not None else None
     if pitr is not None and pitr.get("recovery_period_in_days") is not None:
-        settings["pitr_recovery_period_days"] = as_int(pitr.get("recovery_period_in_days"), "recovery_period_in_days")
+        settings["pitr_recovery_period_days"] = provider_int(pitr.get("recovery_period_in_days"), "recovery_period_in_days")
     return _protected(address, "aws_dynamodb_table", "DynamoDB", values, origin, settings, "name")
 
 
@@ -290,7 +336,7 @@ def fsx_file_system(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedRe
 
     def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
         settings = _settings(values, {
-            "automatic_backup_retention_days": ("automatic_backup_retention_days", as_int),
+            "automatic_backup_retention_days": ("automatic_backup_retention_days", provider_int),
             "copy_tags_to_backups": ("copy_tags_to_backups", as_bool),
         })
         if "automatic_backup_retention_days" not in settings:

@@ -8,12 +8,14 @@ with their caller's inputs, as Terraform does.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from backupguard.estate import Estate, Origin
+from backupguard.scanner.paths import inside
 
 _LOCAL_SOURCE = re.compile(r'\bsource"?\s*[=:]\s*"(\.{1,2}/[^"]*|\.{1,2})"')  # HCL and JSON syntax
 
@@ -37,16 +39,20 @@ class TerraformOptions:
     root: Path | None = None  # the scan root (scanner.paths): nothing outside it is read
 
 
-def root_modules(paths: list[Path], given: Path) -> list[Path]:
+def root_modules(paths: list[Path], given: Path, root: Path | None = None) -> list[Path]:
     """The folders among ``paths`` (as found under ``given``) to lint as root modules.
 
     Folders with Terraform files, except those another of them calls as a local
-    module; ``given`` itself is always a root when it holds .tf files.
+    module; ``given`` itself is always a root when it holds .tf files. A file whose real
+    path is outside ``root`` (else outside ``given``) is not read to find the calls.
     """
     folders = {path.parent for path in paths if is_terraform_file(path)}
     called: set[Path] = set()
+    limit = root if root is not None else Path(os.path.realpath(given))
     for folder in folders:
         for tf in terraform_files(folder):
+            if not inside(tf, limit):
+                continue  # the module loader reports it, with its location
             try:
                 text = tf.read_text("utf-8", errors="replace")
             except OSError:
@@ -65,14 +71,16 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
     from backupguard.scanner.terraform.module import load_module
 
     files = terraform_files(directory)
-    loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display, account_id=account_id)
+    loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display, account_id=account_id,
+                         root=options.root)
     if any(_DUPLICATE in error.message for error in loaded.errors) and len(files) > 1:
         # Scanner fixture folders hold one independent scenario per file: Terraform would reject the
         # folder as a module, so each file is linted as a module of its own (and said so).
         estate = Estate(notes=[f"{display(directory)}: files declare the same resources; each file was linted alone"])
         for tf in files:
             estate.extend(_estate(load_module(directory, dict(options.variables), list(options.var_files),
-                                              display=display, files=[tf], account_id=account_id), account_id, display(tf)))
+                                              display=display, files=[tf], account_id=account_id, root=options.root),
+                                  account_id, display(tf)))
     else:
         estate = _estate(loaded, account_id, display(directory))
     estate.files.extend(display(path) for path in files)
@@ -91,8 +99,10 @@ def _estate(loaded: Any, account_id: str | None, unit: str) -> Estate:
     return estate
 
 
-def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[Path], str]) -> Estate:
-    """A plan JSON file; its results point at the configuration's blocks when it lies beside them."""
+def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[Path], str],
+              root: Path | None = None) -> Estate:
+    """A plan JSON file; its results point at the configuration's blocks when it lies beside them
+    (read within the scan ``root``, as :func:`scan_module` does)."""
     from backupguard.scanner.terraform.build import build_estate
     from backupguard.scanner.terraform.plan import load_plan
 
@@ -100,7 +110,7 @@ def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[
     if terraform_files(path.parent):
         from backupguard.scanner.terraform.module import load_module
 
-        for instance in load_module(path.parent, display=display).instances:
+        for instance in load_module(path.parent, display=display, root=root).instances:
             positions[instance.address] = instance.origin
     estate = build_estate(load_plan(display(path), text, positions), account_id, display(path))
     estate.files.append(display(path))
