@@ -9,7 +9,7 @@ from backupguard.estate import BackupSelection, Estate, InputError, Origin, Prot
 from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
-from backupguard.scanner.values import as_str
+from backupguard.scanner.values import Rejected, as_str
 from backupguard.scanner.org_policy import add_entity
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
@@ -81,6 +81,14 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             exists = context.condition(str(resource["Condition"]), resource)
             if exists is False:
                 continue  # never created with these parameters
+        null = _first_null(resource.get("Properties"), ("Properties",))
+        if null is not None:
+            null_path, (null_line, null_column) = null
+            estate.errors.append(InputError(
+                f"resource '{logical_id}': '{'/'.join(null_path)}' is null; CloudFormation does not allow null values",
+                origin.at(null_line, null_column),
+            ))
+            continue
         props = context.resolve(resource.get("Properties") or LineDict())
         if props is NO_VALUE:  # Properties: !If [cond, {...}, !Ref AWS::NoValue]
             props = LineDict(line=line, column=column)
@@ -89,7 +97,11 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             continue
         if not isinstance(props, LineDict):
             props = LineDict(props, line=line, column=column)
-        entity = builder(str(logical_id), props, origin)
+        try:
+            entity = builder(str(logical_id), props, origin)
+        except Rejected as exc:  # AWS refuses the resource: an error for it, the others are still checked
+            estate.errors.append(InputError(f"resource '{logical_id}': {exc.message}", exc.origin or origin))
+            continue
         if isinstance(entity, ProtectedResource) and resource["Type"] in PHYSICAL_NAMES:
             entity.name = as_str(props.get(PHYSICAL_NAMES[resource["Type"]]))
         if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
@@ -144,6 +156,29 @@ def _substitute(value: Any, identifier: str, item: str) -> Any:
         items = [_substitute(child, identifier, item) for child in value]
         return value.like(items) if isinstance(value, LineList) else items
     return value
+
+
+def _first_null(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, int]] | None:
+    """The path and position of the first null inside a resource's properties.
+
+    CloudFormation refuses a template with a null value anywhere ("'null' values
+    are not allowed in templates"); read as "not set" instead, a ``- null`` rule
+    would be a rule that keeps recovery points forever.
+    """
+    children: Any = ()
+    if isinstance(value, dict):
+        children = ((str(key), child, value.pos(key) if isinstance(value, LineDict) else (1, 1))
+                    for key, child in value.items())
+    elif isinstance(value, list):
+        children = ((str(index), child, value.pos(index) if isinstance(value, LineList) else (1, 1))
+                    for index, child in enumerate(value))
+    for name, child, position in children:
+        if child is None:
+            return path + (name,), position
+        found = _first_null(child, path + (name,))
+        if found is not None:
+            return found
+    return None
 
 
 def _pos(container: Any, key: str) -> tuple[int, int]:
