@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backupguard.estate import BackupSelection, Estate, InputError, Origin, ProtectedResource, Unknown
-from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
+from backupguard.scanner.cloudformation.intrinsics import MAX_EXPANDED_RESOURCES, NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
 from backupguard.scanner.values import Rejected, as_str
@@ -118,28 +118,42 @@ def expand_resources(resources: LineDict, context: TemplateContext) -> list[tupl
     """Resources with ``Fn::ForEach`` loops (AWS::LanguageExtensions) expanded into real logical IDs.
 
     A loop over a collection the inputs do not determine is skipped: there is no
-    resource to locate until the collection is known.
+    resource to locate until the collection is known. Expansion is bounded
+    (:data:`MAX_EXPANDED_RESOURCES` resources, every copied value counted against
+    the template's evaluation budget): nested loops multiply, and a few bytes
+    could otherwise ask for millions of resources.
     """
     expanded: list[tuple[str, Any, tuple[int, int]]] = []
+    _expand(resources, context, expanded)
+    return expanded
+
+
+def _expand(resources: LineDict, context: TemplateContext, expanded: list[tuple[str, Any, tuple[int, int]]]) -> None:
     for logical_id, resource in resources.items():
+        position = resources.pos(logical_id)
         if not (isinstance(logical_id, str) and logical_id.startswith(_FOR_EACH)):
-            expanded.append((logical_id, resource, resources.pos(logical_id)))
+            expanded.append((logical_id, resource, position))
+            if len(expanded) > MAX_EXPANDED_RESOURCES:
+                raise TemplateError(
+                    f"Fn::ForEach expands to more than {MAX_EXPANDED_RESOURCES:,} resources "
+                    "(CloudFormation allows 500 per stack); not evaluated", *position
+                )
             continue
         if not isinstance(resource, list) or len(resource) != 3 or not isinstance(resource[2], dict):
-            raise TemplateError(f"{logical_id} takes [identifier, collection, {{fragment}}]", *resources.pos(logical_id))
+            raise TemplateError(f"{logical_id} takes [identifier, collection, {{fragment}}]", *position)
         identifier, collection, fragment = resource[0], context.resolve(resource[1]), resource[2]
         if not isinstance(identifier, str) or not isinstance(collection, list):
             continue
         for item in collection:
             if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                 continue
-            copy = _substitute(fragment, identifier, str(item))
-            expanded.extend(expand_resources(copy, context))
-    return expanded
+            copy = _substitute(fragment, identifier, str(item), context)
+            _expand(copy, context, expanded)
 
 
-def _substitute(value: Any, identifier: str, item: str) -> Any:
+def _substitute(value: Any, identifier: str, item: str, context: TemplateContext) -> Any:
     """Replace ``${id}``, ``&{id}`` and ``Ref: id`` in a ForEach fragment, keeping positions."""
+    context.spend(1, value)
     if isinstance(value, str):
         return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
     if isinstance(value, dict):
@@ -148,12 +162,12 @@ def _substitute(value: Any, identifier: str, item: str) -> Any:
         line, column = (value.line, value.column) if isinstance(value, LineDict) else (1, 1)
         out = LineDict(line=line, column=column)
         for key, child in value.items():
-            new_key = _substitute(key, identifier, item) if isinstance(key, str) else key
-            out[new_key] = _substitute(child, identifier, item)
+            new_key = _substitute(key, identifier, item, context) if isinstance(key, str) else key
+            out[new_key] = _substitute(child, identifier, item, context)
             out.key_pos[new_key] = value.pos(key) if isinstance(value, LineDict) else (line, column)
         return out
     if isinstance(value, list):
-        items = [_substitute(child, identifier, item) for child in value]
+        items = [_substitute(child, identifier, item, context) for child in value]
         return value.like(items) if isinstance(value, LineList) else items
     return value
 
