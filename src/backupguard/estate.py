@@ -66,7 +66,7 @@ LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 # raises on texts over 4,300 digits (sys.get_int_max_str_digits) instead of answering.
 MAX_NUMBER_TEXT = 64
 # ASCII only: Python's int() and float() also accept other scripts' digits ("٣٥" is 35), AWS does not.
-_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def whole_number(value: Any) -> int:
@@ -82,7 +82,7 @@ def whole_number(value: Any) -> int:
     number: Any = value
     if isinstance(value, str):
         text = value.strip(" \t\r\n")
-        if len(text) > MAX_NUMBER_TEXT or not _ASCII_NUMBER.fullmatch(text):
+        if len(text) > MAX_NUMBER_TEXT or not ASCII_NUMBER.fullmatch(text):
             raise ValueError(f"{_shown(value)} is not a number")
         number = int(text) if text.lstrip("+-").isdigit() else float(text)
     if isinstance(number, float):

@@ -20,8 +20,8 @@ import json
 import re
 from typing import Any
 
-from backupguard.estate import Reference, Unknown
-from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
+from backupguard.estate import ASCII_NUMBER, Reference, Unknown
+from backupguard.scanner.cloudformation.loader import MAX_NUMBER_CHARS, LineDict, LineList, TemplateError
 
 NO_VALUE = object()  # AWS::NoValue: the property is removed
 
@@ -491,13 +491,13 @@ def _text(value: Any) -> str:
 
 
 def _number(raw: Any, name: str) -> Any:
+    """A Number parameter's value: ASCII digits only (Python would also read "٣٥" as 35; AWS does not)."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return raw
-    try:
-        text = str(raw).strip()
-        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-    except ValueError:
-        return Unknown(f"parameter '{name}' value {raw!r} is not a number")
+    text = str(raw).strip(" \t\r\n")
+    if len(text) > MAX_NUMBER_CHARS or not ASCII_NUMBER.fullmatch(text):
+        return Unknown(f"parameter '{name}' value {raw!r:.40} is not a number")
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
 
 
 def _resource_type(resource: Any) -> str | None:
