@@ -13,6 +13,8 @@ means "keep forever", an unknown one means "we cannot tell".
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import product
@@ -57,6 +59,50 @@ class Unknown:
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
+
+
+# AWS APIs take day counts, windows and other whole numbers as a Java ``Long``.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+# Longer number texts are refused before conversion: no Long needs more, and Python's int()
+# raises on texts over 4,300 digits (sys.get_int_max_str_digits) instead of answering.
+MAX_NUMBER_TEXT = 64
+# ASCII only: Python's int() and float() also accept other scripts' digits ("٣٥" is 35), AWS does not.
+ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def whole_number(value: Any) -> int:
+    """A whole number the way the AWS APIs parse one; raises ValueError with the reason otherwise.
+
+    Accepts ints, integral finite floats and ASCII number texts ("35", " 35 ",
+    "35.0") within the Long range; refuses booleans, non-finite and fractional
+    numbers, other scripts' digits and anything else, so that a value AWS
+    rejects never reads as a (huge or infinite) retention.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{_shown(value)} is not a number")
+    number: Any = value
+    if isinstance(value, str):
+        text = value.strip(" \t\r\n")
+        if len(text) > MAX_NUMBER_TEXT or not ASCII_NUMBER.fullmatch(text):
+            raise ValueError(f"{_shown(value)} is not a number")
+        number = int(text) if text.lstrip("+-").isdigit() else float(text)
+    if isinstance(number, float):
+        if not math.isfinite(number):
+            raise ValueError(f"{_shown(value)} is not a finite number")
+        if not number.is_integer():
+            raise ValueError(f"{_shown(value)} is not a whole number")
+        number = int(number)
+    if not LONG_MIN <= number <= LONG_MAX:
+        raise ValueError(f"{_shown(value)} is out of range (AWS takes a 64-bit whole number)")
+    return number
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for a message, shortened (a 5,000-digit number is not repeated in full)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"a number of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _MAX_COMBINATIONS = 64

@@ -93,7 +93,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
 
-from backupguard.estate import Unknown
+from backupguard.estate import Unknown, whole_number
 
 MAX_POLICY_CHARACTERS = 10_000  # Organizations quota for a backup policy document
 MIN_START_WINDOW_MINUTES = 60
@@ -233,7 +233,10 @@ def _show(value: Any, limit: int = 80) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int of more than 4,300 digits has no text in Python
+            text = "a number too long to show"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -400,19 +403,11 @@ class _Checker:
         value = self.setting(path, name, node)
         if value is _NOT_SET or isinstance(value, Unknown):
             return None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            number = int(value)
-        else:
-            number = None
-        if number is None:
+        try:  # as AWS parses it: ASCII digits, finite, within a Long (never int() of 5,000 digits)
+            return whole_number(value)
+        except ValueError:
             self.add("value", path, f"'{name}' must be a whole number, found {_show(value)}")
-        return number
+            return None
 
     def boolean(self, path: tuple[str, ...], name: str, node: Any) -> bool | None:
         value = self.setting(path, name, node)

@@ -327,15 +327,30 @@ def _how(pattern: Any) -> str:
     return f"ARN {pattern}"
 
 
+def _entries(value: Any, what: str) -> list[Any]:
+    """A selection's Resources/NotResources entries.
+
+    AWS takes a list of strings: an undetermined value is one unknown entry,
+    and anything else (``Resources: "*"``, a string AWS rejects) is an unknown
+    entry too, never the pattern it would be inside a list.
+    """
+    if isinstance(value, (list, tuple)):
+        return [entry if isinstance(entry, (str, Reference, Unknown))
+                else Unknown(f"a {what} entry is not a string ({entry!r}); AWS rejects the selection")
+                for entry in value]
+    if isinstance(value, Unknown):
+        return [value]
+    return [Unknown(f"{what} is not a list; AWS rejects the selection")]
+
+
 def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnModel,
             opted_in: Callable[[str], Tri]) -> list[tuple[Tri, Tri, str]]:
     """(matches, opt-in gate, explanation) for every way the selection can include the resource."""
     service = resource.service
     broad = opted_in(service)  # '*', service-only ARNs and tags honour the Region's opt-in
     narrow = broad if facts_for(service).always_needs_opt_in else True
-    entries = selection.resources
     routes: list[tuple[Tri, Tri, str]] = []
-    for pattern in entries if isinstance(entries, list) else [entries]:
+    for pattern in _entries(selection.resources, "Resources"):
         routes.append((arn_matches(pattern, resource, arn), broad if _broad(pattern) else narrow, _how(pattern)))
     for condition in selection.list_of_tags:
         routes.append((tag_condition_matches(condition, resource.tags), broad, _describe(condition, True)))
@@ -369,8 +384,7 @@ def selection_matches(selection: BackupSelection, resource: ProtectedResource,
     for condition in selection.conditions:
         text = _describe(condition, False)
         parts.append((_explained(tag_condition_matches(condition, resource.tags), text), f"{text} failed"))
-    excluded = selection.not_resources
-    for pattern in excluded if isinstance(excluded, list) else [excluded]:
+    for pattern in _entries(selection.not_resources, "NotResources"):
         value = _explained(arn_matches(pattern, resource, arn), f"NotResources {pattern}")
         parts.append((value if isinstance(value, Unknown) else not value, f"excluded by NotResources {pattern}"))
     verdict = _all_of([value for value, _ in parts])

@@ -13,7 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Estate, Lifecycle, Origin, OrgBackupPolicy, Unknown
+from backupguard.estate import (
+    BackupPlan,
+    BackupRule,
+    CopyAction,
+    Estate,
+    InputError,
+    Lifecycle,
+    Origin,
+    OrgBackupPolicy,
+    Unknown,
+    whole_number,
+)
+from backupguard.scanner.values import Rejected, kind_of
 
 _OPERATORS = ("@@assign", "@@append", "@@remove")
 
@@ -27,14 +39,17 @@ def leaf(node: Any, what: str) -> Any:
     return node
 
 
-def _int(node: Any, what: str) -> Any:
-    value = leaf(node, what)
+def _int(container: Any, key: str, origin: Origin, what: str) -> Any:
+    """A whole number setting, parsed as AWS parses it; a value AWS refuses is a located :class:`Rejected`."""
+    value = leaf(container.get(key), what)
     if value is None or isinstance(value, Unknown):
         return value
+    if isinstance(value, (dict, list)):  # an object without an operator: BG501 reports it
+        return Unknown(f"{what} is not a single value")
     try:
-        return int(str(value).strip())
-    except ValueError:
-        return Unknown(f"{what} {value!r} is not a number")
+        return whole_number(value)
+    except ValueError as exc:
+        raise Rejected(f"{what}: {exc}", _at(origin, container, key)) from None
 
 
 def _bool(node: Any, what: str) -> Any:
@@ -44,13 +59,39 @@ def _bool(node: Any, what: str) -> Any:
     return value if isinstance(value, (bool, Unknown)) or value is None else Unknown(f"{what} {value!r} is not a boolean")
 
 
-def _lifecycle(node: Any, origin: Origin, where: str) -> Lifecycle | None:
+def _entries(container: Any, key: Any, origin: Origin, what: str) -> list[tuple[str, dict, Origin]]:
+    """The named objects of a map (plans, rules, copy actions), each with its origin.
+
+    Absent is none; ``@@`` keys (child-policy controls) are not entries. A map of
+    another type, or an entry that is not an object (``rules: [1]``, a null rule),
+    is refused: AWS rejects the policy, and skipping it would drop a rule unchecked.
+    """
+    node = container.get(key) if isinstance(container, dict) else None
+    if node is None or isinstance(node, Unknown):
+        return []
     if not isinstance(node, dict):
+        raise Rejected(f"{what} must be an object, not {kind_of(node)}", _at(origin, container, key))
+    found = []
+    for name, entry in node.items():
+        if isinstance(name, str) and name.startswith("@@") or isinstance(entry, Unknown):
+            continue
+        if not isinstance(entry, dict):
+            raise Rejected(f"{what} entry '{name}' must be an object, not {kind_of(entry)}", _at(origin, node, name))
+        found.append((str(name), entry, _at(origin, node, name)))
+    return found
+
+
+def _lifecycle(container: Any, origin: Origin, where: str) -> Lifecycle | None:
+    node = container.get("lifecycle")
+    if node is None or isinstance(node, Unknown):
         return None
+    if not isinstance(node, dict):
+        raise Rejected(f"{where} lifecycle must be an object, not {kind_of(node)}", _at(origin, container, "lifecycle"))
+    origin = _at(origin, container, "lifecycle")
     return Lifecycle(
-        delete_after_days=_int(node.get("delete_after_days"), f"{where} delete_after_days"),
+        delete_after_days=_int(node, "delete_after_days", origin, f"{where} delete_after_days"),
         move_to_cold_storage_after_days=_int(
-            node.get("move_to_cold_storage_after_days"), f"{where} move_to_cold_storage_after_days"
+            node, "move_to_cold_storage_after_days", origin, f"{where} move_to_cold_storage_after_days"
         ),
         opt_in_to_archive=_bool(node.get("opt_in_to_archive_for_supported_resources"), f"{where} opt-in to archive"),
         origin=origin,
@@ -65,21 +106,24 @@ def _at(origin: Origin, container: Any, key: Any) -> Origin:
 
 def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
     where = f"rule '{name}'"
-    copies = []
-    for key, copy in (node.get("copy_actions") or {}).items():
-        if isinstance(copy, dict):
-            target = leaf(copy.get("target_backup_vault_arn"), f"{where} copy target") or key
-            copies.append(CopyAction(target, _lifecycle(copy.get("lifecycle"), origin, where), origin))
+    copies = [
+        CopyAction(
+            leaf(copy.get("target_backup_vault_arn"), f"{where} copy target") or key,
+            _lifecycle(copy, copy_origin, f"{where} copy to {key}"),
+            copy_origin,
+        )
+        for key, copy, copy_origin in _entries(node, "copy_actions", origin, f"{where} copy_actions")
+    ]
     return BackupRule(
         name=name,
         target_vault=leaf(node.get("target_backup_vault_name"), f"{where} target_backup_vault_name"),
         schedule=leaf(node.get("schedule_expression"), f"{where} schedule_expression"),
         timezone=leaf(node.get("schedule_expression_timezone"), f"{where} schedule_expression_timezone"),
-        start_window_minutes=_int(node.get("start_backup_window_minutes"), f"{where} start_backup_window_minutes"),
+        start_window_minutes=_int(node, "start_backup_window_minutes", origin, f"{where} start_backup_window_minutes"),
         completion_window_minutes=_int(
-            node.get("complete_backup_window_minutes"), f"{where} complete_backup_window_minutes"
+            node, "complete_backup_window_minutes", origin, f"{where} complete_backup_window_minutes"
         ),
-        lifecycle=_lifecycle(node.get("lifecycle"), _at(origin, node, "lifecycle"), where),
+        lifecycle=_lifecycle(node, origin, where),
         copy_actions=copies,
         continuous_backup=_bool(node.get("enable_continuous_backup"), f"{where} enable_continuous_backup") or False,
         target_air_gapped_vault_arn=leaf(node.get("target_logically_air_gapped_backup_vault_arn"), where),
@@ -88,29 +132,23 @@ def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
 
 
 def plans_of(policy_id: str, content: Any, origin: Origin) -> list[BackupPlan]:
-    """The plans a backup policy document declares, as Estate plans named ``<policy>/<plan>``."""
+    """The plans a backup policy document declares, as Estate plans named ``<policy>/<plan>``.
+
+    Raises :class:`Rejected` (located) for a plan, rule, copy action or number AWS would refuse.
+    """
     if not isinstance(content, dict) or not isinstance(content.get("plans"), dict):
-        return []
-    plans = []
-    for name, plan in content["plans"].items():
-        if not isinstance(plan, dict):
-            continue
-        raw_rules = plan.get("rules") if isinstance(plan.get("rules"), dict) else {}
-        rules = [
-            _rule(str(rule_name), rule, _at(origin, raw_rules, rule_name))
-            for rule_name, rule in raw_rules.items()
-            if isinstance(rule, dict)
-        ]
-        plans.append(
-            BackupPlan(
-                resource_id=f"{policy_id}/{name}",
-                name=str(name),
-                rules=rules,
-                origin=_at(origin, content["plans"], name),
-                resource_type="AWS::Organizations::Policy",
-            )
+        return []  # not a policy of plans: the syntax checks (BG50x) say why
+    return [
+        BackupPlan(
+            resource_id=f"{policy_id}/{name}",
+            name=name,
+            rules=[_rule(rule_name, rule, rule_origin)
+                   for rule_name, rule, rule_origin in _entries(plan, "rules", plan_origin, f"plan '{name}' rules")],
+            origin=plan_origin,
+            resource_type="AWS::Organizations::Policy",
         )
-    return plans
+        for name, plan, plan_origin in _entries(content, "plans", origin, "plans")
+    ]
 
 
 _POLICY_MARKERS = ('"plans"', "'plans'", "plans:")
@@ -136,11 +174,20 @@ def parse_policy_file(path: str, text: str, data: Any) -> Estate:
     origin = Origin(file=path, line=getattr(data, "line", 1), column=getattr(data, "column", 1), unit=path)
     policy = OrgBackupPolicy(name, name, data, origin, resource_type="AWS::Organizations::Policy::BackupPolicy",
                              text_length=len(text))
-    return Estate(files=[path], org_policies=[policy], plans=plans_of(name, data, origin))
+    estate = Estate(files=[path])
+    add_entity(estate, policy)
+    return estate
 
 
 def add_entity(estate: Estate, entity: Any) -> None:
-    """Add a source's entity; a backup policy also brings its plans, checked like any other plan."""
+    """Add a source's entity; a backup policy also brings its plans, checked like any other plan.
+
+    A policy AWS would refuse (a rule that is not an object, a number that does
+    not parse) brings a located error instead of its plans; its syntax is still checked.
+    """
     estate.add(entity)
     if isinstance(entity, OrgBackupPolicy):
-        estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
+        try:
+            estate.plans.extend(plans_of(entity.resource_id, entity.content, entity.origin))
+        except Rejected as exc:
+            estate.errors.append(InputError(f"backup policy '{entity.resource_id}': {exc.message}", exc.origin or entity.origin))

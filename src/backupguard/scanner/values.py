@@ -10,43 +10,161 @@ field is unknown.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
-from backupguard.estate import Origin, Reference, Unknown
-from backupguard.scanner.cloudformation.loader import LineDict
+from backupguard.estate import Origin, Reference, Unknown, whole_number
+from backupguard.scanner.cloudformation.loader import LineDict, LineList
+
+
+class Rejected(Exception):
+    """A value the service would refuse (AWS rejects the template or policy that holds it).
+
+    It is a located error for the entity that holds it, never a guess: a
+    ``DeleteAfterDays`` of ``1e999`` is not "keep forever", and a ``null`` rule
+    is not a rule without a lifecycle.
+    """
+
+    def __init__(self, message: str, origin: Origin | None = None):
+        super().__init__(message)
+        self.message = message
+        self.origin = origin
+
+
+def strict_int(value: Any, what: str) -> Any:
+    """A whole number as AWS parses it (:func:`~backupguard.estate.whole_number`); raises :class:`Rejected`.
+
+    ``None`` (not set) stays None; an undetermined value stays :class:`Unknown`
+    (its possible values coerced, a rejected one making it a plain Unknown).
+    """
+    if isinstance(value, Unknown):
+        return value.map(lambda candidate: as_int(candidate, what))
+    if value is None:
+        return None
+    if isinstance(value, Reference):
+        return Unknown(f"{what} is '{value}', known only after deployment")
+    try:
+        return whole_number(value)
+    except ValueError as exc:
+        raise Rejected(f"{what}: {exc}") from None
 
 
 def as_int(value: Any, what: str) -> Any:
-    """CloudFormation accepts numbers as strings; anything else is Unknown, not a guess."""
-    if isinstance(value, Unknown):
-        return value.map(lambda candidate: as_int(candidate, what))
-    if value is None or isinstance(value, Reference):
-        return value if value is None else Unknown(f"{what} is '{value}', known only after deployment")
-    if isinstance(value, bool):
-        return Unknown(f"{what} is a boolean, not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
+    """:func:`strict_int`, with a rejected value read as Unknown (the reason says AWS refuses it).
+
+    For callers that cannot report a located error: a refused value then
+    decides nothing, rather than passing as a number.
+    """
     try:
-        return int(str(value).strip())
-    except ValueError:
-        try:
-            return float(str(value).strip())
-        except ValueError:
-            return Unknown(f"{what} {value!r} is not a number")
+        return strict_int(value, what)
+    except Rejected as exc:
+        return Unknown(f"{exc.message}; AWS rejects it")
 
 
-def as_bool(value: Any, what: str) -> Any:
+def strict_bool(value: Any, what: str) -> Any:
+    """``true``/``false`` (booleans, or text in any case, as CloudFormation takes them); raises :class:`Rejected`."""
     if isinstance(value, Unknown):
         return value.map(lambda candidate: as_bool(candidate, what))
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if isinstance(value, str) and value.strip(" \t\r\n").lower() in ("true", "false"):
+        return value.strip(" \t\r\n").lower() == "true"
     if isinstance(value, Reference):
         return Unknown(f"{what} is '{value}', known only after deployment")
-    return Unknown(f"{what} {value!r} is not a boolean")
+    raise Rejected(f"{what}: {_short(value)} is not a boolean")
+
+
+def as_bool(value: Any, what: str) -> Any:
+    """:func:`strict_bool`, with a rejected value read as Unknown."""
+    try:
+        return strict_bool(value, what)
+    except Rejected as exc:
+        return Unknown(f"{exc.message}; AWS rejects it")
+
+
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10**limit else "a huge number"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def kind_of(value: Any) -> str:
+    """How a wrong value is named in a message (its JSON kind, not Python's)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def located(origin: Origin, container: Any, key: Any, read: Callable[[Any, str], Any], what: str | None = None) -> Any:
+    """``read(container[key], what)`` with a :class:`Rejected` value located at the key."""
+    try:
+        return read(container.get(key) if isinstance(container, dict) else None, what or str(key))
+    except Rejected as exc:
+        raise Rejected(exc.message, exc.origin or at(origin, container, key)) from None
+
+
+def object_at(origin: Origin, container: Any, key: str, absent: Any = None) -> Any:
+    """A property that must be an object: the block, ``absent`` when not set, :class:`Rejected` otherwise.
+
+    (An undetermined block is an empty :class:`UnknownBlock`, which is falsy: test for ``absent``, not truth.)
+    """
+    value = container.get(key) if isinstance(container, dict) else None
+    if value is None:
+        return absent
+    if isinstance(value, (LineDict, Unknown)):
+        return block(value)
+    if isinstance(value, dict):
+        return LineDict(value, line=origin.line or 1, column=origin.column or 1)
+    raise Rejected(f"{key} must be an object, not {kind_of(value)}", at(origin, container, key))
+
+
+def objects_at(origin: Origin, container: Any, key: str) -> list[tuple[LineDict, Origin]]:
+    """A property that must be a list of objects, each with its origin; :class:`Rejected` otherwise.
+
+    An undetermined list (``Fn::If``) reads as :func:`items` does; a null or a
+    scalar element is refused rather than read as an empty object.
+    """
+    value = container.get(key) if isinstance(container, dict) else None
+    if value is None:
+        return []
+    if isinstance(value, Unknown):
+        return [(block(element), at(origin, container, key)) for element in items(value)]
+    if not isinstance(value, list):
+        raise Rejected(f"{key} must be a list, not {kind_of(value)}", at(origin, container, key))
+    found = []
+    for index, element in enumerate(value):
+        where = origin.at(*value.pos(index)) if isinstance(value, LineList) else at(origin, container, key)
+        if not isinstance(element, (dict, Unknown)):
+            raise Rejected(f"{key} item {index + 1} must be an object, not {kind_of(element)}", where)
+        found.append((block(element) if not isinstance(element, dict) or isinstance(element, LineDict)
+                      else LineDict(element, line=where.line or 1, column=where.column or 1), where))
+    return found
+
+
+def strings_at(origin: Origin, container: Any, key: str) -> Any:
+    """A property that must be a list of strings (``Resources``, ``NotResources``); :class:`Rejected` otherwise.
+
+    Absent is an empty list; an undetermined list or element stays :class:`Unknown`,
+    a reference stays a reference (an ARN known after deployment).
+    """
+    value = container.get(key) if isinstance(container, dict) else None
+    if value is None:
+        return []
+    if isinstance(value, Unknown):
+        return value
+    if not isinstance(value, list):
+        raise Rejected(f"{key} must be a list of strings, not {kind_of(value)}", at(origin, container, key))
+    for index, element in enumerate(value):
+        if not isinstance(element, (str, Unknown, Reference)):
+            where = origin.at(*value.pos(index)) if isinstance(value, LineList) else at(origin, container, key)
+            raise Rejected(f"{key} item {index + 1} must be a string, not {kind_of(element)}", where)
+    return value
 
 
 def as_str(value: Any) -> Any:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backupguard.estate import BackupSelection, Estate, InputError, Origin, ProtectedResource, Unknown
-from backupguard.scanner.cloudformation.intrinsics import NO_VALUE, TemplateContext
+from backupguard.scanner.cloudformation.intrinsics import MAX_EXPANDED_RESOURCES, NO_VALUE, TemplateContext
 from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError, load_text
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
-from backupguard.scanner.values import as_str
+from backupguard.scanner.values import Rejected, as_str
 from backupguard.scanner.org_policy import add_entity
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
@@ -81,6 +81,14 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             exists = context.condition(str(resource["Condition"]), resource)
             if exists is False:
                 continue  # never created with these parameters
+        null = _first_null(resource.get("Properties"), ("Properties",))
+        if null is not None:
+            null_path, (null_line, null_column) = null
+            estate.errors.append(InputError(
+                f"resource '{logical_id}': '{'/'.join(null_path)}' is null; CloudFormation does not allow null values",
+                origin.at(null_line, null_column),
+            ))
+            continue
         props = context.resolve(resource.get("Properties") or LineDict())
         if props is NO_VALUE:  # Properties: !If [cond, {...}, !Ref AWS::NoValue]
             props = LineDict(line=line, column=column)
@@ -89,7 +97,11 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             continue
         if not isinstance(props, LineDict):
             props = LineDict(props, line=line, column=column)
-        entity = builder(str(logical_id), props, origin)
+        try:
+            entity = builder(str(logical_id), props, origin)
+        except Rejected as exc:  # AWS refuses the resource: an error for it, the others are still checked
+            estate.errors.append(InputError(f"resource '{logical_id}': {exc.message}", exc.origin or origin))
+            continue
         if isinstance(entity, ProtectedResource) and resource["Type"] in PHYSICAL_NAMES:
             entity.name = as_str(props.get(PHYSICAL_NAMES[resource["Type"]]))
         if isinstance(entity, BackupSelection) and isinstance(exists, Unknown):
@@ -106,28 +118,42 @@ def expand_resources(resources: LineDict, context: TemplateContext) -> list[tupl
     """Resources with ``Fn::ForEach`` loops (AWS::LanguageExtensions) expanded into real logical IDs.
 
     A loop over a collection the inputs do not determine is skipped: there is no
-    resource to locate until the collection is known.
+    resource to locate until the collection is known. Expansion is bounded
+    (:data:`MAX_EXPANDED_RESOURCES` resources, every copied value counted against
+    the template's evaluation budget): nested loops multiply, and a few bytes
+    could otherwise ask for millions of resources.
     """
     expanded: list[tuple[str, Any, tuple[int, int]]] = []
+    _expand(resources, context, expanded)
+    return expanded
+
+
+def _expand(resources: LineDict, context: TemplateContext, expanded: list[tuple[str, Any, tuple[int, int]]]) -> None:
     for logical_id, resource in resources.items():
+        position = resources.pos(logical_id)
         if not (isinstance(logical_id, str) and logical_id.startswith(_FOR_EACH)):
-            expanded.append((logical_id, resource, resources.pos(logical_id)))
+            expanded.append((logical_id, resource, position))
+            if len(expanded) > MAX_EXPANDED_RESOURCES:
+                raise TemplateError(
+                    f"Fn::ForEach expands to more than {MAX_EXPANDED_RESOURCES:,} resources "
+                    "(CloudFormation allows 500 per stack); not evaluated", *position
+                )
             continue
         if not isinstance(resource, list) or len(resource) != 3 or not isinstance(resource[2], dict):
-            raise TemplateError(f"{logical_id} takes [identifier, collection, {{fragment}}]", *resources.pos(logical_id))
+            raise TemplateError(f"{logical_id} takes [identifier, collection, {{fragment}}]", *position)
         identifier, collection, fragment = resource[0], context.resolve(resource[1]), resource[2]
         if not isinstance(identifier, str) or not isinstance(collection, list):
             continue
         for item in collection:
             if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                 continue
-            copy = _substitute(fragment, identifier, str(item))
-            expanded.extend(expand_resources(copy, context))
-    return expanded
+            copy = _substitute(fragment, identifier, str(item), context)
+            _expand(copy, context, expanded)
 
 
-def _substitute(value: Any, identifier: str, item: str) -> Any:
+def _substitute(value: Any, identifier: str, item: str, context: TemplateContext) -> Any:
     """Replace ``${id}``, ``&{id}`` and ``Ref: id`` in a ForEach fragment, keeping positions."""
+    context.spend(1, value)
     if isinstance(value, str):
         return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
     if isinstance(value, dict):
@@ -136,14 +162,37 @@ def _substitute(value: Any, identifier: str, item: str) -> Any:
         line, column = (value.line, value.column) if isinstance(value, LineDict) else (1, 1)
         out = LineDict(line=line, column=column)
         for key, child in value.items():
-            new_key = _substitute(key, identifier, item) if isinstance(key, str) else key
-            out[new_key] = _substitute(child, identifier, item)
+            new_key = _substitute(key, identifier, item, context) if isinstance(key, str) else key
+            out[new_key] = _substitute(child, identifier, item, context)
             out.key_pos[new_key] = value.pos(key) if isinstance(value, LineDict) else (line, column)
         return out
     if isinstance(value, list):
-        items = [_substitute(child, identifier, item) for child in value]
+        items = [_substitute(child, identifier, item, context) for child in value]
         return value.like(items) if isinstance(value, LineList) else items
     return value
+
+
+def _first_null(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, int]] | None:
+    """The path and position of the first null inside a resource's properties.
+
+    CloudFormation refuses a template with a null value anywhere ("'null' values
+    are not allowed in templates"); read as "not set" instead, a ``- null`` rule
+    would be a rule that keeps recovery points forever.
+    """
+    children: Any = ()
+    if isinstance(value, dict):
+        children = ((str(key), child, value.pos(key) if isinstance(value, LineDict) else (1, 1))
+                    for key, child in value.items())
+    elif isinstance(value, list):
+        children = ((str(index), child, value.pos(index) if isinstance(value, LineList) else (1, 1))
+                    for index, child in enumerate(value))
+    for name, child, position in children:
+        if child is None:
+            return path + (name,), position
+        found = _first_null(child, path + (name,))
+        if found is not None:
+            return found
+    return None
 
 
 def _pos(container: Any, key: str) -> tuple[int, int]:

@@ -20,8 +20,8 @@ import json
 import re
 from typing import Any
 
-from backupguard.estate import Reference, Unknown
-from backupguard.scanner.cloudformation.loader import LineDict, LineList, TemplateError
+from backupguard.estate import ASCII_NUMBER, Reference, Unknown
+from backupguard.scanner.cloudformation.loader import MAX_NUMBER_CHARS, LineDict, LineList, TemplateError
 
 NO_VALUE = object()  # AWS::NoValue: the property is removed
 
@@ -36,6 +36,18 @@ _INTRINSICS = frozenset(
     }
 )
 _MAX_DEPTH = 200
+
+# The evaluation budget of one template. Without it a few bytes ask for gigabytes: three nested
+# Fn::ForEach loops over 200 items (a 5 KB file) are 8 million resources (3.6 GB measured), and
+# Fn::Join/Fn::Sub can multiply a string. Excess is one located error for the template.
+MAX_EXPANDED_RESOURCES = 2_000
+"""Resources after Fn::ForEach expansion: four times CloudFormation's quota of 500 per stack."""
+MAX_EVALUATION_STEPS = 2_000_000
+"""Values copied (ForEach) or evaluated (intrinsics) per template: about a second of work; a real
+template needs a few thousand."""
+MAX_STRING_CHARS = 1_000_000
+"""Characters of one computed string (Fn::Join, Fn::Sub, Fn::Base64, Fn::ToJsonString): a template
+body is at most 1 MB, so a value it can really produce is never longer."""
 
 
 _PARTITIONS = (
@@ -76,6 +88,18 @@ class TemplateContext:
         self.parameters = self._parameter_values(_section(template, "Parameters"), parameter_values or {})
         self._condition_values: dict[str, Any] = {}
         self._evaluating: list[str] = []
+        self.steps = 0  # work done so far, against MAX_EVALUATION_STEPS
+
+    # -- budget --------------------------------------------------------------
+
+    def spend(self, steps: int, node: Any) -> None:
+        """Count work; past :data:`MAX_EVALUATION_STEPS` the template is refused (located at ``node``)."""
+        self.steps += steps
+        if self.steps > MAX_EVALUATION_STEPS:
+            raise TemplateError(
+                f"evaluating this template takes more than {MAX_EVALUATION_STEPS:,} steps "
+                "(Fn::ForEach or intrinsic functions expand too far); not evaluated", *_pos(node)
+            )
 
     # -- inputs ------------------------------------------------------------
 
@@ -129,6 +153,7 @@ class TemplateContext:
         """The value with every intrinsic evaluated as far as possible."""
         if depth > _MAX_DEPTH:
             raise TemplateError("value nested too deeply", *_pos(value))
+        self.spend(1, value)
         if isinstance(value, dict):
             if len(value) == 1:
                 (key,) = value
@@ -189,8 +214,15 @@ class TemplateContext:
         values = {key: self.resolve(val, depth) for key, val in variables.items()}
         unknown_reasons: list[str] = []
         refs: list[str] = []
+        size = [len(text)]
 
         def substitute(match: re.Match[str]) -> str:
+            replacement = _value_text(match)
+            size[0] += len(replacement) - len(match.group(0))
+            _check_size(size[0], "Fn::Sub", node)
+            return replacement
+
+        def _value_text(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("!"):
                 return "${" + name[1:] + "}"
@@ -235,7 +267,7 @@ class TemplateContext:
             return items
         if not isinstance(delimiter, str) or not isinstance(items, list):
             return Unknown("Fn::Join of computed values")
-        return _join_known(delimiter, items)
+        return _join_known(delimiter, items, node)
 
     def _fn_select(self, arg: Any, node: Any, depth: int) -> Any:
         if not isinstance(arg, list) or len(arg) != 2:
@@ -315,6 +347,7 @@ class TemplateContext:
         value = self.resolve(arg, depth)
         if not isinstance(value, str) or is_symbolic(value):
             return Unknown("Fn::Base64 of a value known only at deploy time")
+        _check_size(len(value) * 4 // 3 * 4, "Fn::Base64", node)  # UTF-8 and base64 grow it at most 16/3 times
         return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
     def _fn_importvalue(self, arg: Any, node: Any, depth: int) -> Any:
@@ -330,7 +363,9 @@ class TemplateContext:
         value = self.resolve(arg, depth)
         if _contains_unknown(value):
             return Unknown("Fn::ToJsonString of values known only at deploy time")
-        return json.dumps(value, separators=(",", ":"))
+        text = json.dumps(value, separators=(",", ":"))
+        _check_size(len(text), "Fn::ToJsonString", node)
+        return text
 
     # -- conditions ----------------------------------------------------------
 
@@ -414,7 +449,7 @@ def _as_truth(value: Any) -> bool | Unknown:
     return Unknown("condition value is not a boolean")
 
 
-def _join_known(delimiter: str, items: list) -> Any:
+def _join_known(delimiter: str, items: list, node: Any) -> Any:
     reasons, refs = [], []
     for item in items:
         if isinstance(item, Unknown):
@@ -427,7 +462,14 @@ def _join_known(delimiter: str, items: list) -> Any:
             reasons.append("a joined item is not a string")
     if reasons:
         return Unknown("Fn::Join: " + "; ".join(dict.fromkeys(reasons)), tuple(dict.fromkeys(refs)))
-    return delimiter.join(_text(item) for item in items)
+    texts = [_text(item) for item in items]
+    _check_size(sum(map(len, texts)) + len(delimiter) * max(len(texts) - 1, 0), "Fn::Join", node)
+    return delimiter.join(texts)
+
+
+def _check_size(length: int, function: str, node: Any) -> None:
+    if length > MAX_STRING_CHARS:
+        raise TemplateError(f"{function} builds a string of more than {MAX_STRING_CHARS:,} characters", *_pos(node))
 
 
 def _contains_unknown(value: Any) -> bool:
@@ -449,13 +491,13 @@ def _text(value: Any) -> str:
 
 
 def _number(raw: Any, name: str) -> Any:
+    """A Number parameter's value: ASCII digits only (Python would also read "٣٥" as 35; AWS does not)."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return raw
-    try:
-        text = str(raw).strip()
-        return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
-    except ValueError:
-        return Unknown(f"parameter '{name}' value {raw!r} is not a number")
+    text = str(raw).strip(" \t\r\n")
+    if len(text) > MAX_NUMBER_CHARS or not ASCII_NUMBER.fullmatch(text):
+        return Unknown(f"parameter '{name}' value {raw!r:.40} is not a number")
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
 
 
 def _resource_type(resource: Any) -> str | None:

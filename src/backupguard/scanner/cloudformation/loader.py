@@ -20,6 +20,7 @@ the standard ``json`` module without positions.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -28,6 +29,11 @@ try:  # libyaml ships in PyYAML's wheels; the pure-Python loader is ~6x slower
     _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _BaseLoader = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+
+# The longest number text accepted: a 64-bit Long has 19 digits, and Python's int() of a text
+# over 4,300 digits raises rather than answers (sys.get_int_max_str_digits).
+MAX_NUMBER_CHARS = 64
 
 
 class TemplateError(Exception):
@@ -146,10 +152,22 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_timestamp_as_string(self, node: yaml.ScalarNode) -> str:
         return self.construct_scalar(node)
 
+    def construct_bounded_int(self, node: yaml.ScalarNode) -> int:
+        """An integer, refused with its position when longer than any number a template needs.
+
+        Python's int() raises on texts over 4,300 digits (and is slow well before);
+        no CloudFormation or Organizations setting takes a number that long.
+        """
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise TemplateError(f"a number of {len(node.value)} characters is too long (at most {MAX_NUMBER_CHARS})",
+                                *_mark(node))
+        return super().construct_yaml_int(node)
+
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_line_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_line_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_timestamp_as_string)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_bounded_int)
 _Loader.add_multi_constructor("!", _Loader.construct_intrinsic)
 
 
@@ -170,12 +188,71 @@ def _reject_aliases(text: str) -> None:
             raise TemplateError("YAML aliases (*name) are not supported by CloudFormation", line, column)
 
 
+# Characters JSON strings may hold raw but YAML refuses (DEL, C1 controls, U+FFFE/U+FFFF) or reads
+# as line breaks (NEL, U+2028, U+2029: folded to a space, and counted as new lines).
+_JSON_ONLY = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+# A JSON escaped surrogate pair ("\ud83d\ude00", valid JSON) that YAML cannot read; an odd run of
+# backslashes before it makes it an escape, an even one a literal text.
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+# Private-use blocks to stand in for those characters while YAML reads the text (one not in the text is used).
+_STAND_IN_BASES = (0xE000, 0xE100, 0xF0000, 0x100000)
+
+
+def _yaml_ready_json(text: str) -> tuple[str, dict[int, int]]:
+    """JSON text that YAML reads as JSON does, and the table that restores the stand-ins.
+
+    Each raw character that JSON allows and YAML refuses becomes a private-use
+    character of the same width (so lines and columns stay right), restored
+    after parsing; an escaped surrogate pair becomes YAML's ``\\U`` escape.
+    """
+    if "\\u" in text:
+        text = _SURROGATE_PAIR.sub(_pair_as_yaml, text)
+    found = sorted(set(_JSON_ONLY.findall(text)))
+    if not found:
+        return text, {}
+    used = set(text)
+    base = next((b for b in _STAND_IN_BASES if not any(chr(b + i) in used for i in range(len(found)))), None)
+    if base is None:  # pragma: no cover - every stand-in block in use: let YAML report the character
+        return text, {}
+    forward = {ord(char): base + index for index, char in enumerate(found)}
+    return text.translate(forward), {stand_in: original for original, stand_in in forward.items()}
+
+
+def _pair_as_yaml(match: re.Match[str]) -> str:
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return f"{match.group(1)}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08X}"
+
+
+def _restored(value: Any, table: dict[int, int]) -> Any:
+    """Parsed data with the stand-ins of :func:`_yaml_ready_json` turned back into the original characters."""
+    if isinstance(value, str):
+        return value.translate(table)
+    if isinstance(value, LineDict):
+        out = LineDict(line=value.line, column=value.column)
+        for key, item in value.items():
+            new_key = _restored(key, table)
+            out[new_key] = _restored(item, table)
+            out.key_pos[new_key] = value.pos(key)
+        return out
+    if isinstance(value, LineList):
+        return value.like(_restored(item, table) for item in value)
+    return value
+
+
+def _is_json(text: str) -> bool:
+    return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+
+
 def load_text(text: str) -> Any:
     """Parse template text; raises :class:`TemplateError` with a position."""
+    table: dict[int, int] = {}
+    if _is_json(text):
+        text, table = _yaml_ready_json(text)
     try:
         if "&" in text:  # an alias needs an anchor; only then is the token scan worth its cost
             _reject_aliases(text)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return _restored(data, table) if table else data
     except TemplateError:
         raise
     except yaml.reader.ReaderError as exc:
@@ -186,7 +263,7 @@ def load_text(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if text.lstrip().startswith("{") and "\t" in text:
-            return _load_json_fallback(text, exc)
+            return _restored(_load_json_fallback(text, exc), table)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "not valid YAML or JSON"
         raise TemplateError(f"{problem}", line, column) from None
@@ -198,12 +275,18 @@ def load_text(text: str) -> Any:
 
 def _load_json_fallback(text: str, yaml_error: Exception) -> Any:
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicate_pairs)
+        data = json.loads(text, object_pairs_hook=_reject_duplicate_pairs, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise TemplateError(exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise TemplateError("nesting is too deep to be a CloudFormation template") from None
     return _positionless(data)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise TemplateError(f"a number of {len(text)} characters is too long (at most {MAX_NUMBER_CHARS})")
+    return int(text)
 
 
 def _positionless(value: Any) -> Any:

@@ -31,59 +31,65 @@ from backupguard.estate import (
     air_gapped_lock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
-from backupguard.scanner.values import as_bool, as_int, as_json, as_str, at, block, items, tags_of
+from backupguard.scanner.values import (
+    as_json,
+    as_str,
+    at,
+    block,
+    items,
+    located,
+    object_at,
+    objects_at,
+    strict_bool,
+    strict_int,
+    strings_at,
+    tags_of,
+)
 
 
 # -- AWS Backup ----------------------------------------------------------------
 
 
-def _lifecycle(value: Any, origin: Origin) -> Lifecycle | None:
-    if value is None:
+def _lifecycle(container: Any, key: str, origin: Origin) -> Lifecycle | None:
+    data = object_at(origin, container, key)
+    if data is None:
         return None
-    data = block(value)
+    where = at(origin, container, key)
     return Lifecycle(
-        delete_after_days=as_int(data.get("DeleteAfterDays"), "DeleteAfterDays"),
-        move_to_cold_storage_after_days=as_int(data.get("MoveToColdStorageAfterDays"), "MoveToColdStorageAfterDays"),
-        opt_in_to_archive=as_bool(data.get("OptInToArchiveForSupportedResources"), "OptInToArchiveForSupportedResources"),
-        origin=origin,
+        delete_after_days=located(where, data, "DeleteAfterDays", strict_int),
+        move_to_cold_storage_after_days=located(where, data, "MoveToColdStorageAfterDays", strict_int),
+        opt_in_to_archive=located(where, data, "OptInToArchiveForSupportedResources", strict_bool),
+        origin=where,
     )
 
 
 def _rule(data: LineDict, origin: Origin) -> BackupRule:
-    copies = []
-    raw_copies = data.get("CopyActions")
-    for index, copy in enumerate(items(raw_copies)):
-        copy = block(copy)
-        copy_origin = origin.at(*raw_copies.pos(index)) if hasattr(raw_copies, "pos") else origin
-        copies.append(
-            CopyAction(
-                destination_vault_arn=copy.get("DestinationBackupVaultArn"),
-                lifecycle=_lifecycle(copy.get("Lifecycle"), at(copy_origin, copy, "Lifecycle")),
-                origin=copy_origin,
-            )
+    copies = [
+        CopyAction(
+            destination_vault_arn=copy.get("DestinationBackupVaultArn"),
+            lifecycle=_lifecycle(copy, "Lifecycle", copy_origin),
+            origin=copy_origin,
         )
+        for copy, copy_origin in objects_at(origin, data, "CopyActions")
+    ]
     return BackupRule(
         name=data.get("RuleName"),
         target_vault=data.get("TargetBackupVault"),
         schedule=data.get("ScheduleExpression"),
         timezone=data.get("ScheduleExpressionTimezone"),
-        start_window_minutes=as_int(data.get("StartWindowMinutes"), "StartWindowMinutes"),
-        completion_window_minutes=as_int(data.get("CompletionWindowMinutes"), "CompletionWindowMinutes"),
-        lifecycle=_lifecycle(data.get("Lifecycle"), at(origin, data, "Lifecycle")),
+        start_window_minutes=located(origin, data, "StartWindowMinutes", strict_int),
+        completion_window_minutes=located(origin, data, "CompletionWindowMinutes", strict_int),
+        lifecycle=_lifecycle(data, "Lifecycle", origin),
         copy_actions=copies,
-        continuous_backup=as_bool(data.get("EnableContinuousBackup"), "EnableContinuousBackup") or False,
+        continuous_backup=located(origin, data, "EnableContinuousBackup", strict_bool) or False,
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
     )
 
 
 def backup_plan(logical_id: str, props: LineDict, origin: Origin) -> BackupPlan:
-    plan = block(props.get("BackupPlan"))
-    raw_rules = plan.get("BackupPlanRule")
-    rules = [
-        _rule(block(rule), origin.at(*raw_rules.pos(index)) if hasattr(raw_rules, "pos") else origin)
-        for index, rule in enumerate(items(raw_rules))
-    ]
+    plan = object_at(origin, props, "BackupPlan", LineDict())
+    rules = [_rule(rule, rule_origin) for rule, rule_origin in objects_at(origin, plan, "BackupPlanRule")]
     return BackupPlan(
         resource_id=logical_id,
         name=plan.get("BackupPlanName"),
@@ -98,23 +104,24 @@ _CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "String
 
 
 def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> BackupSelection:
-    sel = block(props.get("BackupSelection"))
+    sel = object_at(origin, props, "BackupSelection", LineDict())
     list_of_tags = [
         TagCondition(as_str(t.get("ConditionType")), t.get("ConditionKey"), as_str(t.get("ConditionValue")))
-        for t in map(block, items(sel.get("ListOfTags")))
+        for t, _ in objects_at(origin, sel, "ListOfTags")
     ]
+    conditions_block = object_at(origin, sel, "Conditions", LineDict())
     conditions = [
         TagCondition(operator, c.get("ConditionKey"), as_str(c.get("ConditionValue")))
         for operator in _CONDITION_OPERATORS
-        for c in map(block, items(block(sel.get("Conditions")).get(operator)))
+        for c, _ in objects_at(at(origin, sel, "Conditions"), conditions_block, operator)
     ]
     return BackupSelection(
         resource_id=logical_id,
         name=sel.get("SelectionName"),
         plan_ref=props.get("BackupPlanId"),
         iam_role_arn=sel.get("IamRoleArn"),
-        resources=sel.get("Resources") or [],
-        not_resources=sel.get("NotResources") or [],
+        resources=strings_at(origin, sel, "Resources"),
+        not_resources=strings_at(origin, sel, "NotResources"),
         list_of_tags=list_of_tags,
         conditions=conditions,
         origin=origin,
@@ -125,12 +132,13 @@ def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVaul
     lock = None
     if "LockConfiguration" in props:
         raw = props["LockConfiguration"]
-        cfg = block(raw)
+        cfg = object_at(origin, props, "LockConfiguration", LineDict())
+        where = at(origin, props, "LockConfiguration")
         lock = VaultLock(
-            min_retention_days=as_int(cfg.get("MinRetentionDays"), "MinRetentionDays"),
-            max_retention_days=as_int(cfg.get("MaxRetentionDays"), "MaxRetentionDays"),
-            changeable_for_days=as_int(cfg.get("ChangeableForDays"), "ChangeableForDays"),
-            origin=at(origin, props, "LockConfiguration"),
+            min_retention_days=located(where, cfg, "MinRetentionDays", strict_int),
+            max_retention_days=located(where, cfg, "MaxRetentionDays", strict_int),
+            changeable_for_days=located(where, cfg, "ChangeableForDays", strict_int),
+            origin=where,
             present=Unknown(raw.reason, raw.refs, (True, False)) if isinstance(raw, Unknown) and raw.may_be_absent else True,
         )
     return BackupVault(
@@ -153,7 +161,9 @@ def air_gapped_vault(logical_id: str, props: LineDict, origin: Origin) -> Backup
         origin=origin,
         encryption_key_arn=props.get("EncryptionKeyArn"),
         lock=air_gapped_lock(
-            as_int(props.get("MinRetentionDays"), "MinRetentionDays"), as_int(props.get("MaxRetentionDays"), "MaxRetentionDays"), origin
+            located(origin, props, "MinRetentionDays", strict_int),
+            located(origin, props, "MaxRetentionDays", strict_int),
+            origin,
         ),
         access_policy=as_json(props.get("AccessPolicy"), "AccessPolicy"),
         notifications=props.get("Notifications"),
@@ -175,11 +185,12 @@ def report_plan(logical_id: str, props: LineDict, origin: Origin) -> ReportPlan:
 
 
 def restore_testing_plan(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingPlan:
-    selection = block(props.get("RecoveryPointSelection"))
+    selection = object_at(origin, props, "RecoveryPointSelection", LineDict())
     return RestoreTestingPlan(
         logical_id, props.get("RestoreTestingPlanName"), props.get("ScheduleExpression"), props, origin,
-        start_window_hours=as_int(props.get("StartWindowHours"), "StartWindowHours"),
-        selection_window_days=as_int(selection.get("SelectionWindowDays"), "SelectionWindowDays"),
+        start_window_hours=located(origin, props, "StartWindowHours", strict_int),
+        selection_window_days=located(at(origin, props, "RecoveryPointSelection"), selection, "SelectionWindowDays",
+                                      strict_int),
     )
 
 
@@ -200,9 +211,12 @@ def org_policy(logical_id: str, props: LineDict, origin: Origin) -> OrgBackupPol
 # -- protectable resources ---------------------------------------------------------
 
 
-def _settings(props: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], Any]]]) -> dict[str, Any]:
-    """Pick the native settings a template sets; absent ones stay absent (service default)."""
-    return {name: coerce(props[prop], prop) for prop, (name, coerce) in spec.items() if prop in props}
+def _settings(origin: Origin, props: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], Any]]]) -> dict[str, Any]:
+    """Pick the native settings a template sets; absent ones stay absent (service default).
+
+    A value AWS would refuse (``BackupRetentionPeriod: 1e999``) is a located :class:`Rejected`.
+    """
+    return {name: located(origin, props, prop, coerce) for prop, (name, coerce) in spec.items() if prop in props}
 
 
 def _keep(value: Any, what: str) -> Any:
@@ -211,16 +225,16 @@ def _keep(value: Any, what: str) -> Any:
 
 _DB_SPEC = {
     "KmsKeyId": ("kms_key_id", _keep),
-    "BackupRetentionPeriod": ("backup_retention_days", as_int),
-    "DeletionProtection": ("deletion_protection", as_bool),
-    "CopyTagsToSnapshot": ("copy_tags_to_snapshot", as_bool),
-    "StorageEncrypted": ("storage_encrypted", as_bool),
+    "BackupRetentionPeriod": ("backup_retention_days", strict_int),
+    "DeletionProtection": ("deletion_protection", strict_bool),
+    "CopyTagsToSnapshot": ("copy_tags_to_snapshot", strict_bool),
+    "StorageEncrypted": ("storage_encrypted", strict_bool),
     "Engine": ("engine", _keep),
 }
 
 
 def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(props, _DB_SPEC)
+    settings = _settings(origin, props, _DB_SPEC)
     if "DBClusterIdentifier" in props:
         settings["cluster_member"] = True  # retention is the cluster's (cfn-lint E3719)
     if "SourceDBInstanceIdentifier" in props:
@@ -233,7 +247,7 @@ def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedRe
 
 def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
     def build(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-        settings = _settings(props, _DB_SPEC)
+        settings = _settings(origin, props, _DB_SPEC)
         if "SnapshotIdentifier" in props:
             settings["encryption_from"] = props["SnapshotIdentifier"]
         kind = service
@@ -245,29 +259,35 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
     return build
 
 
-def _table_settings(props: LineDict) -> dict[str, Any]:
+def _table_settings(props: LineDict, origin: Origin) -> dict[str, Any]:
     pitr = block(props.get("PointInTimeRecoverySpecification"))
-    settings = _settings(props, {"DeletionProtectionEnabled": ("deletion_protection", as_bool)})
-    settings["pitr_enabled"] = as_bool(pitr.get("PointInTimeRecoveryEnabled"), "PointInTimeRecoveryEnabled")
+    pitr_origin = at(origin, props, "PointInTimeRecoverySpecification")
+    settings = _settings(origin, props, {"DeletionProtectionEnabled": ("deletion_protection", strict_bool)})
+    settings["pitr_enabled"] = located(pitr_origin, pitr, "PointInTimeRecoveryEnabled", strict_bool)
     if "RecoveryPeriodInDays" in pitr:
-        settings["pitr_recovery_period_days"] = as_int(pitr["RecoveryPeriodInDays"], "RecoveryPeriodInDays")
+        settings["pitr_recovery_period_days"] = located(pitr_origin, pitr, "RecoveryPeriodInDays", strict_int)
     return settings
 
 
 def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     return ProtectedResource(
-        logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props)
+        logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props, origin)
     )
 
 
 def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     """PITR and deletion protection are per replica: the table has them only when every replica does."""
-    replicas = [block(r) for r in items(props.get("Replicas"))]
-    pitr = [block(r.get("PointInTimeRecoverySpecification")).get("PointInTimeRecoveryEnabled") for r in replicas]
+    found = objects_at(origin, props, "Replicas")
+    replicas = [replica for replica, _ in found]
+    pitr = [
+        located(at(where, replica, "PointInTimeRecoverySpecification"),
+                block(replica.get("PointInTimeRecoverySpecification")), "PointInTimeRecoveryEnabled", strict_bool)
+        for replica, where in found
+    ]
     settings = {
-        "pitr_enabled": _every([as_bool(value, "PointInTimeRecoveryEnabled") or False for value in pitr]),
+        "pitr_enabled": _every([value or False for value in pitr]),
         "deletion_protection": _every(
-            [as_bool(r.get("DeletionProtectionEnabled"), "DeletionProtectionEnabled") or False for r in replicas]
+            [located(where, replica, "DeletionProtectionEnabled", strict_bool) or False for replica, where in found]
         ),
     }
     return ProtectedResource(
@@ -297,12 +317,12 @@ def _replica_tags(replicas: list[LineDict], region: str | None) -> Any:
 def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     """SAM's SimpleTable passes PointInTimeRecoverySpecification through to the table it creates."""
     return ProtectedResource(
-        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props)
+        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props, origin)
     )
 
 
 def efs_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(props, {"Encrypted": ("encrypted", as_bool)})
+    settings = _settings(origin, props, {"Encrypted": ("encrypted", strict_bool)})
     if "BackupPolicy" in props:
         settings["backup_policy_status"] = block(props["BackupPolicy"]).get("Status")
     return ProtectedResource(
@@ -319,10 +339,11 @@ def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> Protect
         cfg = block(props.get(name))
         settings.update(
             _settings(
+                at(origin, props, name),
                 cfg,
                 {
-                    "AutomaticBackupRetentionDays": ("automatic_backup_retention_days", as_int),
-                    "CopyTagsToBackups": ("copy_tags_to_backups", as_bool),
+                    "AutomaticBackupRetentionDays": ("automatic_backup_retention_days", strict_int),
+                    "CopyTagsToBackups": ("copy_tags_to_backups", strict_bool),
                 },
             )
         )
@@ -334,14 +355,14 @@ def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedReso
     if "VersioningConfiguration" in props:
         settings["versioning_status"] = block(props["VersioningConfiguration"]).get("Status")
     if "ObjectLockEnabled" in props:
-        settings["object_lock_enabled"] = as_bool(props["ObjectLockEnabled"], "ObjectLockEnabled")
+        settings["object_lock_enabled"] = located(origin, props, "ObjectLockEnabled", strict_bool)
         if settings["object_lock_enabled"] is True and "versioning_status" not in settings:
             settings["versioning_status"] = "Enabled"  # S3 turns versioning on for Object Lock buckets
     return ProtectedResource(logical_id, "AWS::S3::Bucket", "S3", origin, tags_of(props.get("Tags")), settings)
 
 
 def ec2_volume(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(props, {"Encrypted": ("encrypted", as_bool), "KmsKeyId": ("kms_key_id", _keep)})
+    settings = _settings(origin, props, {"Encrypted": ("encrypted", strict_bool), "KmsKeyId": ("kms_key_id", _keep)})
     return ProtectedResource(logical_id, "AWS::EC2::Volume", "EBS", origin, tags_of(props.get("Tags")), settings)
 
 
