@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import replace
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -130,6 +133,26 @@ def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_pa
             raise _fail(f"{path}: cannot write report: {exc.strerror or exc}") from None
 
 
+def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
+    """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
+    working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
+    from backupguard.scanner import display_path, encodable
+
+    cwd = os.path.realpath(Path.cwd())
+
+    @lru_cache(maxsize=None)
+    def shown(name: Optional[str]) -> Optional[str]:
+        if name is None:
+            return None
+        path = root / name
+        below = display_path(path)
+        if not relative or not Path(below).is_absolute():
+            return below
+        return encodable(Path(os.path.relpath(path, cwd)).as_posix())
+
+    return shown
+
+
 def _exit_code(results: list, threshold: str, strict: bool) -> int:
     """2 on input errors; 1 when a failing result (with ``strict``, also an unwaived unknown one)
     reaches the threshold severity; else 0."""
@@ -148,7 +171,10 @@ def _exit_code(results: list, threshold: str, strict: bool) -> int:
 
 @app.command()
 def lint(
-    paths: Annotated[list[Path], typer.Argument(help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
+        readable=False,  # an unreadable path is a located error of the scan, not a usage error that stops it
+    )],
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
     output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
     fail_on: Annotated[
@@ -166,6 +192,9 @@ def lint(
     exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    root: Annotated[
+        Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
+    ] = None,
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
@@ -176,7 +205,8 @@ def lint(
     from backupguard.resolve.inventory import inventory
     from backupguard.rules import CatalogueError, load_catalogue
     from backupguard.rules.engine import run
-    from backupguard.scanner import ScanOptions, scan
+    from backupguard.scanner import ScanOptions, encodable, root_relative, scan
+    from backupguard.scanner.paths import scan_root
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.terraform.source import TerraformOptions
     from backupguard.waivers import apply_waivers
@@ -198,14 +228,19 @@ def lint(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
         exclude=tuple(exclude) + tuple(user.exclude),
+        root=scan_root(paths, root),
     )
-    estate = scan(paths, options)
+    # Results are identified (fingerprints) by their path below the scan root, and shown relative
+    # to the working directory: the same finding keeps its identity wherever backupguard runs from.
+    estate = scan(paths, options, name=root_relative(options.root))
+    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
     by_kind = subjects(estate, user.opt_in)
-    results, unused = apply_waivers(run(estate, checks, by_kind=by_kind), user.waivers)
+    found = [replace(r, file=shown(r.file)) for r in run(estate, checks, by_kind=by_kind)]
+    results, unused = apply_waivers(found, user.waivers)
     notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
     scan_info = {
-        "paths": [p.as_posix() for p in paths],
-        "files": sorted(set(estate.files)),
+        "paths": [encodable(p.as_posix()) for p in paths],
+        "files": sorted({shown(f) for f in estate.files}),
         "region": region,
         "account_id": account_id,
         "notes": notes,
