@@ -41,8 +41,15 @@ class FailOn(str, Enum):
     never = "never"
 
 
+def _say(message: str) -> None:
+    """One line on stderr; the message may quote input (paths, YAML), so it is made printable."""
+    from backupguard.reports.printable import inert_lines, printable
+
+    typer.echo(inert_lines(printable(message)), err=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"backupguard: error: {message}", err=True)
+    _say(f"backupguard: error: {message}")
     return typer.Exit(EXIT_USAGE)
 
 
@@ -345,5 +352,5 @@ def main() -> None:
         typer.echo("backupguard: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a usage/input error
-        typer.echo(f"backupguard: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
+        _say(f"backupguard: internal error: {type(exc).__name__}: {exc} (please report this)")
         sys.exit(EXIT_USAGE)

@@ -13,6 +13,7 @@ from typing import Any
 
 from backupguard import __version__
 from backupguard.reports import control_summary, summary
+from backupguard.reports.printable import json_safe
 from backupguard.results import Result
 
 SCHEMA_VERSION = 1
@@ -50,7 +51,7 @@ def render(doc: dict[str, Any]) -> str:
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
         parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def results_of(doc: dict[str, Any]) -> list[Result]:
