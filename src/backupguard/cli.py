@@ -126,18 +126,70 @@ def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Pa
     return outputs
 
 
-def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> None:
+def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> bool:
+    """Render and write every output; a failed one is named on stderr and the others are still written.
+
+    Returns False when any output failed (the run then exits 2).
+    """
     from backupguard.reports import render
 
+    ok = True
     for name, path in outputs:
         text = render(name, doc, show_passed=show_passed, strict=strict)
-        if path is None:
-            sys.stdout.write(text)
-            continue
         try:
-            path.write_text(text, encoding="utf-8")
+            _write_stdout(text) if path is None else _write_atomically(path, text)
         except OSError as exc:
-            raise _fail(f"{path}: cannot write report: {exc.strerror or exc}") from None
+            _say(f"backupguard: error: {'standard output' if path is None else path}: cannot write {name} report: "
+                 f"{exc.strerror or exc}")
+            ok = False
+    return ok
+
+
+def _write_stdout(text: str) -> None:
+    """Write and flush now, so that a full or closed stdout is an error we report, not a traceback at exit."""
+    if sys.stdout is None:
+        raise OSError(9, "standard output is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        # What is still buffered would fail again when Python exits: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+        raise OSError(getattr(exc, "errno", None) or 5, getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A temporary file beside ``path``, then a rename: a failed write (a full disk) leaves the
+    previous report intact and no truncated one."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(handle.name, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(handle.name, 0o666 & ~_umask())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
@@ -262,7 +314,8 @@ def lint(
         control_summary(results, [frameworks[f].metadata() for f in selected]), inventory(by_kind["resource"]),
     )
     strict = strict or user.strict
-    _write_reports(doc, outputs, show_passed, strict)
+    if not _write_reports(doc, outputs, show_passed, strict):
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(results, threshold, strict))
 
 
@@ -291,7 +344,8 @@ def report(
             merge(docs)  # validates the schema version
     except DocumentError as exc:
         raise _fail(str(exc)) from None
-    _write_reports(doc, outputs, show_passed, strict)
+    if not _write_reports(doc, outputs, show_passed, strict):
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
 
 
