@@ -311,7 +311,8 @@ def lint(
     ran = {c.rule.id: c.rule for c in checks}
     doc = document(
         results, [r.metadata() for r in ran.values()], scan_info,
-        control_summary(results, [frameworks[f].metadata() for f in selected]), inventory(by_kind["resource"]),
+        control_summary(results, [frameworks[f].metadata() for f in selected]),
+        [{**row, "file": shown(row.get("file"))} for row in inventory(by_kind["resource"])],
     )
     strict = strict or user.strict
     if not _write_reports(doc, outputs, show_passed, strict):
@@ -329,21 +330,23 @@ def report(
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
 ) -> None:
     """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
-    from backupguard.reports.json_report import DocumentError, merge, results_of
+    from backupguard.reports.json_report import DocumentError, merge, results_of, validate
 
     outputs = _outputs(output, output_format)
     docs = []
     for path in documents:
         try:
-            docs.append(json.loads(path.read_text("utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise _fail(f"{path}: cannot read result document: {exc}") from None
-    try:
-        doc = docs[0] if len(docs) == 1 else merge(docs)
-        if len(docs) == 1:
-            merge(docs)  # validates the schema version
-    except DocumentError as exc:
-        raise _fail(str(exc)) from None
+            doc = json.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise _fail(f"{path}: cannot read result document: {exc.strerror or exc}") from None
+        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5,000-digit number, too deep
+            raise _fail(f"{path}: not a JSON result document: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
+        try:
+            validate(doc, str(path))
+        except DocumentError as exc:
+            raise _fail(str(exc)) from None
+        docs.append(doc)
+    doc = docs[0] if len(docs) == 1 else merge(docs)
     if not _write_reports(doc, outputs, show_passed, strict):
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
