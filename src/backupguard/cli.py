@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from dataclasses import replace
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
@@ -38,8 +41,15 @@ class FailOn(str, Enum):
     never = "never"
 
 
+def _say(message: str) -> None:
+    """One line on stderr; the message may quote input (paths, YAML), so it is made printable."""
+    from backupguard.reports.printable import inert_lines, printable
+
+    typer.echo(inert_lines(printable(message)), err=True)
+
+
 def _fail(message: str) -> typer.Exit:
-    typer.echo(f"backupguard: error: {message}", err=True)
+    _say(f"backupguard: error: {message}")
     return typer.Exit(EXIT_USAGE)
 
 
@@ -60,19 +70,54 @@ def _main(
 
 def _cfn_parameters(pairs: list[str], file: Optional[Path]) -> dict[str, str]:
     """``--parameters-file`` (the AWS CLI's [{"ParameterKey", "ParameterValue"}] or a plain map), then ``--parameter``."""
+    from backupguard.scanner.cloudformation import TemplateError
+
     values: dict[str, str] = {}
     if file is not None:
         try:
-            data = json.loads(file.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise _fail(f"{file}: cannot read parameters file: {exc}") from None
-        if isinstance(data, list) and all(isinstance(d, dict) and "ParameterKey" in d for d in data):
-            values.update({str(d["ParameterKey"]): str(d.get("ParameterValue", "")) for d in data})
-        elif isinstance(data, dict):
-            values.update({str(k): str(v) for k, v in data.items()})
-        else:
-            raise _fail(f"{file}: expected [{{\"ParameterKey\": ..., \"ParameterValue\": ...}}] or a JSON object")
+            values.update(_read_parameters_file(file))
+        except TemplateError as exc:
+            raise _fail(f"{file}:{exc.line}: {exc.message}") from None
     values.update(_pairs(pairs, "--parameter", "Key=Value"))
+    return values
+
+
+# To be replaced by backupguard.scanner.cloudformation.parameters.read_parameters_file (same contract)
+# once it lands: the parameters file is input like a template, and its reading belongs to that source.
+def _read_parameters_file(path: Path) -> dict[str, str]:
+    """``--parameters-file``: UTF-8 (with or without BOM) or UTF-16 with a BOM, as the AWS CLI's
+    ``[{"ParameterKey", "ParameterValue"}]`` or a plain ``{"Key": value}`` map of scalars.
+    Raises ``TemplateError`` (message and line) for anything else."""
+    import codecs
+
+    from backupguard.scanner.cloudformation import TemplateError
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"cannot read parameters file: {exc.strerror or exc}") from None
+    try:
+        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        data = json.loads(raw.decode("utf-16" if utf16 else "utf-8-sig"))
+    except UnicodeDecodeError:
+        raise TemplateError("parameters file is not UTF-8 or UTF-16 (with a byte order mark) text") from None
+    except json.JSONDecodeError as exc:
+        raise TemplateError(f"parameters file is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise TemplateError(f"parameters file is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise TemplateError("parameters file is nested too deeply") from None
+    if isinstance(data, list) and all(isinstance(d, dict) and "ParameterKey" in d for d in data):
+        pairs = [(d["ParameterKey"], d.get("ParameterValue", "")) for d in data]
+    elif isinstance(data, dict):
+        pairs = list(data.items())
+    else:
+        raise TemplateError('expected [{"ParameterKey": ..., "ParameterValue": ...}] or a JSON object')
+    values = {}
+    for key, value in pairs:
+        if not isinstance(key, str) or isinstance(value, (dict, list)) or value is None:
+            raise TemplateError(f"parameter {json.dumps(key)[:80]}: expected a string key and a string, number or boolean value")
+        values[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return values
 
 
@@ -116,18 +161,90 @@ def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Pa
     return outputs
 
 
-def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> None:
+def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> bool:
+    """Render and write every output; a failed one is named on stderr and the others are still written.
+
+    Returns False when any output failed (the run then exits 2).
+    """
     from backupguard.reports import render
 
+    ok = True
     for name, path in outputs:
         text = render(name, doc, show_passed=show_passed, strict=strict)
-        if path is None:
-            sys.stdout.write(text)
-            continue
         try:
-            path.write_text(text, encoding="utf-8")
+            _write_stdout(text) if path is None else _write_atomically(path, text)
         except OSError as exc:
-            raise _fail(f"{path}: cannot write report: {exc.strerror or exc}") from None
+            _say(f"backupguard: error: {'standard output' if path is None else path}: cannot write {name} report: "
+                 f"{exc.strerror or exc}")
+            ok = False
+    return ok
+
+
+def _write_stdout(text: str) -> None:
+    """Write and flush now, so that a full or closed stdout is an error we report, not a traceback at exit."""
+    if sys.stdout is None:
+        raise OSError(9, "standard output is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        # What is still buffered would fail again when Python exits: point stdout at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+        raise OSError(getattr(exc, "errno", None) or 5, getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A temporary file beside ``path``, then a rename: a failed write (a full disk) leaves the
+    previous report intact and no truncated one."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(handle.name, path.stat().st_mode & 0o7777)
+        else:
+            os.chmod(handle.name, 0o666 & ~_umask())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
+    """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
+    working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
+    from backupguard.scanner import display_path, encodable
+
+    cwd = os.path.realpath(Path.cwd())
+
+    @lru_cache(maxsize=None)
+    def shown(name: Optional[str]) -> Optional[str]:
+        if name is None:
+            return None
+        path = root / name
+        below = display_path(path)
+        if not relative or not Path(below).is_absolute():
+            return below
+        return encodable(Path(os.path.relpath(path, cwd)).as_posix())
+
+    return shown
 
 
 def _exit_code(results: list, threshold: str, strict: bool) -> int:
@@ -148,7 +265,10 @@ def _exit_code(results: list, threshold: str, strict: bool) -> int:
 
 @app.command()
 def lint(
-    paths: Annotated[list[Path], typer.Argument(help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
+        readable=False,  # an unreadable path is a located error of the scan, not a usage error that stops it
+    )],
     output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
     output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
     fail_on: Annotated[
@@ -166,6 +286,9 @@ def lint(
     exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    root: Annotated[
+        Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
+    ] = None,
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
@@ -176,7 +299,8 @@ def lint(
     from backupguard.resolve.inventory import inventory
     from backupguard.rules import CatalogueError, load_catalogue
     from backupguard.rules.engine import run
-    from backupguard.scanner import ScanOptions, scan
+    from backupguard.scanner import ScanOptions, encodable, root_relative, scan
+    from backupguard.scanner.paths import scan_root
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.terraform.source import TerraformOptions
     from backupguard.waivers import apply_waivers
@@ -198,14 +322,19 @@ def lint(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
         exclude=tuple(exclude) + tuple(user.exclude),
+        root=scan_root(paths, root),
     )
-    estate = scan(paths, options)
+    # Results are identified (fingerprints) by their path below the scan root, and shown relative
+    # to the working directory: the same finding keeps its identity wherever backupguard runs from.
+    estate = scan(paths, options, name=root_relative(options.root))
+    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
     by_kind = subjects(estate, user.opt_in)
-    results, unused = apply_waivers(run(estate, checks, by_kind=by_kind), user.waivers)
+    found = [replace(r, file=shown(r.file)) for r in run(estate, checks, by_kind=by_kind)]
+    results, unused = apply_waivers(found, user.waivers)
     notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
     scan_info = {
-        "paths": [p.as_posix() for p in paths],
-        "files": sorted(set(estate.files)),
+        "paths": [encodable(p.as_posix()) for p in paths],
+        "files": sorted({shown(f) for f in estate.files}),
         "region": region,
         "account_id": account_id,
         "notes": notes,
@@ -217,10 +346,12 @@ def lint(
     ran = {c.rule.id: c.rule for c in checks}
     doc = document(
         results, [r.metadata() for r in ran.values()], scan_info,
-        control_summary(results, [frameworks[f].metadata() for f in selected]), inventory(by_kind["resource"]),
+        control_summary(results, [frameworks[f].metadata() for f in selected]),
+        [{**row, "file": shown(row.get("file"))} for row in inventory(by_kind["resource"])],
     )
     strict = strict or user.strict
-    _write_reports(doc, outputs, show_passed, strict)
+    if not _write_reports(doc, outputs, show_passed, strict):
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(results, threshold, strict))
 
 
@@ -234,22 +365,25 @@ def report(
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
 ) -> None:
     """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
-    from backupguard.reports.json_report import DocumentError, merge, results_of
+    from backupguard.reports.json_report import DocumentError, merge, results_of, validate
 
     outputs = _outputs(output, output_format)
     docs = []
     for path in documents:
         try:
-            docs.append(json.loads(path.read_text("utf-8")))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise _fail(f"{path}: cannot read result document: {exc}") from None
-    try:
-        doc = docs[0] if len(docs) == 1 else merge(docs)
-        if len(docs) == 1:
-            merge(docs)  # validates the schema version
-    except DocumentError as exc:
-        raise _fail(str(exc)) from None
-    _write_reports(doc, outputs, show_passed, strict)
+            doc = json.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise _fail(f"{path}: cannot read result document: {exc.strerror or exc}") from None
+        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5,000-digit number, too deep
+            raise _fail(f"{path}: not a JSON result document: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
+        try:
+            validate(doc, str(path))
+        except DocumentError as exc:
+            raise _fail(str(exc)) from None
+        docs.append(doc)
+    doc = docs[0] if len(docs) == 1 else merge(docs)
+    if not _write_reports(doc, outputs, show_passed, strict):
+        raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
 
 
@@ -310,5 +444,5 @@ def main() -> None:
         typer.echo("backupguard: interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as a usage/input error
-        typer.echo(f"backupguard: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
+        _say(f"backupguard: internal error: {type(exc).__name__}: {exc} (please report this)")
         sys.exit(EXIT_USAGE)

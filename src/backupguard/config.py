@@ -20,6 +20,7 @@ from backupguard.rules import CatalogueError, Rule
 from backupguard.rules.engine import Check, Scope
 from backupguard.waivers import parse_waivers
 
+MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
 _CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers"}
 
@@ -46,14 +47,7 @@ def load_config(path: Path | None) -> UserConfig:
         path = next((Path(name) for name in DEFAULT_CONFIG_NAMES if Path(name).is_file()), None)
         if path is None:
             return UserConfig()
-    try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    data, lines = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must be a mapping")
     unknown = sorted(set(data) - _CONFIG_KEYS)
@@ -65,6 +59,11 @@ def load_config(path: Path | None) -> UserConfig:
     opt_in = data.get("opt_in") or {}
     if not isinstance(opt_in, dict) or not all(isinstance(v, bool) for v in opt_in.values()):
         raise ConfigError(f"{path}: 'opt_in' must map AWS Backup resource types (S3, Aurora...) to true or false")
+    for key in ("frameworks", "exclude"):
+        if not _strings(data.get(key)):
+            raise ConfigError(f"{path}{_at(lines, key)}: '{key}' must be a list of strings")
+    if data.get("fail_on") is not None and not isinstance(data["fail_on"], str):
+        raise ConfigError(f"{path}{_at(lines, 'fail_on')}: 'fail_on' must be a severity or 'never'")
     if not isinstance(data.get("strict", False), bool):
         raise ConfigError(f"{path}: 'strict' must be true or false")
     try:
@@ -81,6 +80,52 @@ def load_config(path: Path | None) -> UserConfig:
         strict=data.get("strict", False),
         source=str(path),
     )
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    """The config's YAML, bounded: at most ``MAX_CONFIG_BYTES``, UTF-8, and no anchors or aliases.
+
+    The config may come from the pull request under review: plain ``safe_load`` expands aliases
+    ("billion laughs": a few hundred bytes become gigabytes), so aliases are refused before
+    anything is built. Each mistake is a :class:`ConfigError` naming the file and line.
+    Returns the data and the line of each top-level key's value.
+    """
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: the config file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path}:{line}: the config file is not UTF-8 text") from None
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ConfigError(f"{path}:{event.start_mark.line + 1}: YAML anchors and aliases are not allowed in the config")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: the config file is nested too deeply") from None
+    lines = {}
+    if isinstance(node, yaml.MappingNode):
+        lines = {str(key.value): value.start_mark.line + 1 for key, value in node.value}
+    return ({} if data is None else data), lines
+
+
+def _at(lines: dict[str, int], key: str) -> str:
+    return f":{lines[key]}" if key in lines else ""
+
+
+def _strings(value: Any) -> bool:
+    return value is None or isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def parse_param_options(options: list[str]) -> dict[str, dict[str, str]]:

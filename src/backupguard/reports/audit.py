@@ -75,6 +75,7 @@ from typing import Any
 
 from backupguard.reports import verdict
 from backupguard.reports.json_report import results_of
+from backupguard.reports.printable import inert_lines, json_safe
 from backupguard.results import Result
 
 RESOURCE_COLUMNS = (
@@ -241,11 +242,13 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
-    return out.getvalue()
+    # A data export keeps values exactly (a quoted cell may span lines), except that no line may
+    # start a CI workflow command when the CSV is printed to a log.
+    return inert_lines(out.getvalue())
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps({"reportItems": rows}, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps({"reportItems": rows}, indent=2, ensure_ascii=False)) + "\n"
 
 
 def resource_compliance_csv(doc: dict[str, Any]) -> str:

@@ -27,6 +27,8 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
+from backupguard.reports.printable import inert_markup, printable
+
 DOCS_BASE = "https://github.com/backupguard/backupguard/blob/main/docs/rules/"
 TEMPLATE = "report.html.j2"
 
@@ -52,8 +54,15 @@ _REFERENCE_LABELS = {
 
 
 def render(doc: dict[str, Any]) -> str:
-    """The document as one HTML page (str, ending in a newline)."""
-    return _template().render(**view(doc))
+    """The document as one HTML page (str, ending in a newline).
+
+    Outside the (static, hashed) style and script, no line can start a CI workflow command.
+    """
+    parts = _RAW_TEXT.split(_template().render(**view(doc)))
+    return "".join(part if i % 2 else inert_markup(part) for i, part in enumerate(parts))
+
+
+_RAW_TEXT = re.compile(r"(<(?:script|style)\b.*?</(?:script|style)>)", re.DOTALL)
 
 
 @lru_cache(maxsize=1)
@@ -113,7 +122,7 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return printable(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):

@@ -9,10 +9,12 @@ protection inventory.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from backupguard import __version__
 from backupguard.reports import control_summary, summary
+from backupguard.reports.printable import json_safe
 from backupguard.results import Result
 
 SCHEMA_VERSION = 1
@@ -50,7 +52,7 @@ def render(doc: dict[str, Any]) -> str:
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
         parts.append(f"  {json.dumps(key)}: {text}")
-    return "{\n" + ",\n".join(parts) + "\n}\n"
+    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
 
 
 def results_of(doc: dict[str, Any]) -> list[Result]:
@@ -59,6 +61,43 @@ def results_of(doc: dict[str, Any]) -> list[Result]:
 
 class DocumentError(ValueError):
     """A saved document backupguard cannot read (wrong schema version, not a result document)."""
+
+
+SCHEMA_FILE = "results.schema.json"  # shipped beside this module: the contract of the document (docs/result-document.md)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    """The document's JSON Schema (draft 2020-12), loaded only when a saved document is read."""
+    from importlib.resources import files
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(files("backupguard.reports").joinpath(SCHEMA_FILE).read_text("utf-8"))
+    return Draft202012Validator(schema)
+
+
+def validate(doc: Any, source: str) -> None:
+    """Raise :class:`DocumentError` naming ``source`` and the first wrong place when ``doc`` is not
+    a result document this version can render (a list, a number, junk results, a bogus status...)."""
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        found = f"schema_version {doc.get('schema_version')!r}" if isinstance(doc, dict) else f"a JSON {_json_type(doc)}"
+        raise DocumentError(f"{source}: not a backupguard result document (schema version {SCHEMA_VERSION}); found {found}")
+    errors = sorted(_validator().iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if errors:
+        first = errors[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first.absolute_path).lstrip(".") or "(document)"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise DocumentError(f"{source}: not a valid result document: {where}: {_short(first.message)}{more}")
+
+
+def _short(message: str, limit: int = 200) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "array", str: "string", bool: "boolean", type(None): "null", int: "number", float: "number"}
+    return names.get(type(value), "value")
 
 
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -66,6 +66,7 @@ from typing import Any, Iterable
 
 from backupguard.reports import verdict
 from backupguard.reports.json_report import results_of
+from backupguard.reports.printable import inert_markup, printable
 from backupguard.results import Result
 
 # Everything outside XML 1.0's Char production.
@@ -74,8 +75,9 @@ UNKNOWN_AS = ("skipped", "failure")
 
 
 def clean(text: Any) -> str:
-    """``text`` as a string XML 1.0 can hold: forbidden characters removed."""
-    return _ILLEGAL_XML.sub("", "" if text is None else str(text))
+    """``text`` as a string XML 1.0 can hold: forbidden characters removed, and C1 controls,
+    separators and bidi overrides escaped (:func:`printable`) as they would mislead a reader."""
+    return printable(_ILLEGAL_XML.sub("", "" if text is None else str(text)), keep="\t\n\r")
 
 
 def _location(result: Result) -> str:
@@ -208,4 +210,4 @@ def render(doc: dict[str, Any], *, unknown: str = "skipped") -> str:
         root.set(key, str(total[key]))
     root.set("time", "0")
     ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + inert_markup(ET.tostring(root, encoding="unicode")) + "\n"

@@ -19,7 +19,8 @@ Everything that comes from the scanned files (resource IDs, paths, messages,
 notes) goes through :func:`escape`: ``\\ ` * _ [ ] | ~ # $`` are
 backslash-escaped (``|`` would end a table cell, ``$`` starts GitHub math),
 ``& < >`` become entities (no raw HTML reaches the page), line breaks become
-spaces, control characters are dropped, a leading list marker is escaped,
+spaces, other control, separator, bidi and surrogate characters are dropped
+(:data:`backupguard.reports.printable.UNSAFE`), no line starts a CI workflow command, a leading list marker is escaped,
 and an ``@`` that would mention a user or team gets a zero-width space after
 it. The output stays well within a PR comment's 65,536 characters: messages
 are cut at ``MAX_MESSAGE`` characters and tables are bounded.
@@ -33,6 +34,7 @@ from typing import Any, Iterable
 
 from backupguard.reports import verdict
 from backupguard.reports.json_report import results_of
+from backupguard.reports.printable import UNSAFE, inert_lines
 from backupguard.results import SEVERITIES, Result, severity_rank
 
 MAX_FINDINGS = 50
@@ -40,7 +42,6 @@ MAX_REASONS = 5
 MAX_NOTES = 10
 MAX_MESSAGE = 240
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 _BREAK = re.compile(r"\s*[\r\n\t]+\s*")
 _PUNCT = re.compile(r"([\\`*_\[\]|~#$])")
 _MENTION = re.compile(r"(?<![\w.+-])@(?=[\w-])")
@@ -60,7 +61,7 @@ _HEADLINE = ("fail", "unknown", "error", "pass", "waived")
 
 def escape(text: Any, limit: int | None = None) -> str:
     """``text`` as inert Markdown inline text, safe in a table cell (see the module doc)."""
-    value = _CONTROL.sub("", _BREAK.sub(" ", "" if text is None else str(text))).strip()
+    value = UNSAFE.sub("", _BREAK.sub(" ", "" if text is None else str(text))).strip()
     if limit is not None and len(value) > limit:
         value = value[: limit - 1].rstrip() + "…"
     value = _PUNCT.sub(r"\\\1", value)
@@ -210,4 +211,4 @@ def render(doc: dict[str, Any]) -> str:
     lines.extend(_findings(results))
     lines.extend(_unknown(results))
     lines.extend(_notes(list(scan.get("notes") or [])))
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return inert_lines("\n".join(lines).rstrip("\n") + "\n")

@@ -95,6 +95,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from backupguard.reports.printable import json_safe
 from backupguard.results import INPUT_ERROR_RULE, SEVERITIES, fingerprint
 
 log = logging.getLogger(__name__)
@@ -587,7 +588,7 @@ def _md(text: str) -> str:
 
 
 def _dumps(sarif: dict[str, Any]) -> str:
-    return json.dumps(sarif, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json_safe(json.dumps(sarif, indent=2, ensure_ascii=False, sort_keys=True)) + "\n"
 
 
 def _gzip_size(text: str) -> int:

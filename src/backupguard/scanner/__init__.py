@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
+from backupguard.scanner.paths import OutsideRoot, inside, scan_root
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
 from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
@@ -34,11 +36,36 @@ class ScanOptions:
 
 
 def display_path(path: Path) -> str:
-    """Relative to the working directory when below it (stable across machines), else as given."""
+    """Relative to the working directory when below it (stable across machines), else as given.
+
+    Only the folders are resolved (never the file's own symlink, which may loop), and a name
+    with bytes that are not UTF-8 is shown with ``\\xNN`` escapes so that every report can encode it.
+    """
+    real = Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / os.path.basename(os.path.abspath(path))
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        shown = real.relative_to(Path(os.path.realpath(Path.cwd()))).as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return encodable(shown)
+
+
+def encodable(name: str) -> str:
+    """A file name as text every report can encode: undecodable bytes (surrogate escapes) as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def root_relative(root: Path) -> Callable[[Path], str]:
+    """Names of files relative to the scan root: what results are identified by (fingerprints),
+    whichever folder backupguard runs from. A path outside the root is named absolutely."""
+
+    def name(path: Path) -> str:
+        absolute = os.path.abspath(path)
+        real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+        relative = os.path.relpath(real, root)
+        shown = absolute if relative == ".." or relative.startswith("../") else relative
+        return encodable(Path(shown).as_posix())
+
+    return name
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -59,19 +86,73 @@ def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def discover(root: Path, exclude: tuple[str, ...] = (), suffixes: frozenset[str] = TEMPLATE_SUFFIXES) -> list[Path]:
-    """Candidate files under ``root`` in a stable order (content decides later)."""
+@dataclass(frozen=True)
+class Refused:
+    """A path the walk found but will not read, and why (it becomes one located error)."""
+
+    path: Path
+    message: str
+
+
+def discover(
+    folder: Path,
+    exclude: tuple[str, ...] = (),
+    suffixes: frozenset[str] = TEMPLATE_SUFFIXES,
+    *,
+    root: Path | None = None,
+    refused: list[Refused] | None = None,
+) -> list[Path]:
+    """Candidate files under ``folder`` in a stable order (content decides later).
+
+    Nothing whose real path is outside ``root`` is returned, symlinked folders are not
+    followed, and what cannot be read (an unreadable folder, a symlink loop, a name that is
+    not UTF-8, a link out of the tree) is appended to ``refused`` instead of being skipped
+    silently.
+    """
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+    refused = refused if refused is not None else []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        refused.append(Refused(where, f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unreadable):
+        here = Path(dirpath)
+        kept = []
+        for name in sorted(d for d in dirnames if d not in SKIPPED_DIRS):
+            path = here / name
+            if _excluded(path.relative_to(folder).as_posix(), exclude):
+                continue
+            if path.is_symlink() and not inside(path, root):
+                refused.append(Refused(path, str(OutsideRoot(encodable(name), root))))  # type: ignore[arg-type]
+            elif not path.is_symlink():  # a link inside the tree is not followed (no loops, no file read twice)
+                kept.append(name)
+        dirnames[:] = kept
         for name in sorted(filenames):
-            path = Path(dirpath) / name
+            path = here / name
             if path.suffix.lower() not in suffixes:
                 continue
-            if _excluded(path.relative_to(root).as_posix(), exclude):
+            if _excluded(path.relative_to(folder).as_posix(), exclude):
                 continue
-            found.append(path)
+            problem = _refusal(path, root)
+            if problem:
+                refused.append(Refused(path, problem))
+            else:
+                found.append(path)
     return found
+
+
+def _refusal(path: Path, root: Path | None) -> str | None:
+    """Why a file must not be read (not UTF-8 named, unreadable, a loop, outside the root), else None."""
+    if encodable(path.name) != path.name:
+        return "file name is not valid UTF-8; not scanned"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    if not inside(path, root):
+        return str(OutsideRoot(path.name, root))  # type: ignore[arg-type]
+    return None
 
 
 def _decode(data: bytes, errors: str = "strict") -> str:
@@ -81,9 +162,11 @@ def _decode(data: bytes, errors: str = "strict") -> str:
     return data.decode("utf-8-sig", errors)
 
 
-def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
+def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callable[[Path], str] = display_path) -> Estate:
     """One file -> Estate. ``explicit`` files must be templates; walked files may be skipped."""
-    shown = display_path(path)
+    shown = name(path)
+    if not inside(path, options.root):
+        return _error(shown, TemplateError(str(OutsideRoot(shown, options.root))), True)  # type: ignore[arg-type]
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -100,8 +183,8 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
         line = data.count(b"\n", 0, exc.start) + 1
         return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
     policy = looks_like_policy(text)
-    if looks_like_plan(sample):
-        return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, display_path))
+    if is_plan_text(text):
+        return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, name))
     if not ours and not policy or (not explicit and not looks_like_template(text) and not policy):
         return Estate()
     try:
@@ -122,6 +205,25 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool) -> Estate:
     return estate or Estate()
 
 
+PLAN_CONTENT = frozenset({"planned_values", "resource_changes", "configuration", "prior_state"})
+
+
+def is_plan_text(text: str) -> bool:
+    """A ``terraform show -json`` plan, by its structure wherever its keys are (not in a prefix window).
+
+    A cheap marker test first; then the JSON must be an object with ``format_version`` (and
+    ``terraform_version``, when present, a string) and plan content. JSON that does not parse
+    but has the markers is handed to the plan source, which reports where it breaks.
+    """
+    if '"format_version"' not in text or not any(f'"{key}"' in text for key in PLAN_CONTENT):
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return looks_like_plan(text)
+    return isinstance(data, dict) and "format_version" in data and bool(PLAN_CONTENT & data.keys())
+
+
 def _guarded(shown: str, read: Callable[[], Estate]) -> Estate:
     """Run a source on one input; any failure becomes one located error, and the scan goes on."""
     try:
@@ -140,38 +242,54 @@ def _error(shown: str, exc: TemplateError, report: bool) -> Estate:
     return Estate(files=[shown], errors=[InputError(exc.message, Origin(shown, exc.line, exc.column))])
 
 
-def scan(paths: list[Path], options: ScanOptions | None = None) -> Estate:
-    """Scan files and folders into one Estate; each file is parsed once."""
+def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callable[[Path], str] | None = None) -> Estate:
+    """Scan files and folders into one Estate; each file is parsed once, and nothing outside the root is read.
+
+    ``name`` turns a path into the file name results carry (default: relative to the working
+    directory); the CLI passes :func:`root_relative` so that fingerprints do not depend on it.
+    """
     options = options or ScanOptions()
+    root = options.root or scan_root(paths)
+    options = replace(options, root=root, terraform=replace(options.terraform, root=root))
+    shown = name or display_path
     estate = Estate()
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
     def once(path: Path, explicit: bool) -> None:
-        key = path.resolve()
+        key = os.path.realpath(path)
         if key not in seen:  # overlapping arguments (a folder and a file in it) scan a file once
             seen.add(key)
-            estate.extend(scan_file(path, options, explicit=explicit))
+            estate.extend(scan_file(path, options, explicit=explicit, name=shown))
 
     def module(directory: Path) -> None:
-        key = directory.resolve()
+        key = os.path.realpath(directory)
         if key not in seen:
             seen.add(key)
-            read = lambda: scan_module(directory, options.terraform, options.cfn.account_id, display_path)  # noqa: E731
-            estate.extend(_guarded(display_path(directory), read))
+            read = lambda: scan_module(directory, options.terraform, options.cfn.account_id, shown)  # noqa: E731
+            estate.extend(_guarded(shown(directory), read))
 
-    for root in paths:
-        if root.is_dir():
-            files = discover(root, options.exclude, TEMPLATE_SUFFIXES | {".tf"})
-            for directory in root_modules(files, root):
+    def refuse(path: Path, message: str) -> None:
+        estate.extend(_error(shown(path), TemplateError(message), True))
+
+    for given in paths:
+        if not os.path.lexists(given):
+            refuse(given, "no such file or directory")
+        elif not inside(given, root):
+            refuse(given, str(OutsideRoot(encodable(given.as_posix()), root)))
+        elif given.is_dir():
+            refused: list[Refused] = []
+            files = discover(given, options.exclude, TEMPLATE_SUFFIXES | {".tf"}, root=root, refused=refused)
+            for problem in refused:
+                refuse(problem.path, problem.message)
+            for directory in root_modules(files, given):
                 module(directory)
             for path in files:
                 if not is_terraform_file(path):
                     once(path, False)
-        elif is_terraform_file(root) and root.exists():
-            module(root.parent)
-        elif root.exists():
-            once(root, True)
+        elif (problem := _refusal(given, root)) is not None:
+            refuse(given, problem)
+        elif is_terraform_file(given):
+            module(given.parent)
         else:
-            shown = display_path(root)
-            estate.extend(_error(shown, TemplateError("no such file or directory"), True))
+            once(given, True)
     return estate
