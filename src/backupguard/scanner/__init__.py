@@ -184,7 +184,7 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callabl
         return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
     policy = looks_like_policy(text)
     if is_plan_text(text):
-        return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, name))
+        return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, name, options.root))
     if not ours and not policy or (not explicit and not looks_like_template(text) and not policy):
         return Estate()
     try:
@@ -279,9 +279,13 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
         elif given.is_dir():
             refused: list[Refused] = []
             files = discover(given, options.exclude, TEMPLATE_SUFFIXES | {".tf"}, root=root, refused=refused)
+            modules = root_modules(files, given, root)
+            loaded = {os.path.realpath(d) for d in modules}
             for problem in refused:
-                refuse(problem.path, problem.message)
-            for directory in root_modules(files, given):
+                # the module loader reports the Terraform files of the folders it loads, once
+                if not (is_terraform_file(problem.path) and os.path.realpath(problem.path.parent) in loaded):
+                    refuse(problem.path, problem.message)
+            for directory in modules:
                 module(directory)
             for path in files:
                 if not is_terraform_file(path):
