@@ -622,6 +622,13 @@ def baseline_keys(doc: dict, files: Sequence[str]) -> set[tuple]:
             if r.get("file") in files and r.get("status") != "error"}
 
 
+def baseline(kind: str, root: Path) -> tuple[Outcome, set[tuple]]:
+    """The unmutated case of a lint ``kind``, run once: its outcome and the neighbours' result keys."""
+    outcome = run_case(unmutated_case(kind), root)
+    doc = json.loads(outcome.reports.get("json", "{}"))
+    return outcome, baseline_keys(doc, list(NEIGHBOURS))
+
+
 def _module_file(path: str | None, case: Case) -> bool:
     if path is None:
         return False

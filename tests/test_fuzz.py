@@ -47,10 +47,7 @@ class Baselines:
 
     def __init__(self, workdir: Path) -> None:
         self.runs: dict[str, tuple[fuzzing.Outcome, set[tuple]]] = {}
-        for kind in FILE_KINDS:
-            outcome = fuzzing.run_case(fuzzing.unmutated_case(kind), workdir / f"baseline-{kind}")
-            doc = json.loads(outcome.reports.get("json", "{}"))
-            self.runs[kind] = (outcome, fuzzing.baseline_keys(doc, list(fuzzing.NEIGHBOURS)))
+        self.runs = {kind: fuzzing.baseline(kind, workdir / f"baseline-{kind}") for kind in FILE_KINDS}
 
     def __getitem__(self, kind: str) -> tuple[fuzzing.Outcome, set[tuple]]:
         return self.runs[kind]
