@@ -14,6 +14,7 @@ means "keep forever", an unknown one means "we cannot tell".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import product
 from math import prod
 from typing import Any, Callable
@@ -319,6 +320,39 @@ class ProtectedResource:
     settings: dict[str, Any] = field(default_factory=dict)
     arn: Any = None  # known for live resources; for IaC, resolve.selection.resource_arn models it
     name: Any = None  # physical name when the source declares one (BucketName, TableName...)
+    evidence: "BackupEvidence | None" = None  # live scans only: what AWS Backup reports about it
+
+
+@dataclass(frozen=True, slots=True)
+class BackupEvidence:
+    """What AWS Backup says about a resource it protects (``ListProtectedResources``,
+    ``DescribeProtectedResource``). Templates have none: the evidence rules are then not applicable.
+
+    ``as_of`` is when the scan read it, so ages are computed against the scan, not the clock of
+    whoever renders the report (re-rendering stays byte-identical).
+    """
+
+    as_of: datetime
+    last_backup_time: datetime | None = None
+    latest_restore_minutes: int | None = None  # LatestRestoreExecutionTimeMinutes
+    latest_restore_job_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class RecoveryPoint:
+    """One recovery point in a vault (live scans only; ``ListRecoveryPointsByBackupVault``)."""
+
+    arn: str
+    resource_arn: str
+    resource_type: str  # AWS Backup's name (EBS, RDS, ...)
+    vault_arn: str
+    created: datetime
+    status: str  # COMPLETED, PARTIAL, DELETING, EXPIRED, ...
+    origin: Origin
+    encrypted: bool | None = None
+    encryption_key_arn: str | None = None
+    delete_at: datetime | None = None  # CalculatedLifecycle.DeleteAt; None: kept forever
+    air_gapped_vault: bool = False
 
 
 @dataclass(slots=True)
@@ -341,6 +375,7 @@ class Estate:
     restore_testing_selections: list[RestoreTestingSelection] = field(default_factory=list)
     org_policies: list[OrgBackupPolicy] = field(default_factory=list)
     resources: list[ProtectedResource] = field(default_factory=list)
+    recovery_points: list[RecoveryPoint] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the sources want the user to know (modules not followed)
@@ -377,4 +412,5 @@ _COLLECTIONS = {
     "RestoreTestingSelection": "restore_testing_selections",
     "OrgBackupPolicy": "org_policies",
     "ProtectedResource": "resources",
+    "RecoveryPoint": "recovery_points",
 }

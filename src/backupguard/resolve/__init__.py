@@ -19,6 +19,7 @@ Kinds (the ``subject`` a rule names) and the modules that compute them:
 ``resource``             a protectable resource: native settings and coverage (``resources``, ``coverage``)
 ``org_policy``           an Organizations backup policy document (``org_policy_syntax``)
 ``backup_framework``     an AWS::Backup::Framework; ``report_plan``, ``restore_testing_plan`` likewise
+``recovery_point``       one recovery point a live scan read: encryption, retention (``evidence``)
 =======================  ===========================================================
 """
 
@@ -31,7 +32,7 @@ from backupguard.estate import Estate, Origin
 
 SUBJECT_KINDS = (
     "backup_plan", "backup_rule", "lifecycle", "copy_action", "backup_vault", "backup_selection", "resource",
-    "org_policy", "backup_framework", "report_plan", "restore_testing_plan",
+    "org_policy", "backup_framework", "report_plan", "restore_testing_plan", "recovery_point",
 )
 
 
@@ -64,6 +65,7 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
     """
     from backupguard.resolve import builders
     from backupguard.resolve.coverage import coverage, opt_in_lookup
+    from backupguard.resolve.evidence import points_by_resource
     from backupguard.resolve.links import EstateIndex
 
     links = EstateIndex(estate)
@@ -74,7 +76,12 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
     out["backup_selection"] = [builders.selection_subject(s) for s in estate.selections]
     protection = coverage(estate, links, opt_in_lookup(opt_in, estate.opt_in))
     by_id = {(r.origin.file, r.resource_id): r for r in estate.resources}
-    out["resource"] = [builders.resource_subject(r, protection[id(r)], by_id) for r in estate.resources]
+    points = points_by_resource(estate)
+    out["resource"] = [
+        builders.resource_subject(r, protection[id(r)], by_id, points.get(r.arn, []) if isinstance(r.arn, str) else [])
+        for r in estate.resources
+    ]
+    out["recovery_point"] = [builders.recovery_point_subject(p) for p in estate.recovery_points]
     out["org_policy"] = [builders.org_policy_subject(p) for p in estate.org_policies]
     out["backup_framework"] = [builders.framework_subject(f) for f in estate.frameworks]
     out["report_plan"] = [builders.report_plan_subject(r) for r in estate.report_plans]

@@ -13,6 +13,7 @@ from backupguard.estate import (
     BackupVault,
     OrgBackupPolicy,
     ProtectedResource,
+    RecoveryPoint,
     Reference,
     ReportPlan,
     RestoreTestingPlan,
@@ -22,6 +23,7 @@ from backupguard.estate import (
 )
 from backupguard.resolve import Deferred, Subject
 from backupguard.resolve.coverage import Coverage
+from backupguard.resolve.evidence import recovery_point_facts, resource_evidence
 from backupguard.resolve.links import EstateIndex, split_arn
 from backupguard.resolve.plans import copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts
 from backupguard.resolve.services import facts_for
@@ -296,7 +298,8 @@ def recovery_point_encryption(resource: ProtectedResource, resources: dict[tuple
     return Unknown(f"the encryption of {service} recovery points depends on volumes declared elsewhere")
 
 
-def resource_subject(resource: ProtectedResource, cover: Coverage, resources: dict[tuple, ProtectedResource]) -> Subject:
+def resource_subject(resource: ProtectedResource, cover: Coverage, resources: dict[tuple, ProtectedResource],
+                     points: list[RecoveryPoint] = ()) -> Subject:
     settings = resource.settings
     facts: dict[str, Any] = {
         "service": resource.service,
@@ -319,7 +322,13 @@ def resource_subject(resource: ProtectedResource, cover: Coverage, resources: di
         facts.update(_database_facts(resource))
     if resource.service == "FSx":
         facts.update(_fsx_facts(resource))
+    facts.update(resource_evidence(resource, list(points)))
     return Subject("resource", resource.resource_id, resource.resource_type, resource.origin, facts, None, resource.tags)
+
+
+def recovery_point_subject(point: RecoveryPoint) -> Subject:
+    return Subject("recovery_point", point.arn, f"recovery point ({point.resource_type})", point.origin,
+                   recovery_point_facts(point))
 
 
 # -- Organizations policies, frameworks, report and restore-testing plans ----------------------

@@ -76,6 +76,42 @@ def _elsewhere(selection: BackupSelection, resource: ProtectedResource) -> bool:
     return mine.unit != theirs.unit
 
 
+def _scope(origin: Any) -> tuple[str, str] | None:
+    """(account, Region) when both are known: where AWS Backup assigns resources."""
+    return (origin.account, origin.region) if origin.account and origin.region else None
+
+
+class _SelectionsByScope:
+    """Selections partitioned by where they can assign resources, so each resource meets only
+    the selections of its own account and Region (or deployment unit): an Organization-wide estate
+    costs the sum of its accounts, not their product. Exactly the pairs ``_elsewhere`` allows."""
+
+    def __init__(self, selections: list[tuple[BackupSelection, Any]]):
+        self.order = {id(pair[0]): index for index, pair in enumerate(selections)}
+        self.by_scope: dict[tuple[str, str], list[tuple[BackupSelection, Any]]] = {}
+        self.by_unit: dict[Any, list[tuple[BackupSelection, Any]]] = {}
+        self.partial_by_unit: dict[Any, list[tuple[BackupSelection, Any]]] = {}
+        for pair in selections:
+            origin = pair[0].origin
+            scope = _scope(origin)
+            if scope is not None:
+                self.by_scope.setdefault(scope, []).append(pair)
+            else:
+                self.partial_by_unit.setdefault(origin.unit, []).append(pair)
+            self.by_unit.setdefault(origin.unit, []).append(pair)
+
+    def candidates(self, resource: ProtectedResource) -> list[tuple[BackupSelection, Any]]:
+        """Selections that may assign ``resource``, in source order."""
+        scope = _scope(resource.origin)
+        if scope is None:  # the resource's own unit: any selection there (``_elsewhere`` filters Regions)
+            pairs = self.by_unit.get(resource.origin.unit, [])
+        else:  # its account and Region, plus its unit's selections whose own scope is not known
+            fully = self.by_scope.get(scope, [])
+            partial = self.partial_by_unit.get(resource.origin.unit, [])
+            pairs = fully if not partial else sorted(fully + partial, key=lambda p: self.order[id(p[0])])
+        return [p for p in pairs if not _elsewhere(p[0], resource)]
+
+
 def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
     """What element-level rules need to know about the protected resource itself."""
     return {
@@ -199,6 +235,7 @@ def coverage(
     shared view once per rule.
     """
     selections: list[tuple[BackupSelection, Any]] = [(s, links.plan_of(s)) for s in estate.selections]
+    partition = _SelectionsByScope(selections)
     shared: dict[tuple, list[dict[str, Any]]] = {}
     result: dict[int, Coverage] = {}
     for resource in estate.resources:
@@ -206,9 +243,7 @@ def coverage(
         verdicts = []
         covered_plans: set[int] = set()
         arn = resource_arn(resource)
-        for selection, plan in selections:
-            if _elsewhere(selection, resource):
-                continue  # a selection assigns resources of its own account and Region only
+        for selection, plan in partition.candidates(resource):  # its own account and Region only
             match = selection_matches(selection, resource, opted_in, arn)
             if match.selected is False:
                 continue

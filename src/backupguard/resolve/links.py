@@ -50,6 +50,14 @@ def _folder(origin: Origin) -> str | None:
     return origin.file.rsplit("/", 1)[0] if origin.file and "/" in origin.file else origin.file and ""
 
 
+def _vault_key(origin: Origin, name: str, region: str | None = None, account: str | None = None) -> tuple:
+    """Where a vault name is unique: (account, Region) when both are known, else the folder."""
+    region, account = region or origin.region, account or origin.account
+    if region and account:
+        return ("scope", account, region, name)
+    return ("folder", _folder(origin), name)
+
+
 def _field(text: str, arn: Unknown, home: Any) -> Any:
     """One field of a partly known destination ARN: literal, the source's own, or unknown."""
     if "${" not in text:
@@ -70,12 +78,16 @@ class EstateIndex:
     def __init__(self, estate: Estate):
         self.estate = estate
         self.vaults_by_id = {v.resource_id: v for v in estate.vaults}
-        # Vaults are found by name within a folder: a Terraform module spans its files, and templates
-        # deployed side by side share an account and Region.
-        self.vaults_by_name: dict[tuple[str | None, str], BackupVault] = {}
+        # A vault's name is unique within an account and Region, so that is where a name is looked up.
+        # Without a known account and Region (a template alone) the folder stands in for them: a
+        # Terraform module spans its files, and templates deployed side by side share an account.
+        self.vaults_by_name: dict[tuple, BackupVault] = {}
+        self.vaults_by_arn: dict[str, BackupVault] = {}
         for vault in estate.vaults:
             if isinstance(vault.name, str):
-                self.vaults_by_name.setdefault((_folder(vault.origin), vault.name), vault)
+                self.vaults_by_name.setdefault(_vault_key(vault.origin, vault.name), vault)
+            if vault.origin.arn:
+                self.vaults_by_arn.setdefault(vault.origin.arn, vault)
         self.plans_by_id = {p.resource_id: p for p in estate.plans}
 
     def vault_named(self, name: Any, near: Origin) -> BackupVault | None | Unknown:
@@ -88,7 +100,7 @@ class EstateIndex:
                     return self.vaults_by_id[ref]
             return name
         if isinstance(name, str):
-            return self.vaults_by_name.get((_folder(near), name))
+            return self.vaults_by_name.get(_vault_key(near, name))
         return None
 
     def destination(self, arn: Any, near: Origin) -> Destination:
@@ -116,14 +128,16 @@ class EstateIndex:
         region, account, name = parsed
         region_value = None if region == "${AWS::Region}" else region
         account_value = None if account == "${AWS::AccountId}" else account
-        vault = None
-        if region_value in (None, near.region) and account_value in (None, near.account):
-            vault = self.vaults_by_name.get((_folder(near), name))
+        vault = self.vaults_by_arn.get(arn)  # a scanned vault in any account and Region
+        if vault is None and region_value in (None, near.region) and account_value in (None, near.account):
+            vault = self.vaults_by_name.get(_vault_key(near, name))
         return Destination(region_value, account_value, vault, arn)
 
     def plan_of(self, selection: BackupSelection) -> BackupPlan | None | Unknown:
         """The plan a selection assigns resources to (None: a plan outside the estate)."""
         ref = selection.plan_ref
+        if isinstance(ref, str):  # a live selection names its plan by the plan's resource ID (its ARN)
+            return self.plans_by_id.get(ref)
         if isinstance(ref, Reference):
             return self.plans_by_id.get(ref.target)
         if isinstance(ref, Unknown):

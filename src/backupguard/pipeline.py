@@ -1,0 +1,128 @@
+"""What a run does, in one place, for every command.
+
+    config -> catalogue -> checks -> source -> subjects -> engine -> waivers -> result document
+
+``lint`` (files), ``scan`` (live accounts) and ``report`` (saved documents) differ only in where
+the Estate or the results come from; the CLI turns options into the arguments of these functions
+and renders the document. Nothing here parses options or prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from backupguard.config import UserConfig
+from backupguard.estate import Estate
+from backupguard.results import Result
+
+SEVERITY_THRESHOLDS = ("never", "info", "low", "medium", "high", "critical")
+
+
+class RunError(Exception):
+    """A mistake in the run's configuration (config file, --param, framework): exit code 2."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything decided before reading the input: the checks and how to judge their results."""
+
+    config: UserConfig
+    checks: list  # rules.engine.Check
+    frameworks: dict  # id -> frameworks.Framework (all shipped; ``selected`` names those that run)
+    selected: tuple[str, ...]
+    threshold: str  # the severity from which a failing result fails the run, or "never"
+    strict: bool  # unknown results fail too
+
+
+def settings(
+    config_path: Path | None,
+    frameworks: list[str],
+    params: list[str],
+    fail_on: str | None = None,
+    strict: bool = False,
+) -> RunSettings:
+    """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`)."""
+    from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
+    from backupguard.frameworks import load_frameworks
+    from backupguard.rules import CatalogueError, load_catalogue
+
+    try:
+        user = load_config(config_path)
+        shipped = load_frameworks()
+        selected = tuple(frameworks or user.frameworks)
+        checks = build_checks(load_catalogue(), shipped, list(selected), user, parse_param_options(params))
+    except (ConfigError, CatalogueError) as exc:
+        raise RunError(str(exc)) from None
+    threshold = fail_on or user.fail_on or "low"
+    if threshold not in SEVERITY_THRESHOLDS:
+        raise RunError(f"{user.source}: fail_on must be a severity or 'never', got {threshold!r}")
+    return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    results: list[Result]
+    document: dict[str, Any]
+
+
+def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any]) -> Outcome:
+    """Estate -> facts -> results (waivers applied) -> the result document every report renders."""
+    from backupguard.reports import control_summary
+    from backupguard.reports.json_report import document
+    from backupguard.resolve import subjects
+    from backupguard.resolve.inventory import inventory
+    from backupguard.rules.engine import run as run_checks
+    from backupguard.waivers import apply_waivers
+
+    by_kind = subjects(estate, run.config.opt_in)
+    results, unused = apply_waivers(run_checks(estate, run.checks, by_kind=by_kind), run.config.waivers)
+    notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
+    info = {
+        **scan_info,
+        "files": sorted(set(estate.files)),
+        "notes": notes,
+        "checks": sorted(
+            ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in run.checks),
+            key=lambda c: (c["rule_id"], c["frameworks"]),
+        ),
+    }
+    ran = {c.rule.id: c.rule for c in run.checks}
+    doc = document(
+        results, [r.metadata() for r in ran.values()], info,
+        control_summary(results, [run.frameworks[f].metadata() for f in run.selected]), inventory(by_kind["resource"]),
+    )
+    return Outcome(results, doc)
+
+
+def lint(paths: list[Path], run: RunSettings, options: Any, describe: dict[str, Any]) -> Outcome:
+    """Files (CloudFormation, Terraform, plans, Organizations policies) -> result document.
+
+    ``options`` is a :class:`backupguard.scanner.ScanOptions`; ``describe`` adds what the scan
+    information should say about the deployment (region, account_id)."""
+    from backupguard.scanner import scan
+
+    estate = scan(paths, replace(options, exclude=tuple(options.exclude) + tuple(run.config.exclude)))
+    return evaluate(estate, run, {"paths": [p.as_posix() for p in paths], **describe})
+
+
+def live(read: Callable[[], Estate], run: RunSettings, describe: dict[str, Any]) -> Outcome:
+    """Live accounts -> result document; ``read`` is the live source (imported only by ``scan``)."""
+    return evaluate(read(), run, describe)
+
+
+def exit_code(results: list[Result], threshold: str, strict: bool) -> int:
+    """2 on input errors; 1 when a failing result (with ``strict``, also an unwaived unknown one)
+    reaches the threshold severity; else 0."""
+    from backupguard.results import severity_rank
+
+    if any(r.status == "error" for r in results):
+        return 2
+    if threshold != "never" and any(
+        (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
+        and severity_rank(r.severity) >= severity_rank(threshold)
+        for r in results
+    ):
+        return 1
+    return 0
