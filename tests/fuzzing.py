@@ -453,7 +453,8 @@ def make_case(kind: str, chooser: Chooser, result_doc: bytes | None = None) -> C
         extra: list[str] = []
         if kind == "tfvars" and chooser.integer(0, 2) == 0:
             name = chooser.choice(["retention", "env", "extra_days", "trusted_accounts", "enabled"])
-            extra = ["--var", f"{name}={chooser.choice(HOSTILE_HCL + HOSTILE_TEXT)}"]
+            value = to_bytes(chooser.choice(HOSTILE_HCL + HOSTILE_TEXT).replace("\x00", "")).decode("utf-8", "surrogateescape")
+            extra = ["--var", f"{name}={value}"]  # as a real argv decodes it (no NUL, bad bytes escaped)
             log.append(f"--var {name}")
         return Case(kind, files | _neighbours(), _lint_args(["mod"], extra), [target], "mod", log=log)
     if kind == "config":
