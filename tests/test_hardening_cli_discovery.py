@@ -61,9 +61,9 @@ def test_symlinks_out_of_the_tree_are_located_errors_and_never_read(tree: Path, 
     text = json.dumps(doc)
     assert SECRET not in text
     assert sorted(errors(doc)) == [
-        ("environ.yaml", f"environ.yaml resolves outside the scanned tree ({tree.resolve().as_posix()}); not read"),
-        ("linked", f"linked resolves outside the scanned tree ({tree.resolve().as_posix()}); not read"),
-        ("passwd.tf", f"passwd.tf resolves outside the scanned tree ({tree.resolve().as_posix()}); not read"),
+        ("environ.yaml", f"environ.yaml resolves outside the scanned tree; not read"),
+        ("linked", f"linked resolves outside the scanned tree; not read"),
+        ("passwd.tf", f"passwd.tf resolves outside the scanned tree; not read"),
     ]
     assert any(r["file"] == "stacks/estate.yaml" and r["status"] == "fail" for r in doc["results"])
     assert code == 2
@@ -84,7 +84,7 @@ def test_root_option_bounds_the_scan(tree: Path, outside: Path, monkeypatch):
     assert SECRET not in json.dumps(doc)
     assert errors(doc) == [(
         (outside / "secret.yaml").as_posix(),
-        f"{(outside / 'secret.yaml').as_posix()} resolves outside the scanned tree ({tree.resolve().as_posix()}); not read",
+        f"{(outside / 'secret.yaml').as_posix()} resolves outside the scanned tree; not read",
     )]
 
 

@@ -71,53 +71,15 @@ def _main(
 def _cfn_parameters(pairs: list[str], file: Optional[Path]) -> dict[str, str]:
     """``--parameters-file`` (the AWS CLI's [{"ParameterKey", "ParameterValue"}] or a plain map), then ``--parameter``."""
     from backupguard.scanner.cloudformation import TemplateError
+    from backupguard.scanner.cloudformation.parameters import read_parameters_file
 
     values: dict[str, str] = {}
     if file is not None:
         try:
-            values.update(_read_parameters_file(file))
+            values.update(read_parameters_file(file))
         except TemplateError as exc:
             raise _fail(f"{file}:{exc.line}: {exc.message}") from None
     values.update(_pairs(pairs, "--parameter", "Key=Value"))
-    return values
-
-
-# To be replaced by backupguard.scanner.cloudformation.parameters.read_parameters_file (same contract)
-# once it lands: the parameters file is input like a template, and its reading belongs to that source.
-def _read_parameters_file(path: Path) -> dict[str, str]:
-    """``--parameters-file``: UTF-8 (with or without BOM) or UTF-16 with a BOM, as the AWS CLI's
-    ``[{"ParameterKey", "ParameterValue"}]`` or a plain ``{"Key": value}`` map of scalars.
-    Raises ``TemplateError`` (message and line) for anything else."""
-    import codecs
-
-    from backupguard.scanner.cloudformation import TemplateError
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TemplateError(f"cannot read parameters file: {exc.strerror or exc}") from None
-    try:
-        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        data = json.loads(raw.decode("utf-16" if utf16 else "utf-8-sig"))
-    except UnicodeDecodeError:
-        raise TemplateError("parameters file is not UTF-8 or UTF-16 (with a byte order mark) text") from None
-    except json.JSONDecodeError as exc:
-        raise TemplateError(f"parameters file is not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except ValueError as exc:  # a number of more than 4,300 digits
-        raise TemplateError(f"parameters file is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise TemplateError("parameters file is nested too deeply") from None
-    if isinstance(data, list) and all(isinstance(d, dict) and "ParameterKey" in d for d in data):
-        pairs = [(d["ParameterKey"], d.get("ParameterValue", "")) for d in data]
-    elif isinstance(data, dict):
-        pairs = list(data.items())
-    else:
-        raise TemplateError('expected [{"ParameterKey": ..., "ParameterValue": ...}] or a JSON object')
-    values = {}
-    for key, value in pairs:
-        if not isinstance(key, str) or isinstance(value, (dict, list)) or value is None:
-            raise TemplateError(f"parameter {json.dumps(key)[:80]}: expected a string key and a string, number or boolean value")
-        values[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
     return values
 
 

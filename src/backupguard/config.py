@@ -114,6 +114,8 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         raise ConfigError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except RecursionError:
         raise ConfigError(f"{path}: the config file is nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{path}: a value cannot be read: {exc}") from None
     lines = {}
     if isinstance(node, yaml.MappingNode):
         lines = {str(key.value): value.start_mark.line + 1 for key, value in node.value}

@@ -17,7 +17,8 @@ class OutsideRoot(Exception):
     """A reference resolves outside the scan root; ``message`` names the reference, not the target's content."""
 
     def __init__(self, reference: str, root: Path):
-        super().__init__(f"{reference} resolves outside the scanned tree ({root.as_posix()}); not read")
+        # The root is not named: it differs between checkouts, and error fingerprints hash the message.
+        super().__init__(f"{reference} resolves outside the scanned tree; not read")
         self.reference = reference
         self.root = root
 

@@ -1481,14 +1481,37 @@ class _CallNode(Lazy):
 # ---------------------------------------------------------------------------
 
 
+def _first_call(node: Any) -> hcl.Call | None:
+    """The first function call in an expression tree (a variables file may hold none)."""
+    if isinstance(node, hcl.Call):
+        return node
+    if isinstance(node, (list, tuple)):
+        children = node
+    elif hasattr(node, "__dataclass_fields__"):
+        children = [getattr(node, name) for name in node.__dataclass_fields__]
+    else:
+        return None
+    return next((call for child in children if (call := _first_call(child)) is not None), None)
+
+
 def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
+    """A ``.tfvars`` file. Terraform evaluates it without functions or variables, so a call is an
+    error before anything is evaluated; the first error ends the file (one broken file, one error)."""
     shown = loader.show(path)
     parsed = loader.parse_file(path, shown)
     if parsed is None:
         return
+    errors = len(loader.errors)
     for item in parsed.body.items:
+        if len(loader.errors) > errors:
+            return
         if isinstance(item, hcl.Block):
             loader.error(f"blocks are not allowed in a variables file ('{item.type}')", shown, item.line, item.column)
+            continue
+        call = _first_call(item.expr)
+        if call is not None:
+            loader.error(f"variable '{item.name}': function calls are not allowed in a variables file ('{call.name}')",
+                         shown, call.line, call.column)
             continue
         try:
             values[item.name] = evaluate_value(item.expr, Scope(file=shown))
@@ -1557,7 +1580,7 @@ def _cli_value(config: _Config, name: str, text: str) -> Any:
         if spec[0] in ("string", "number", "bool"):
             return text
     expr = hcl.parse_expression(text)
-    if expr is None:
+    if expr is None or _first_call(expr) is not None:  # Terraform evaluates -var values without functions
         return text
     try:
         value = evaluate_value(expr, Scope())
