@@ -61,9 +61,10 @@ class Canned:
                 raise ParamValidationError(report=report.generate_report())
             return AWSResponse(None, 200, {}, None), {**response, "ResponseMetadata": {"HTTPStatusCode": 200}}
 
-        service_id = client.meta.service_model.service_id.hyphenize()
-        client.meta.events.register(f"before-parameter-build.{service_id}", remember)
-        client.meta.events.register(f"before-call.{service_id}", respond)
+        # On the generic events, after the session's handlers: the guard and the call observer run first
+        # (botocore calls handlers of a more specific event name before the generic ones).
+        client.meta.events.register("before-parameter-build", remember)
+        client.meta.events.register("before-call", respond)
 
 
 class CannedAccess:
