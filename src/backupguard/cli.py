@@ -89,6 +89,11 @@ def _pairs(pairs: list[str], option: str, form: str) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise _fail(f"{option} {pair!r}: expected {form}")
+        try:
+            pair.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the shell passed that are not UTF-8 (surrogate escapes)
+            shown = key.encode("utf-8", "replace").decode("utf-8")
+            raise _fail(f"{option} {shown}=...: not UTF-8 text") from None
         values[key] = value
     return values
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backupguard.estate import Estate, Origin
+from backupguard.estate import Estate, InputError, Origin
 
 SUBJECT_KINDS = (
     "backup_plan", "backup_rule", "lifecycle", "copy_action", "backup_vault", "backup_selection", "resource",
@@ -70,20 +70,32 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
 
     links = EstateIndex(estate)
     out: dict[str, list[Subject]] = {kind: [] for kind in SUBJECT_KINDS}
-    for plan in estate.plans:
-        builders.plan_subjects(plan, links, out)
-    out["backup_vault"] = [builders.vault_subject(vault) for vault in estate.vaults]
-    out["backup_selection"] = [builders.selection_subject(s) for s in estate.selections]
+
+    def each(kind: str, entities: list, build: Callable[[Any], Subject | None]) -> None:
+        """Build the subjects of each entity; a failure costs that entity alone (a located error)."""
+        for entity in entities:
+            try:
+                made = build(entity)
+            except (Exception, RecursionError) as exc:  # noqa: BLE001 - one odd entity never stops the run
+                name = getattr(entity, "resource_id", None) or getattr(entity, "arn", "")
+                estate.errors.append(InputError(
+                    f"internal error while resolving {kind.replace('_', ' ')} '{name}' "
+                    f"({type(exc).__name__}); its rules were not evaluated, please report it", entity.origin))
+                continue
+            if made is not None:  # plan_subjects adds its plan, rule, lifecycle and copy subjects itself
+                out[kind].append(made)
+
+    each("backup_plan", estate.plans, lambda plan: builders.plan_subjects(plan, links, out))
+    each("backup_vault", estate.vaults, builders.vault_subject)
+    each("backup_selection", estate.selections, builders.selection_subject)
     protection = coverage(estate, links, opt_in_lookup(opt_in, estate.opt_in))
     by_id = {(r.origin.file, r.resource_id): r for r in estate.resources}
     points = points_by_resource(estate)
-    out["resource"] = [
-        builders.resource_subject(r, protection[id(r)], by_id, points.get(r.arn, []) if isinstance(r.arn, str) else [])
-        for r in estate.resources
-    ]
-    out["recovery_point"] = [builders.recovery_point_subject(p) for p in estate.recovery_points]
-    out["org_policy"] = [builders.org_policy_subject(p) for p in estate.org_policies]
-    out["backup_framework"] = [builders.framework_subject(f) for f in estate.frameworks]
-    out["report_plan"] = [builders.report_plan_subject(r) for r in estate.report_plans]
-    out["restore_testing_plan"] = [builders.restore_testing_subject(r) for r in estate.restore_testing_plans]
+    each("resource", estate.resources, lambda r: builders.resource_subject(
+        r, protection[id(r)], by_id, points.get(r.arn, []) if isinstance(r.arn, str) else []))
+    each("recovery_point", estate.recovery_points, builders.recovery_point_subject)
+    each("org_policy", estate.org_policies, builders.org_policy_subject)
+    each("backup_framework", estate.frameworks, builders.framework_subject)
+    each("report_plan", estate.report_plans, builders.report_plan_subject)
+    each("restore_testing_plan", estate.restore_testing_plans, builders.restore_testing_subject)
     return out

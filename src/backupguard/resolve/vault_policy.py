@@ -250,8 +250,8 @@ def _aws_everyone(value: Any) -> _Check:
         return _Check(False)
     if _is_open(value):
         return _undetermined(value, _aws_everyone, "Principal AWS")
-    if isinstance(value, list):
-        return _any(_aws_everyone(item) for item in value)
+    if isinstance(value, list):  # a list of principals, never of lists (IAM rejects nesting)
+        return _any(_Check(False) if isinstance(item, list) else _aws_everyone(item) for item in value)
     return _yes() if value == "*" else _Check(False)
 
 

@@ -354,7 +354,10 @@ def run(
         for subject in by_kind.get(check.rule.subject, []):
             if not check.scope.admits(subject):
                 continue
-            result = evaluate_subject(check, subject, memo)
+            try:
+                result = evaluate_subject(check, subject, memo)
+            except (Exception, RecursionError) as exc:  # noqa: BLE001 - one subject never stops the run
+                result = _internal_error(check, subject, exc)
             if result is None:
                 continue
             key = (result.fingerprint, result.status, result.message)
@@ -364,6 +367,17 @@ def run(
                 result = Result(**{**_fields(previous), "frameworks": frameworks})
             merged[key] = result
     return sorted([*merged.values(), *error_results(estate)], key=Result.sort_key)
+
+
+def _internal_error(check: Check, subject: Subject, exc: BaseException) -> Result:
+    """What a rule that failed on one subject reports: an error located at that subject."""
+    message = f"internal error while evaluating {check.rule.id} ({type(exc).__name__}); please report it"
+    return Result(
+        rule_id=check.rule.id, status="error", severity="high", resource_id=subject.resource_id,
+        resource_type=subject.resource_type, file=subject.origin.file, line=subject.origin.line,
+        column=subject.origin.column, message=message,
+        fingerprint=fingerprint(check.rule.id, subject.origin.file, subject.resource_id, subject.element, message),
+    )
 
 
 def _fields(result: Result) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""A failure in the resolver or the engine costs one entity or one subject, never the run (issue 8 item 4)."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from backupguard.cli import app
+from backupguard.resolve import builders
+from backupguard.rules import engine
+
+from conftest import by_rule
+
+TEMPLATE = """\
+Resources:
+  Good:
+    Type: AWS::Backup::BackupVault
+    Properties: {BackupVaultName: good}
+  Odd:
+    Type: AWS::Backup::BackupVault
+    Properties: {BackupVaultName: odd}
+  Plan:
+    Type: AWS::Backup::BackupPlan
+    Properties:
+      BackupPlan:
+        BackupPlanName: weekly
+        BackupPlanRule:
+          - {RuleName: weekly, TargetBackupVault: good, ScheduleExpression: "cron(0 5 ? * 1 *)", Lifecycle: {DeleteAfterDays: 7}}
+"""
+
+
+def test_a_resolver_failure_on_one_entity_is_one_located_error(lint_text, monkeypatch):
+    real = builders.vault_subject
+
+    def fragile(vault):
+        if vault.resource_id == "Odd":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(vault)
+
+    monkeypatch.setattr(builders, "vault_subject", fragile)
+    results = lint_text(TEMPLATE)
+    [error] = [r for r in results if r.status == "error"]
+    assert error.message == ("internal error while resolving backup vault 'Odd' (RecursionError); "
+                             "its rules were not evaluated, please report it")
+    assert (error.file.endswith("template.yaml"), error.line) == (True, 5)
+    assert {r.resource_id for r in by_rule(results, "BG202")} == {"Good"}
+    assert {r.status for r in by_rule(results, "BG101")} == {"fail"}
+
+
+def test_an_engine_failure_on_one_subject_is_one_error_of_that_rule(lint_text, monkeypatch):
+    real = engine.evaluate_subject
+
+    def fragile(check, subject, memo):
+        if check.rule.id == "BG202" and subject.resource_id == "Odd":
+            raise ValueError("boom")
+        return real(check, subject, memo)
+
+    monkeypatch.setattr(engine, "evaluate_subject", fragile)
+    results = lint_text(TEMPLATE)
+    assert sorted((r.resource_id, r.status) for r in by_rule(results, "BG202")) == [("Good", "fail"), ("Odd", "error")]
+    [odd] = [r for r in by_rule(results, "BG202") if r.resource_id == "Odd"]
+    assert odd.message == "internal error while evaluating BG202 (ValueError); please report it" and odd.line == 5
+
+
+def test_a_principal_list_nested_a_thousand_deep_is_no_principal(tmp_path):
+    nested = "[" * 1000 + '"*"' + "]" * 1000
+    (tmp_path / "main.tf").write_text(f"""
+resource "aws_backup_vault" "v" {{
+  name = "v"
+}}
+resource "aws_backup_vault_policy" "p" {{
+  backup_vault_name = aws_backup_vault.v.name
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{Effect = "Allow", Principal = {{AWS = {nested}}}, Action = "backup:*", Resource = "*"}}]
+  }})
+}}
+""")
+    result = CliRunner().invoke(app, ["lint", str(tmp_path), "--format", "json"])
+    assert "internal error" not in result.output, result.output[-500:]
+    assert '"rule_id": "BG202"' in result.output
+
+
+def test_a_var_that_is_not_utf8_is_a_usage_error(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "x" {}\n')
+    result = CliRunner().invoke(app, ["lint", str(tmp_path), "--var", "x=\udced\udcb0"])
+    assert result.exit_code == 2
+    assert result.stderr == "backupguard: error: --var x=...: not UTF-8 text\n"
