@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import replace
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
@@ -214,22 +213,6 @@ def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optiona
     return shown
 
 
-def _exit_code(results: list, threshold: str, strict: bool) -> int:
-    """2 on input errors; 1 when a failing result (with ``strict``, also an unwaived unknown one)
-    reaches the threshold severity; else 0."""
-    from backupguard.results import severity_rank
-
-    if any(r.status == "error" for r in results):
-        return EXIT_USAGE
-    if threshold != "never" and any(
-        (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
-        and severity_rank(r.severity) >= severity_rank(threshold)
-        for r in results
-    ):
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
 @app.command()
 def lint(
     paths: Annotated[list[Path], typer.Argument(
@@ -258,68 +241,173 @@ def lint(
     ] = None,
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
-    from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
-    from backupguard.frameworks import load_frameworks
-    from backupguard.reports import control_summary
-    from backupguard.reports.json_report import document
-    from backupguard.resolve import subjects
-    from backupguard.resolve.inventory import inventory
-    from backupguard.rules import CatalogueError, load_catalogue
-    from backupguard.rules.engine import run
-    from backupguard.scanner import ScanOptions, encodable, root_relative, scan
-    from backupguard.scanner.paths import scan_root
+    from backupguard import pipeline
+    from backupguard.scanner import ScanOptions, encodable
     from backupguard.scanner.cloudformation import CfnOptions
+    from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
-    from backupguard.waivers import apply_waivers
 
     outputs = _outputs(output, output_format)
-    try:
-        user = load_config(config)
-        rules = load_catalogue()
-        frameworks = load_frameworks()
-        selected = framework or user.frameworks
-        checks = build_checks(rules, frameworks, selected, user, parse_param_options(param))
-    except (ConfigError, CatalogueError) as exc:
-        raise _fail(str(exc)) from None
-    threshold = (fail_on.value if fail_on else None) or user.fail_on or "low"
-    if threshold not in ("never", "info", "low", "medium", "high", "critical"):
-        raise _fail(f"{user.source}: fail_on must be a severity or 'never', got {threshold!r}")
-
+    run = _settings(config, framework, param, fail_on, strict)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
-        exclude=tuple(exclude) + tuple(user.exclude),
+        exclude=tuple(exclude),
         root=scan_root(paths, root),
     )
-    # Results are identified (fingerprints) by their path below the scan root, and shown relative
-    # to the working directory: the same finding keeps its identity wherever backupguard runs from.
-    estate = scan(paths, options, name=root_relative(options.root))
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
     shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
-    by_kind = subjects(estate, user.opt_in)
-    found = [replace(r, file=shown(r.file)) for r in run(estate, checks, by_kind=by_kind)]
-    results, unused = apply_waivers(found, user.waivers)
-    notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
-    scan_info = {
-        "paths": [encodable(p.as_posix()) for p in paths],
-        "files": sorted({shown(f) for f in estate.files}),
-        "region": region,
-        "account_id": account_id,
-        "notes": notes,
-        "checks": sorted(
-            ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in checks),
-            key=lambda c: (c["rule_id"], c["frameworks"]),
-        ),
-    }
-    ran = {c.rule.id: c.rule for c in checks}
-    doc = document(
-        results, [r.metadata() for r in ran.values()], scan_info,
-        control_summary(results, [frameworks[f].metadata() for f in selected]),
-        [{**row, "file": shown(row.get("file"))} for row in inventory(by_kind["resource"])],
-    )
-    strict = strict or user.strict
-    if not _write_reports(doc, outputs, show_passed, strict):
+    outcome = pipeline.lint(paths, run, options, scan_info, shown)
+    _finish(outcome, outputs, show_passed, run)
+
+
+def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool):
+    """The run's checks and verdict threshold (pipeline.settings), or a usage error."""
+    from backupguard import pipeline
+
+    try:
+        return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict)
+    except pipeline.RunError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _finish(outcome, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, run, incomplete: int | None = None) -> None:
+    """Write every report, then exit with the documented code."""
+    if not _write_reports(outcome.document, outputs, show_passed, run.strict):
         raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(_exit_code(results, threshold, strict))
+    from backupguard.pipeline import exit_code
+
+    code = exit_code(outcome.results, run.threshold, run.strict)
+    if incomplete is not None and code == EXIT_USAGE:  # a live scope could not be read: the scan is incomplete
+        code = incomplete
+    raise typer.Exit(code)
+
+
+EXIT_INCOMPLETE = 3
+
+
+def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
+    if value is None:
+        return None
+    index, sep, count = value.partition("/")
+    if not (sep and index.isascii() and index.isdigit() and count.isascii() and count.isdigit()) or not 0 <= int(index) < int(count):
+        raise _fail(f"--shard {value!r}: expected I/N with 0 <= I < N (0-based, as Kubernetes and AWS Batch array indexes)")
+    return int(index), int(count)
+
+
+@app.command()
+def scan(
+    profile: Annotated[Optional[str], typer.Option(help="AWS profile [default: the standard credential chain].")] = None,
+    region: Annotated[list[str], typer.Option("--region", help="Region to scan (repeatable) [default: every Region enabled for the account].")] = [],
+    org: Annotated[bool, typer.Option("--org", help="Scan every active account of the Organization.")] = False,
+    role_name: Annotated[Optional[str], typer.Option(help="Role assumed in member accounts (with --org or --account).")] = None,
+    external_id: Annotated[Optional[str], typer.Option(help="External ID for assuming --role-name.")] = None,
+    ou: Annotated[list[str], typer.Option("--ou", help="Only accounts below this OU or root (repeatable).")] = [],
+    account: Annotated[list[str], typer.Option("--account", help="Only this account (repeatable).")] = [],
+    accounts_file: Annotated[Optional[Path], typer.Option(help="File of account IDs, one per line (# comments).")] = None,
+    exclude_account: Annotated[list[str], typer.Option("--exclude-account", help="Skip this account (repeatable).")] = [],
+    max_workers: Annotated[int, typer.Option(min=1, max=512, help="Concurrent API calls.")] = 64,
+    shard: Annotated[Optional[str], typer.Option(help="I/N: scan the I-th (0-based) of N deterministic shares of the accounts.")] = None,
+    lookback_days: Annotated[int, typer.Option(min=1, max=3650, help="Read recovery points of the last N days.")] = 35,
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
+    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
+    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity [default: low].")] = None,
+    framework: Annotated[list[str], typer.Option("--framework", help="Run this framework's controls (repeatable).")] = [],
+    param: Annotated[list[str], typer.Option("--param", help="Rule parameter RULE.PARAM=VALUE (repeatable).")] = [],
+    config: Annotated[Optional[Path], typer.Option(help="Config file [default: ./.backupguard.yaml if present].")] = None,
+    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Scan live AWS accounts (read-only) with the same rules: one account, many Regions, or an Organization.
+
+    Exit codes: 0 compliant, 1 findings at --fail-on or above, 2 usage or configuration error,
+    3 the scan is incomplete (an account, Region or service could not be read; see the error results).
+    """
+    from backupguard import pipeline
+    from backupguard.scanner.aws.live import LiveOptions, scan_live
+
+    outputs = _outputs(output, output_format)
+    run = _settings(config, framework, param, fail_on, strict)
+    accounts = list(account)
+    if accounts_file is not None:
+        try:
+            lines = accounts_file.read_text("utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"{accounts_file}: cannot read accounts file: {exc}") from None
+        accounts += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    bad = [a for a in accounts + list(exclude_account) if not (len(a) == 12 and a.isascii() and a.isdigit())]
+    if bad:
+        raise _fail(f"not a 12-digit AWS account ID: {', '.join(map(repr, bad[:5]))}")
+    if accounts and not org and role_name is None:
+        raise _fail("--account without --org needs --role-name to enter the accounts")
+    options = LiveOptions(
+        profile=profile, regions=tuple(region), org=org, role_name=role_name, external_id=external_id,
+        ous=tuple(ou), accounts=tuple(accounts), exclude_accounts=tuple(exclude_account), max_workers=max_workers,
+        shard=_shard(shard), lookback_days=lookback_days, progress=None if quiet else _progress_printer(),
+    )
+    scan_info = {
+        "kind": "live", "profile": profile, "regions": sorted(region), "org": org, "shard": shard,
+        "ous": sorted(ou), "lookback_days": lookback_days,
+    }
+
+    def read():
+        estate = scan_live(options)
+        _progress_done(options.progress)
+        return estate
+
+    outcome = pipeline.live(read, run, scan_info)
+    _summarise_incomplete(outcome.results)
+    if any(name == "sarif" for name, _ in outputs):
+        _say("backupguard: note: GitHub code scanning ignores SARIF results without a file; live results carry ARNs")
+    _finish(outcome, outputs, show_passed, run, incomplete=EXIT_INCOMPLETE)
+
+
+def _summarise_incomplete(results: list) -> None:
+    """On stderr, what could not be read (each is also an error result in every report)."""
+    errors = [r for r in results if r.status == "error"]
+    if errors:
+        _say(f"backupguard: the scan is incomplete: {len(errors)} scope(s) could not be read")
+        for error in errors[:20]:
+            _say(f"  {error.message}")
+        if len(errors) > 20:
+            _say(f"  ... and {len(errors) - 20} more (see the reports)")
+
+
+def _progress_printer():
+    """A one-line progress display on stderr when it is a terminal (and NO_COLOR-safe: no colour)."""
+    if not sys.stderr.isatty():
+        return None
+    import time
+
+    last = [0.0]
+
+    def show(progress) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and progress.scopes_done < progress.scopes_total:
+            return
+        last[0] = now
+        sys.stderr.write(
+            f"\rscanning: {progress.accounts} accounts, {progress.scopes_done}/{progress.scopes_total} account-Regions, "
+            f"{progress.calls} calls, {progress.errors} errors "
+        )
+        sys.stderr.flush()
+
+    return show
+
+
+def _progress_done(progress) -> None:
+    if progress is not None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+@app.command("iam-policy")
+def iam_policy() -> None:
+    """Print the minimal read-only IAM policy the scanning role needs (the scanner refuses every other call)."""
+    from backupguard.scanner.aws.readonly import iam_policy as policy
+
+    typer.echo(json.dumps(policy(), indent=2))
 
 
 @app.command()
@@ -351,7 +439,9 @@ def report(
     doc = docs[0] if len(docs) == 1 else merge(docs)
     if not _write_reports(doc, outputs, show_passed, strict):
         raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(_exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
+    from backupguard.pipeline import exit_code
+
+    raise typer.Exit(exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
 
 
 @app.command("rules")

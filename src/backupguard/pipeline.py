@@ -67,8 +67,13 @@ class Outcome:
     document: dict[str, Any]
 
 
-def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any]) -> Outcome:
-    """Estate -> facts -> results (waivers applied) -> the result document every report renders."""
+def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
+             show: Callable[[str | None], str | None] | None = None) -> Outcome:
+    """Estate -> facts -> results (waivers applied) -> the result document every report renders.
+
+    ``show`` turns the file names the sources gave (identities: fingerprints hash them) into the
+    names shown to the user, before waivers match them against the user's globs.
+    """
     from backupguard.reports import control_summary
     from backupguard.reports.json_report import document
     from backupguard.resolve import subjects
@@ -76,12 +81,14 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any]) -> Out
     from backupguard.rules.engine import run as run_checks
     from backupguard.waivers import apply_waivers
 
+    show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
-    results, unused = apply_waivers(run_checks(estate, run.checks, by_kind=by_kind), run.config.waivers)
+    found = [replace(r, file=show(r.file)) for r in run_checks(estate, run.checks, by_kind=by_kind)]
+    results, unused = apply_waivers(found, run.config.waivers)
     notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
     info = {
         **scan_info,
-        "files": sorted(set(estate.files)),
+        "files": sorted({show(f) for f in estate.files}),
         "notes": notes,
         "checks": sorted(
             ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in run.checks),
@@ -91,25 +98,41 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any]) -> Out
     ran = {c.rule.id: c.rule for c in run.checks}
     doc = document(
         results, [r.metadata() for r in ran.values()], info,
-        control_summary(results, [run.frameworks[f].metadata() for f in run.selected]), inventory(by_kind["resource"]),
+        control_summary(results, [run.frameworks[f].metadata() for f in run.selected]),
+        [{**row, "file": show(row.get("file"))} for row in inventory(by_kind["resource"])],
     )
     return Outcome(results, doc)
 
 
-def lint(paths: list[Path], run: RunSettings, options: Any, describe: dict[str, Any]) -> Outcome:
+def lint(paths: list[Path], run: RunSettings, options: Any, scan_info: dict[str, Any],
+         show: Callable[[str | None], str | None] | None = None) -> Outcome:
     """Files (CloudFormation, Terraform, plans, Organizations policies) -> result document.
 
-    ``options`` is a :class:`backupguard.scanner.ScanOptions`; ``describe`` adds what the scan
-    information should say about the deployment (region, account_id)."""
-    from backupguard.scanner import scan
+    ``options`` is a :class:`backupguard.scanner.ScanOptions` with its root set; results are
+    identified by their path below that root (the same finding keeps its fingerprint wherever
+    backupguard runs from) and shown through ``show``."""
+    from backupguard.scanner import root_relative, scan
 
-    estate = scan(paths, replace(options, exclude=tuple(options.exclude) + tuple(run.config.exclude)))
-    return evaluate(estate, run, {"paths": [p.as_posix() for p in paths], **describe})
+    options = replace(options, exclude=tuple(options.exclude) + tuple(run.config.exclude))
+    estate = scan(paths, options, name=root_relative(options.root))
+    return evaluate(estate, run, scan_info, show)
 
 
-def live(read: Callable[[], Estate], run: RunSettings, describe: dict[str, Any]) -> Outcome:
-    """Live accounts -> result document; ``read`` is the live source (imported only by ``scan``)."""
-    return evaluate(read(), run, describe)
+def live(read: Callable[[], Estate], run: RunSettings, scan_info: dict[str, Any]) -> Outcome:
+    """Live accounts -> result document; ``read`` is the live source (boto3 is imported only there).
+
+    The scan information says which accounts and Regions were read, so that merged shards show
+    what the whole nightly scan covered."""
+    estate = read()
+    origins = [e.origin for name in estate.__dataclass_fields__ for e in getattr(estate, name)
+               if isinstance(getattr(estate, name), list) and hasattr(e, "origin")]
+    info = {
+        **scan_info,
+        "accounts": sorted({o.account for o in origins if o.account}),
+        "regions_read": sorted({o.region for o in origins if o.region}),
+        "errors": len(estate.errors),
+    }
+    return evaluate(estate, run, info)
 
 
 def exit_code(results: list[Result], threshold: str, strict: bool) -> int:
@@ -118,7 +141,7 @@ def exit_code(results: list[Result], threshold: str, strict: bool) -> int:
     from backupguard.results import severity_rank
 
     if any(r.status == "error" for r in results):
-        return 2
+        return 2  # input errors (lint) or unread scopes (scan maps this to 3, "incomplete")
     if threshold != "never" and any(
         (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
         and severity_rank(r.severity) >= severity_rank(threshold)
