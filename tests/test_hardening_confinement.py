@@ -85,3 +85,29 @@ def test_a_var_that_is_not_utf8_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(app, ["lint", str(tmp_path), "--var", "x=\udced\udcb0"])
     assert result.exit_code == 2
     assert result.stderr == "backupguard: error: --var x=...: not UTF-8 text\n"
+
+
+def test_a_fact_nested_a_thousand_deep_is_shown_not_recursed(tmp_path):
+    nested = "[" * 1000 + '"cron(0 5 ? * * *)"' + "]" * 1000
+    (tmp_path / "main.tf").write_text(f"""
+resource "aws_backup_plan" "this" {{
+  name = "p"
+  rule {{
+    rule_name         = "r"
+    target_vault_name = "v"
+    schedule          = {nested}
+  }}
+}}
+""")
+    result = CliRunner().invoke(app, ["lint", str(tmp_path), "--format", "json"])
+    assert "internal error" not in result.output, result.output[-800:]
+    assert '"rule_id": "BG101"' in result.output
+
+
+def test_a_config_key_that_is_a_number_is_named_as_unknown(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".backupguard.yaml").write_text("101: x\nfail_on: low\n")
+    (tmp_path / "t.yaml").write_text("Resources: {}\n")
+    result = CliRunner().invoke(app, ["lint", "t.yaml"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("backupguard: error: .backupguard.yaml: unknown key(s) 101; expected ")

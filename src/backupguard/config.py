@@ -50,7 +50,7 @@ def load_config(path: Path | None) -> UserConfig:
     data, lines = _read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must be a mapping")
-    unknown = sorted(set(data) - _CONFIG_KEYS)
+    unknown = sorted(str(key) for key in set(data) - _CONFIG_KEYS)  # YAML keys may be numbers
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {', '.join(unknown)}; expected {', '.join(sorted(_CONFIG_KEYS))}")
     params = data.get("parameters") or {}

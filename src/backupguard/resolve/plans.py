@@ -23,8 +23,14 @@ def _known_schedule_facts(schedule: Any) -> dict[str, Any]:
         unknown = Unknown(f"schedule is '{schedule}', known only after deployment")
         return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,
                 "schedule_valid": unknown, "schedule_error": None}
+    if not isinstance(schedule, str):  # AWS takes a string; a list or map is refused, never printed whole
+        kind = "list" if isinstance(schedule, list) else "map" if isinstance(schedule, dict) else type(schedule).__name__
+        error = f"the schedule is a {kind}, not a cron or rate expression"
+        unknown = Unknown(error)
+        return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,
+                "schedule_valid": False, "schedule_error": error}
     try:
-        found = cadence(str(schedule))
+        found = cadence(schedule)
     except ScheduleError as exc:
         unknown = Unknown(f"schedule {schedule!r} is not valid: {exc}")
         return {"max_gap_hours": unknown, "max_gap_days": unknown, "min_gap_minutes": unknown,

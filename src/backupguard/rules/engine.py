@@ -83,7 +83,20 @@ def _shown(value: Any) -> str:
         return str(int(value))
     if isinstance(value, Unknown):
         return f"unknown ({value.reason})"
+    if isinstance(value, (list, tuple, dict)) and _too_deep(value, _MAX_VALUE_DEPTH):
+        return "(nested too deeply to show)"
     return str(value)
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether a list/map nests more than ``limit`` levels (hostile input printed whole would recurse)."""
+    level = [value]
+    for _ in range(limit):
+        level = [child for item in level if isinstance(item, (list, tuple, dict))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return False
+    return any(isinstance(item, (list, tuple, dict)) for item in level)
 
 
 class _Namespace(dict):
@@ -98,16 +111,21 @@ def _format(template: str, values: dict[str, Any], params: dict[str, Any], eleme
     return string.Formatter().vformat(template, (), names)
 
 
-def _json_value(value: Any) -> Any:
+_MAX_VALUE_DEPTH = 16  # a fact nested deeper is hostile input (a list of lists of lists...), not a setting
+
+
+def _json_value(value: Any, depth: int = 0) -> Any:
     """A fact as it appears in the JSON result document."""
     if isinstance(value, Unknown):
         return {"unknown": value.reason}
     if isinstance(value, Reference):
         return str(value)
+    if isinstance(value, (list, tuple, dict)) and depth >= _MAX_VALUE_DEPTH:
+        return "(nested too deeply to show)"
     if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
+        return [_json_value(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): _json_value(v, depth + 1) for k, v in value.items()}
     return value
 
 
