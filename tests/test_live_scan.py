@@ -291,7 +291,9 @@ def test_organization_scan_end_to_end():
     # evidence, settings, organization
     assert [(rp.status, rp.encrypted, rp.air_gapped_vault) for rp in estate.recovery_points] == [("COMPLETED", True, False)]
     assert estate.global_settings == {f"account {A}": {"isCrossAccountBackupEnabled": "true"}}
-    assert estate.opt_in["Aurora"] is True and isinstance(estate.opt_in["S3"], Unknown)
+    # Region settings per account and Region: S3 is opted in where the first Region says so, not in R2
+    assert {scope: prefs["S3"] for scope, prefs in estate.opt_in.items() if scope.startswith(f"account {A} ")} == {
+        f"account {A} region {R1}": True, f"account {A} region {R2}": False}
     assert [(p.name, p.content["plans"]["org-daily"]["regions"]) for p in estate.org_policies] == [("org-daily", {"@@assign": ["eu-west-1"]})]
     assert [f.controls[0]["ControlScope"] for f in estate.frameworks] == [{"Tags": [{"Key": "backup", "Value": "daily"}]}]
     assert [rp.name for rp in estate.report_plans] == ["daily_report"]

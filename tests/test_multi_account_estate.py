@@ -58,3 +58,19 @@ def test_coverage_never_crosses_accounts_or_regions_and_matches_the_pairwise_def
     plans_of = {s.resource_id: s.facts.get("protected_by") for s in by_kind["resource"]}
     vol_a_east = volume(A, EAST, f"vol-{A[:1]}{EAST[:2]}").resource_id
     assert plans_of[vol_a_east] == "plan 'daily' (selection 'all': ARN arn:aws:ec2:*:*:volume/*)"
+
+
+def test_region_opt_in_is_read_for_the_resources_own_account_and_region():
+    from backupguard.estate import ProtectedResource
+    from estate_builders import live
+
+    estate = Estate(opt_in={f"account {A} region {EAST}": {"S3": True}, f"account {B} region {EAST}": {"S3": False}})
+    for account in (A, B):
+        p = plan(account, EAST, "daily", 35, "main")
+        estate.plans.append(p)
+        estate.selections.append(selection(account, EAST, p.resource_id, ["*"]))
+        arn = f"arn:aws:s3:::bucket-{account}"
+        estate.resources.append(ProtectedResource(arn, "AWS::S3::Bucket", "S3", live(account, EAST, arn), arn=arn))
+    protected = {s.resource_id: s.facts["protected"] for s in subjects(estate)["resource"]}
+    # S3 is opted in for A's Region only: '*' selects A's bucket, not B's (AWS's default for S3 is off).
+    assert protected == {f"arn:aws:s3:::bucket-{A}": True, f"arn:aws:s3:::bucket-{B}": False}

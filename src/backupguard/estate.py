@@ -425,8 +425,9 @@ class Estate:
     errors: list[InputError] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the sources want the user to know (modules not followed)
-    # AWS Backup service opt-in the sources declare (aws_backup_region_settings): service -> bool
-    opt_in: dict[str, Any] = field(default_factory=dict)
+    # AWS Backup service opt-in the sources declare (aws_backup_region_settings, DescribeRegionSettings),
+    # per region_scope(): {scope: {service: bool}}. Region settings are per account and Region.
+    opt_in: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Account-wide AWS Backup settings the sources declare (aws_backup_global_settings), as AWS
     # gives them (strings: {"isCrossAccountBackupEnabled": "true"}), per settings_scope()
     global_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -440,6 +441,14 @@ class Estate:
         for name in self.__dataclass_fields__:
             mine = getattr(self, name)
             mine.update(getattr(other, name)) if isinstance(mine, dict) else mine.extend(getattr(other, name))
+
+
+def region_scope(origin: Origin) -> str:
+    """Where Region settings (service opt-in) apply: the account and Region when both are known, else
+    the deployment unit that declares them (a template or root module is deployed to one Region)."""
+    if origin.account and origin.region:
+        return f"account {origin.account} region {origin.region}"
+    return f"unit {origin.unit or origin.file}"
 
 
 def settings_scope(origin: Origin) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive
+from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive, region_scope
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.plans import copy_facts, crosses, rule_facts
 from backupguard.resolve.selection import resource_arn, selection_matches
@@ -29,19 +29,30 @@ class Coverage:
     rules: list[dict[str, Any]] = field(default_factory=list)  # one view per covering plan rule
 
 
-def opt_in_lookup(assumed: dict[str, bool] | None = None, declared: dict[str, Any] | None = None) -> Callable[[str], Any]:
-    """Whether a service is opted in: as the estate declares it (region settings), else as the
-    user states it (config), else AWS's default for the service."""
+def opt_in_lookup(assumed: dict[str, bool] | None = None, declared: dict[str, dict[str, Any]] | None = None
+                  ) -> Callable[[Any], Callable[[str], Any]]:
+    """For a resource's origin, whether a service is opted in there: as the estate declares it for
+    that account and Region (or deployment unit), else as the user states it (config), else AWS's
+    default for the service."""
     assumed, declared = assumed or {}, declared or {}
+    cache: dict[str, Callable[[str], Any]] = {}
 
-    def opted_in(service: str) -> Any:
-        if service in declared:
-            return declared[service]
-        if service in assumed:
-            return assumed[service]
-        return facts_for(service).opted_in_by_default
+    def for_origin(origin: Any) -> Callable[[str], Any]:
+        scope = region_scope(origin)
+        if scope not in cache:
+            here = declared.get(scope, {})
 
-    return opted_in
+            def opted_in(service: str) -> Any:
+                if service in here:
+                    return here[service]
+                if service in assumed:
+                    return assumed[service]
+                return facts_for(service).opted_in_by_default
+
+            cache[scope] = opted_in
+        return cache[scope]
+
+    return for_origin
 
 
 def _and(left: Any, right: Any) -> Any:
@@ -225,7 +236,7 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
 
 
 def coverage(
-    estate: Estate, links: EstateIndex, opted_in: Callable[[str], Any]
+    estate: Estate, links: EstateIndex, opt_in_at: Callable[[Any], Callable[[str], Any]]
 ) -> dict[int, Coverage]:
     """Coverage of every protectable resource, keyed by ``id(resource)``.
 
@@ -243,6 +254,7 @@ def coverage(
         verdicts = []
         covered_plans: set[int] = set()
         arn = resource_arn(resource)
+        opted_in = opt_in_at(resource.origin)  # the Region settings of the resource's account and Region
         for selection, plan in partition.candidates(resource):  # its own account and Region only
             match = selection_matches(selection, resource, opted_in, arn)
             if match.selected is False:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from backupguard.estate import Estate, InputError, ProtectedResource, Unknown
+from backupguard.estate import Estate, InputError, ProtectedResource, Unknown, region_scope
 from backupguard.scanner.aws import backup, organizations, resources
 from backupguard.scanner.aws.faults import fault, scope_origin
 from backupguard.scanner.aws.scope import Scope
@@ -189,7 +189,7 @@ def _assemble(run: _Run) -> Estate:
     for scope in run.scopes:
         estate.extend(scope.estate)
     _attach_evidence(estate, run.scopes)
-    estate.opt_in.update(_merge_opt_in(run.scopes))
+    estate.opt_in.update(_opt_in_by_scope(run.scopes))
     _sort(estate)
     return estate
 
@@ -213,24 +213,9 @@ def _attach_evidence(estate: Estate, scopes: list[Scope]) -> None:
             estate.resources.append(resource)
 
 
-def _merge_opt_in(scopes: list[Scope]) -> dict[str, Any]:
-    """One service -> opted-in map (Estate.opt_in is not per account and Region yet): a value every
-    scanned account and Region agrees on, else Unknown naming where it differs."""
-    seen: dict[str, dict[bool, list[str]]] = {}
-    for scope in scopes:
-        for service, value in scope.opt_in.items():
-            seen.setdefault(service, {}).setdefault(value, []).append(f"{scope.account}/{scope.region}")
-    merged: dict[str, Any] = {}
-    for service, values in sorted(seen.items()):
-        if len(values) == 1:
-            merged[service] = next(iter(values))
-        else:
-            off = sorted(values[False])
-            merged[service] = Unknown(
-                f"{service} opt-in differs between accounts and Regions (off in {', '.join(off[:5])}"
-                f"{' and more' if len(off) > 5 else ''})", candidates=(True, False)
-            )
-    return merged
+def _opt_in_by_scope(scopes: list[Scope]) -> dict[str, dict[str, Any]]:
+    """Each account and Region's service opt-in (DescribeRegionSettings), keyed as the resolver looks it up."""
+    return {region_scope(scope.origin(None)): dict(scope.opt_in) for scope in scopes if scope.opt_in}
 
 
 def _key(entity: Any) -> tuple:

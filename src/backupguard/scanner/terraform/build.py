@@ -15,6 +15,7 @@ from backupguard.estate import (
     Reference,
     Unknown,
     VaultLock,
+    region_scope,
     settings_scope,
 )
 from backupguard.scanner.org_policy import add_entity
@@ -119,7 +120,8 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
     if kind == "aws_backup_region_settings":
         preference = values.get("resource_type_opt_in_preference")
         if isinstance(preference, dict):
-            estate.opt_in.update({str(k): _maybe(as_bool(v, k), None, exists) for k, v in preference.items()})
+            scoped = estate.opt_in.setdefault(region_scope(origin), {})
+            scoped.update({str(k): _maybe(as_bool(v, k), None, exists) for k, v in preference.items()})
         return
     if kind.startswith("aws_backup_vault_"):
         vault = _target(values.get("backup_vault_name"), entities, BackupVault)
