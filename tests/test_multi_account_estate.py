@@ -74,3 +74,11 @@ def test_region_opt_in_is_read_for_the_resources_own_account_and_region():
     protected = {s.resource_id: s.facts["protected"] for s in subjects(estate)["resource"]}
     # S3 is opted in for A's Region only: '*' selects A's bucket, not B's (AWS's default for S3 is off).
     assert protected == {f"arn:aws:s3:::bucket-{A}": True, f"arn:aws:s3:::bucket-{B}": False}
+
+
+def test_a_live_compliance_lock_past_its_grace_time_is_valid():
+    # DescribeBackupVault reports a LockDate in the past: the scanner gives 0 days of grace left.
+    locked = VaultLock(min_retention_days=7, max_retention_days=365, changeable_for_days=0)
+    estate = Estate(vaults=[vault(A, EAST, "main", locked)])
+    assert [(r.status, r.message) for r in results_for(estate, "BG206")] == [("pass", "vault 'main' lock settings are valid")]
+    assert [r.status for r in results_for(estate, "BG203")] == ["pass"]

@@ -113,7 +113,10 @@ def _lock_problem(vault: BackupVault, low: Any, high: Any, changeable: Any) -> A
         return f"MaxRetentionDays {high} is above {LOCK_MAX_DAYS}"
     if low is not None and high is not None and low > high:
         return f"MinRetentionDays {low} is above MaxRetentionDays {high}"
-    if changeable is not None and not vault.air_gapped and changeable < MIN_CHANGEABLE_DAYS:
+    # A template's ChangeableForDays is the grace time asked for (AWS refuses less than 3); a live lock's
+    # is the grace time left before its LockDate, which counts down to 0: not a mistake.
+    declared = vault.origin.file is not None
+    if changeable is not None and declared and not vault.air_gapped and changeable < MIN_CHANGEABLE_DAYS:
         return f"ChangeableForDays {changeable} is below {MIN_CHANGEABLE_DAYS}"
     if not vault.air_gapped and low is None and unknown is None and lock.present is True:
         return "LockConfiguration needs MinRetentionDays"
