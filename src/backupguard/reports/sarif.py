@@ -414,7 +414,7 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
     for key, heading in (("rationale", "Why it matters"), ("remediation", "How to fix it")):
         if _text(meta.get(key)):
             section(heading, _text(meta[key]))
-    examples = meta.get("examples") or {}
+    examples = meta.get("examples") if isinstance(meta.get("examples"), dict) else {}
     for key, heading in (("fail", "Example that fails"), ("pass", "Example that passes")):
         example = str(examples.get(key) or "").rstrip()
         if example:
@@ -422,7 +422,8 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
             text.extend(["", f"{heading}:", *("    " + line if line else "" for line in example.splitlines())])
             md.extend(["", f"## {heading}", "", f"{fence}yaml", example, fence])
 
-    parameters = meta.get("parameters") or {}
+    # A saved document is input: a rule's parameters that are not an object are shown as none.
+    parameters = meta.get("parameters") if isinstance(meta.get("parameters"), dict) else {}
     if parameters:
         text.extend(["", "Parameters:"])
         md.extend(["", "## Parameters", "", "| name | type | default | this scan | description |",
@@ -430,7 +431,7 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
         for name in sorted(parameters):
             param = parameters[name] if isinstance(parameters[name], dict) else {}
             default = _json(param.get("default"))
-            used = " / ".join(dict.fromkeys(_json(p[name]) for p in params_used if name in p)) or default
+            used = " / ".join(dict.fromkeys(_json(p[name]) for p in params_used if isinstance(p, dict) and name in p)) or default
             description = _text(param.get("description"))
             text.append(f"  {name} ({param.get('type', '')}, default {default}, this scan {used}): {description}")
             md.append(f"| `{name}` | {_md_cell(str(param.get('type', '')))} | `{_md_cell(default)}` | "
