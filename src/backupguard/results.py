@@ -42,10 +42,32 @@ class Result:
     frameworks: tuple[str, ...] = ()
     fingerprint: str = ""
     waiver: str | None = None  # the justification when a waiver in the config covers this finding
+    # Where the subject lives in AWS: a live result always has account and Region (Region null for a
+    # global scope such as Organizations) and, for a resource, its ARN. An IaC result has them only
+    # when its origin says so (``--account-id``/``--region``, a Terraform provider's literal region).
+    account_id: str | None = None
+    region: str | None = None
+    arn: str | None = None
+
+    @property
+    def is_live(self) -> bool:
+        """A result located in an account and Region rather than in a file (a live scan's)."""
+        return not self.file and (self.account_id is not None or self.region is not None or self.arn is not None)
+
+    def scope(self) -> tuple[str, str]:
+        """(account, Region) of a live result, for grouping; "" for what is not known."""
+        return (self.account_id or "", self.region or "")
 
     def sort_key(self) -> tuple:
+        # A file-based result sorts by file and position exactly as before; a live result (no file)
+        # by account, Region and ARN. The scope is blank for file-based results on purpose: a
+        # Terraform file whose resources use two providers keeps its line order.
+        live = not self.file
         return (
             self.file or "",
+            (self.account_id or "") if live else "",
+            (self.region or "") if live else "",
+            (self.arn or "") if live else "",
             self.line,
             self.column,
             self.rule_id,
@@ -65,6 +87,9 @@ class Result:
             "file": self.file,
             "line": self.line,
             "column": self.column,
+            "account_id": self.account_id,
+            "region": self.region,
+            "arn": self.arn,
             "message": self.message,
             "values": self.values,
             "frameworks": list(self.frameworks),

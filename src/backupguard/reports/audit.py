@@ -18,8 +18,13 @@ the same spreadsheet or pipeline can take either:
   numResourcesNotApplicable, rules``. The six counts add up to the control's
   resource rows in the resource report.
 
-Values: ``accountId`` and ``region`` are the scan's ``--account-id`` and
-``--region`` (``doc["scan"]``), empty when not given. ``frameworkName`` is the
+Values: ``accountId`` and ``region`` of a live result's row are the result's
+own (``account_id``, ``region``; a live scan spans accounts and Regions, and a
+resource row is per account and Region); for a template they are the scan's
+``--account-id`` and ``--region`` (``doc["scan"]``), empty when not given (a
+control row always takes the scan's). A live resource's ``resourceId`` is its
+ARN and ``file`` is empty; an error about a whole account or Region has an
+empty ``resourceId`` and its own account and Region. ``frameworkName`` is the
 framework ID and ``frameworkDescription`` its title; ``controlName`` is the
 control ID. Without frameworks the "control" is the rule: ``frameworkName`` is
 empty and ``controlName`` is the rule ID. ``resourceId`` is the resource's
@@ -29,7 +34,7 @@ empty for an input that could not be read. AWS's ``lastEvaluationTime``,
 ``resourceName``, ``controlFrequency``, ``controlScope`` and
 ``controlParameters`` have no IaC counterpart and are left out.
 
-A "resource" is a file + resource ID (+ type). When several results decide one
+A "resource" is a file + resource ID (+ type); a live one, account + Region + ARN. When several results decide one
 row (the rules of a control, a plan's rules as elements, a file linted in
 several scenarios), the row takes the worst status in the order
 ``fail > unknown > error > waived > pass > not_applicable`` (the same order as
@@ -115,8 +120,14 @@ def _scan(doc: dict[str, Any]) -> tuple[str, str]:
     return str(scan.get("account_id") or ""), str(scan.get("region") or "")
 
 
-def _resource_key(result: Result) -> tuple[str, str, str]:
-    return (result.file or "", result.resource_id or "", result.resource_type or "")
+# (file, resource ID, resource type, account, Region): account and Region are set for a live result
+# only, so two scopes' errors (no resource) or resources never share a row.
+_Key = tuple[str, str, str, str, str]
+
+
+def _resource_key(result: Result) -> _Key:
+    account, region = result.scope() if result.is_live else ("", "")
+    return (result.file or "", result.resource_id or "", result.resource_type or "", account, region)
 
 
 def _control_columns(account: str, region: str, framework: dict[str, Any] | None, control: str) -> dict[str, str]:
@@ -131,9 +142,11 @@ def _control_columns(account: str, region: str, framework: dict[str, Any] | None
 
 
 def _row(account: str, region: str, framework: dict[str, Any] | None, control: str,
-         key: tuple[str, str, str], results: list[Result]) -> dict[str, Any]:
+         key: _Key, results: list[Result]) -> dict[str, Any]:
     status = next(s for s in _ORDER if any(verdict(r) == s for r in results))
     deciding = [r for r in results if verdict(r) == status]
+    if key[3] or key[4]:  # a live resource: its own account and Region
+        account, region = key[3], key[4]
     return {
         **_control_columns(account, region, framework, control),
         "resourceId": key[1],
@@ -147,11 +160,13 @@ def _row(account: str, region: str, framework: dict[str, Any] | None, control: s
     }
 
 
-def _by_resource(results: list[Result]) -> list[tuple[tuple[str, str, str], list[Result]]]:
-    groups: dict[tuple[str, str, str], list[Result]] = {}
+def _by_resource(results: list[Result]) -> list[tuple[_Key, list[Result]]]:
+    groups: dict[_Key, list[Result]] = {}
     for result in results:
         groups.setdefault(_resource_key(result), []).append(result)
-    return sorted(groups.items(), key=lambda item: (item[0][0], min(r.line for r in item[1]), item[0][1], item[0][2]))
+    # File-based rows by file and line; live rows (no file) by account, Region and resource.
+    return sorted(groups.items(), key=lambda item: (item[0][0], item[0][3], item[0][4], min(r.line for r in item[1]),
+                                                    item[0][1], item[0][2]))
 
 
 def _rule_rows(account: str, region: str, results: list[Result]) -> list[dict[str, Any]]:

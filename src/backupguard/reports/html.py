@@ -111,6 +111,7 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "severity_chart": _columns([(s, s, summary["failing_by_severity"][s]) for s in SEVERITIES]),
         "frameworks": _frameworks(frameworks, rules),
         "findings": findings,
+        "scopes": _scopes(results, scan),
         "inventory": inventory,
         "rules": _rules(rules, frameworks, scan, results),
         "notes": [_text(n) for n in scan.get("notes") or []],
@@ -196,6 +197,33 @@ def _location(file: str, line: int) -> str:
     return (f"{file}:{line}" if line else file) if file else ""
 
 
+def _live(result: dict[str, Any]) -> bool:
+    """A result located in an account and Region, not in a file (see Result.is_live)."""
+    return not result.get("file") and any(result.get(k) is not None for k in ("account_id", "region", "arn"))
+
+
+def _scope_label(account: str, region: str) -> str:
+    return f"{account or '?'} · {region or 'global'}"
+
+
+def _scopes(results: list[dict[str, Any]], scan: dict[str, Any]) -> dict[str, Any]:
+    """Live results per account and Region (verdict counts); empty for a template scan."""
+    by_scope: dict[tuple[str, str], Counter] = {}
+    for result in results:
+        if _live(result):
+            by_scope.setdefault((_text(result.get("account_id")), _text(result.get("region"))), Counter())[_verdict(result)] += 1
+    accounts = scan.get("accounts") if isinstance(scan.get("accounts"), list) else sorted({a for a, _ in by_scope if a})
+    regions = scan.get("regions") if isinstance(scan.get("regions"), list) else sorted({r for _, r in by_scope if r})
+    return {
+        "rows": [{"account": a or "?", "region": r or "global", "counts": [c.get(v, 0) for v in VERDICTS],
+                  "attention": sum(c.get(v, 0) for v in ("fail", "unknown", "error"))}
+                 for (a, r), c in sorted(by_scope.items())],
+        "columns": [VERDICT_LABELS[v] for v in VERDICTS],
+        "accounts": len(accounts) if by_scope else 0,
+        "regions": len(regions) if by_scope else 0,
+    }
+
+
 def _rank(rows: list[dict[str, Any]], key: str) -> None:
     """Each row's position in the order of ``key`` (a tuple), as ``<key>_rank`` for sorting in the page."""
     ranks = {k: i for i, k in enumerate(sorted({row[key] for row in rows}))}
@@ -215,6 +243,11 @@ def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str,
         file, line = _text(result.get("file")), _int(result.get("line"))
         tags = [_text(t) for t in result.get("frameworks") or []]
         rule = rules.get(rule_id) or {}
+        if _live(result):  # located by account and Region (the resource column shows the ARN), sorted by them
+            account, region, arn = (_text(result.get(k)) for k in ("account_id", "region", "arn"))
+            location, location_key = _scope_label(account, region), ("", account, region, arn, line)
+        else:
+            location, location_key = _location(file, line), (file, "", "", "", line)
         rows.append({
             "verdict": verdict,
             "verdict_label": VERDICT_LABELS.get(verdict, verdict),
@@ -230,8 +263,9 @@ def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str,
             "resource_id": _text(result.get("resource_id")),
             "resource_type": _text(result.get("resource_type")),
             "element": _text(result.get("element")),
-            "location": _location(file, line),
-            "location_key": (file, line),
+            "location": location,
+            "location_key": location_key,
+            "arn": _text(result.get("arn")) if _live(result) and result.get("arn") != result.get("resource_id") else "",
             "message": _text(result.get("message")),
             "waiver": _text(result.get("waiver")),
             "tags": tags,

@@ -100,35 +100,76 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), "value")
 
 
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _first(candidates: list[Any]) -> Any:
+    """One of several versions of the same thing, chosen by content, never by input order."""
+    return min(candidates, key=_canonical)
+
+
+def _union(values: Any) -> list[Any]:
+    """Distinct values, sorted (strings as text, anything else by its JSON)."""
+    distinct = {_canonical(v): v for v in values}
+    return sorted(distinct.values(), key=lambda v: (0, v, "") if isinstance(v, str) else (1, "", _canonical(v)))
+
+
+_UNITED = ("paths", "files", "notes", "accounts", "regions")
+
+
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """One document from several (shards of a scan, or scans of several repositories).
 
     Results are united (a finding present in two shards counts once), rules and
     inventory likewise; framework verdicts are recomputed from the merged results.
+    The scan section unites ``paths``, ``files``, ``notes``, ``accounts`` and
+    ``regions`` and keeps every input's whole ``scan`` object in ``shards`` (a
+    merged input contributes its own shards). Nothing depends on the order of
+    ``docs``: where inputs disagree about one item, the one with the smallest JSON
+    text is kept, so merging shards in any order gives byte-identical output.
     """
     for doc in docs:
         if doc.get("schema_version") != SCHEMA_VERSION or "results" not in doc:
             raise DocumentError(f"not a backupguard {SCHEMA_VERSION} result document")
-    merged: dict[tuple, Result] = {}
+    found: dict[tuple, list[Result]] = {}
     for doc in docs:
         for result in results_of(doc):
-            merged.setdefault((result.fingerprint, result.status, result.message), result)
-    rules = {r["id"]: r for doc in docs for r in doc.get("rules") or []}
-    inventory = {(row.get("file"), row.get("resource_id")): row for doc in docs for row in doc.get("inventory") or []}
-    frameworks: dict[str, dict[str, Any]] = {}
+            found.setdefault((result.fingerprint, result.status, result.message), []).append(result)
+    merged = [_first_result(versions) for versions in found.values()]
+    rules: dict[Any, list[dict[str, Any]]] = {}
+    inventory: dict[tuple, list[dict[str, Any]]] = {}
+    frameworks: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
+        for rule in doc.get("rules") or []:
+            rules.setdefault(rule["id"], []).append(rule)
+        for row in doc.get("inventory") or []:
+            inventory.setdefault((row.get("file"), row.get("resource_id")), []).append(row)
         for framework in doc.get("frameworks") or []:
-            frameworks.setdefault(framework["id"], {
+            frameworks.setdefault(framework["id"], []).append({
                 "id": framework["id"], "title": framework["title"],
                 "description": framework.get("description", ""), "source_url": framework.get("source_url", ""),
                 "controls": [{k: c[k] for k in ("id", "title", "rules")} for c in framework["controls"]],
             })
-    results = sorted(merged.values(), key=Result.sort_key)
-    scan = {
-        "paths": sorted({p for doc in docs for p in (doc.get("scan") or {}).get("paths") or []}),
-        "files": sorted({f for doc in docs for f in (doc.get("scan") or {}).get("files") or []}),
-        "notes": sorted({n for doc in docs for n in (doc.get("scan") or {}).get("notes") or []}),
-        "merged_from": len(docs),
-    }
-    return document(results, list(rules.values()), scan, control_summary(results, list(frameworks.values())),
-                    [inventory[key] for key in sorted(inventory, key=lambda k: (k[0] or "", k[1] or ""))])
+    results = sorted(merged, key=lambda r: (r.sort_key(), r.fingerprint, r.message, _canonical(r.to_dict())))
+    scans = [doc.get("scan") if isinstance(doc.get("scan"), dict) else {} for doc in docs]
+    shards = [shard for scan in scans for shard in (scan.get("shards") if isinstance(scan.get("shards"), list) else [scan])]
+    scan: dict[str, Any] = {}
+    for key in _UNITED:
+        values = [v for shard in [*scans, *shards] for v in (shard.get(key) if isinstance(shard.get(key), list) else [])]
+        if values or key in ("paths", "files", "notes"):
+            scan[key] = _union(values)
+    scan["merged_from"] = len(docs)
+    scan["shards"] = sorted(shards, key=_canonical)
+    chosen_frameworks = [_first(frameworks[key]) for key in sorted(frameworks)]
+    # Frameworks in the order the inputs name them first (by id when they disagree).
+    order = {fid: i for i, fid in enumerate(dict.fromkeys(f["id"] for doc in docs for f in doc.get("frameworks") or []))}
+    if len({tuple(f["id"] for f in doc.get("frameworks") or []) for doc in docs}) > 1:
+        order = {}
+    chosen_frameworks.sort(key=lambda f: (order.get(f["id"], 0), f["id"]))
+    return document(results, [_first(v) for v in rules.values()], scan, control_summary(results, chosen_frameworks),
+                    [_first(inventory[key]) for key in sorted(inventory, key=lambda k: (k[0] or "", k[1] or ""))])
+
+
+def _first_result(versions: list[Result]) -> Result:
+    return min(versions, key=lambda r: _canonical(r.to_dict()))

@@ -15,6 +15,15 @@ name), else one per rule, named ``"BG101 plan-min-frequency-and-retention"``.
 Results tagged with no selected control (input errors, BG000, in particular)
 get their per-rule suite in framework mode too, so nothing disappears.
 
+Live results (no file; account, Region and ARN instead) are grouped by scope: in
+rule mode they get one suite per account and Region, named ``"account
+111111111111 Region us-east-1"`` (``global`` without a Region), after the rule
+suites; their ``classname`` is ``<account>.<region>.<rule>`` (Jenkins shows
+``account.region`` as the package and the rule as the class; GitLab shows it as
+the suite) and their ``name`` is the ARN (the scope for an error about a whole
+account or Region), never ``"(no file):1"``. No ``file`` attribute is written
+for any result (junit-10.xsd has none).
+
 Test cases: ``classname`` is the rule ID (GitLab's "Suite" column) and
 ``name`` is ``"<file>:<line> <resource> <element>"``, prefixed with
 ``"<framework>:<control>"`` in a framework suite. GitLab drops test cases whose
@@ -84,16 +93,41 @@ def _location(result: Result) -> str:
     return f"{result.file or '(no file)'}:{result.line}"
 
 
+def scope_name(result: Result) -> str:
+    """``account 111111111111 Region us-east-1`` (``global`` without a Region): a live result's suite."""
+    return f"account {result.account_id or '(unknown)'} " + (f"Region {result.region}" if result.region else "global")
+
+
+def case_classname(result: Result) -> str:
+    """The rule ID; for a live result ``<account>.<region>.<rule>`` (Jenkins shows account.Region as
+    the package, GitLab the whole as the suite), so results of two scopes never share one."""
+    if result.is_live:
+        return f"{result.account_id or 'unknown'}.{result.region or 'global'}.{result.rule_id}"
+    return result.rule_id
+
+
 def case_name(result: Result, control: str | None = None) -> str:
-    """``"[framework:control ]<file>:<line>[ resource][ element]"``, before de-duplication."""
+    """``"[framework:control ]<file>:<line>[ resource][ element]"``, before de-duplication; a live
+    result is named by its ARN (resource ID), or by its scope for an error about a whole scope."""
     parts = [control] if control else []
+    if result.is_live:
+        name = result.arn or result.resource_id
+        parts.append(name or scope_name(result))
+        if result.arn and result.resource_id and result.resource_id != result.arn:
+            parts.append(result.resource_id)
+        if result.element:
+            parts.append(result.element)
+        return " ".join(parts)
     parts.append(_location(result))
     parts.extend(p for p in (result.resource_id, result.element) if p)
     return " ".join(parts)
 
 
 def _detail(result: Result, rule: dict[str, Any]) -> str:
-    lines = [result.message, f"at {_location(result)}:{result.column}"]
+    where = f"{scope_name(result)}" if result.is_live else f"{_location(result)}:{result.column}"
+    lines = [result.message, f"at {where}"]
+    if result.is_live and result.arn:
+        lines.append(f"arn: {result.arn}")
     if result.resource_id:
         kind = f" ({result.resource_type})" if result.resource_type else ""
         lines.append(f"resource: {result.resource_id}{kind}")
@@ -139,7 +173,7 @@ class _Builder:
         return candidate
 
     def case(self, suite: _Suite, result: Result, control: str | None = None) -> None:
-        classname = clean(result.rule_id)
+        classname = clean(case_classname(result))
         case = ET.SubElement(suite.element, "testcase", {
             "classname": classname,
             "name": self._unique(classname, clean(case_name(result, control))),
@@ -168,12 +202,20 @@ class _Builder:
 
     def rule_suites(self, results: Iterable[Result]) -> None:
         by_rule: dict[str, list[Result]] = {}
+        by_scope: dict[tuple[str, str], list[Result]] = {}
         for result in results:
-            by_rule.setdefault(result.rule_id, []).append(result)
+            if result.is_live:
+                by_scope.setdefault(result.scope(), []).append(result)
+            else:
+                by_rule.setdefault(result.rule_id, []).append(result)
         for rule_id in sorted(by_rule):
             name = (self.rules.get(rule_id) or {}).get("name") or ("input-error" if rule_id == "BG000" else "")
             suite = self.suite(f"{rule_id} {name}".strip())
             for result in by_rule[rule_id]:
+                self.case(suite, result)
+        for scope in sorted(by_scope):  # live results: one suite per account and Region
+            suite = self.suite(scope_name(by_scope[scope][0]))
+            for result in by_scope[scope]:
                 self.case(suite, result)
 
 

@@ -8,12 +8,14 @@ Sections, each only when it has something to say:
    line with results, files, not-applicable results, account and Region.
 2. Frameworks (when the document has selected frameworks): per framework, a
    table of its controls with their verdict and result counts.
-3. Findings: failing (not waived) and error results, most severe first, at
-   most ``MAX_FINDINGS`` rows (severity, rule, resource, file:line, message;
+3. Accounts and Regions (live results only): results per verdict per account and Region.
+4. Findings: failing (not waived) and error results, most severe first, at
+   most ``MAX_FINDINGS`` rows (severity, rule, resource, file:line or, for a
+   live result, account / Region with the ARN as resource, message;
    identical rows once, with "(×N)"), then "... and N more".
-4. Unknown: how many results could not be decided and the most common
+5. Unknown: how many results could not be decided and the most common
    reasons (the ``{"unknown": reason}`` values behind them).
-5. Notes of the scan, at most ``MAX_NOTES``.
+6. Notes of the scan, at most ``MAX_NOTES``.
 
 Everything that comes from the scanned files (resource IDs, paths, messages,
 notes) goes through :func:`escape`: ``\\ ` * _ [ ] | ~ # $`` are
@@ -119,7 +121,9 @@ def _findings(results: list[Result]) -> list[str]:
                                            r.status != "error"))
     rows: dict[tuple[Any, ...], int] = {}
     for r in ordered:
-        key = (r.severity, r.status, r.rule_id, r.resource_id, r.file, r.line, r.message)
+        # A live result is located by account and Region (its resource is its ARN), not "(no file):1".
+        where = f"{r.account_id or '?'} / {r.region or 'global'}" if r.is_live else f"{r.file or '(no file)'}:{r.line}"
+        key = (r.severity, r.status, r.rule_id, (r.arn or r.resource_id) if r.is_live else r.resource_id, where, r.message)
         rows[key] = rows.get(key, 0) + 1
     shown = list(rows.items())[:MAX_FINDINGS]
     cells = (
@@ -127,16 +131,34 @@ def _findings(results: list[Result]) -> list[str]:
             escape(severity) + (" (error)" if status == "error" else ""),
             escape(rule_id),
             escape(resource_id) if resource_id else "–",
-            escape(f"{file or '(no file)'}:{line}"),
+            escape(where),
             escape(message, MAX_MESSAGE) + (f" (×{n})" if n > 1 else ""),
         ]
-        for (severity, status, rule_id, resource_id, file, line, message), n in shown
+        for (severity, status, rule_id, resource_id, where, message), n in shown
     )
     lines = [f"#### Findings ({len(found)})", ""]
     lines.extend(_table(("Severity", "Rule", "Resource", "Location", "Message"), ("---",) * 5, cells))
     hidden = len(found) - sum(n for _, n in shown)
     if hidden:
         lines.extend(["", f"… and {hidden} more (the JSON, SARIF and text reports list them all)."])
+    lines.append("")
+    return lines
+
+
+def _scopes(results: list[Result]) -> list[str]:
+    """Live results per account and Region (verdict counts), when there are live results."""
+    by_scope: dict[tuple[str, str], Counter] = {}
+    for r in results:
+        if r.is_live:
+            by_scope.setdefault(r.scope(), Counter())[verdict(r)] += 1
+    if not by_scope:
+        return []
+    lines = ["#### Accounts and Regions", ""]
+    columns = ("fail", "unknown", "error", "pass", "waived", "not_applicable")
+    lines.extend(_table(("Account", "Region", "Fail", "Unknown", "Error", "Pass", "Waived", "N/A"),
+                        ("---", "---", *("---:",) * 6),
+                        ([escape(account) or "?", escape(region) or "global", *(str(found.get(c, 0)) for c in columns)]
+                         for (account, region), found in sorted(by_scope.items()))))
     lines.append("")
     return lines
 
@@ -205,9 +227,17 @@ def render(doc: dict[str, Any]) -> str:
         facts.append(f"account {escape(scan['account_id'])}")
     if scan.get("region"):
         facts.append(f"Region {escape(scan['region'])}")
+    if not files and any(r.is_live for r in results):
+        from backupguard.reports.text import live_scopes
+
+        accounts, regions = live_scopes(doc, results)
+        facts[0] = f"{len(results)} {'result' if len(results) == 1 else 'results'}"
+        facts.append(f"{len(accounts)} {'account' if len(accounts) == 1 else 'accounts'} × "
+                     f"{len(regions)} {'Region' if len(regions) == 1 else 'Regions'}")
     lines = [headline(counts), "", " · ".join(facts), ""]
     if doc.get("frameworks"):
         lines.extend(_frameworks(doc["frameworks"]))
+    lines.extend(_scopes(results))
     lines.extend(_findings(results))
     lines.extend(_unknown(results))
     lines.extend(_notes(list(scan.get("notes") or [])))

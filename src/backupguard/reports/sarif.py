@@ -33,9 +33,16 @@ Locations
     whole template) and ``endLine = startLine``; no ``endColumn``, which in SARIF means "to the
     end of the line". The resource is also a logical location (``kind: "resource"``,
     ``fullyQualifiedName`` ``<file>:<resource_id>``). Live results (no file) get only the
-    logical location, named by the resource's ARN (``values.arn``, or the resource id when it
-    is an ARN). GitHub code scanning rejects a whole upload when a result has no physical
-    location, so a run with such results carries a warning notification saying so.
+    logical location, named by the resource's ARN (the result's ``arn``; in older documents
+    ``values.arn``, or the resource id when it is an ARN), ``fullyQualifiedName`` the ARN; an
+    error about a whole account or Region (no resource) is the logical location
+    ``<account>/<region>`` of kind "namespace". Their ``properties`` carry ``account_id``,
+    ``region`` and ``arn``. GitHub code scanning cannot use such results: it places alerts in
+    repository files only, and its upload processing fails on a result without a physical
+    location ("locationFromSarifResult: expected artifact location" / "expected at least one
+    location"), refusing the whole file rather than skipping the result. So a run with live
+    results carries a warning notification saying so; SARIF of a live scan is for other SARIF
+    readers (the CLI warns when one is written); upload IaC scans only.
 
 Fingerprints
     ``partialFingerprints["backupguard/v1"]`` is the result's fingerprint (rule, file, resource,
@@ -286,11 +293,19 @@ def _result(r: dict[str, Any], index: dict[str, int], seen: dict[str, int]) -> d
     for key in ("resource_type", "element", "frameworks", "values"):
         if r.get(key):
             properties[key] = r[key]
+    if not file:  # a live result: where it is in AWS (a file-based result's SARIF is as it always was)
+        for key in ("account_id", "region", "arn"):
+            if r.get(key):
+                properties[key] = r[key]
     result["properties"] = properties
     return result
 
 
 def _logical_location(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The resource as a logical location. A live result has only this (no physicalLocation):
+    named by its ARN (the result's ``arn``; for an older document ``values.arn`` or a resource id
+    that is an ARN), kind "resource"; an error about a whole account or Region is the scope
+    ``<account>/<region>``, kind "namespace"."""
     resource = r.get("resource_id")
     file = r.get("file")
     values = r.get("values") if isinstance(r.get("values"), dict) else {}
@@ -298,12 +313,16 @@ def _logical_location(r: dict[str, Any]) -> dict[str, Any] | None:
         if not resource:
             return None
         return {"name": str(resource), "fullyQualifiedName": f"{_display_path(str(file))}:{resource}", "kind": "resource"}
-    arn = values.get("arn") if isinstance(values.get("arn"), str) else None
+    arn = next((a for a in (r.get("arn"), values.get("arn")) if isinstance(a, str) and a), None)
     if not arn and isinstance(resource, str) and resource.startswith("arn:"):
         arn = resource
     name = resource or arn
     if not name:
-        return None
+        account, region = r.get("account_id"), r.get("region")
+        if not account and not region:
+            return None
+        scope = f"{account or 'unknown'}/{region or 'global'}"
+        return {"name": scope, "fullyQualifiedName": scope, "kind": "namespace"}
     return {"name": str(name), "fullyQualifiedName": str(arn or name), "kind": "resource"}
 
 
@@ -414,7 +433,7 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
     for key, heading in (("rationale", "Why it matters"), ("remediation", "How to fix it")):
         if _text(meta.get(key)):
             section(heading, _text(meta[key]))
-    examples = meta.get("examples") or {}
+    examples = meta.get("examples") if isinstance(meta.get("examples"), dict) else {}
     for key, heading in (("fail", "Example that fails"), ("pass", "Example that passes")):
         example = str(examples.get(key) or "").rstrip()
         if example:
@@ -422,7 +441,8 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
             text.extend(["", f"{heading}:", *("    " + line if line else "" for line in example.splitlines())])
             md.extend(["", f"## {heading}", "", f"{fence}yaml", example, fence])
 
-    parameters = meta.get("parameters") or {}
+    # A saved document is input: a rule's parameters that are not an object are shown as none.
+    parameters = meta.get("parameters") if isinstance(meta.get("parameters"), dict) else {}
     if parameters:
         text.extend(["", "Parameters:"])
         md.extend(["", "## Parameters", "", "| name | type | default | this scan | description |",
@@ -430,7 +450,7 @@ def _help(meta: dict[str, Any], title: str, summary: str, severity: str, control
         for name in sorted(parameters):
             param = parameters[name] if isinstance(parameters[name], dict) else {}
             default = _json(param.get("default"))
-            used = " / ".join(dict.fromkeys(_json(p[name]) for p in params_used if name in p)) or default
+            used = " / ".join(dict.fromkeys(_json(p[name]) for p in params_used if isinstance(p, dict) and name in p)) or default
             description = _text(param.get("description"))
             text.append(f"  {name} ({param.get('type', '')}, default {default}, this scan {used}): {description}")
             md.append(f"| `{name}` | {_md_cell(str(param.get('type', '')))} | `{_md_cell(default)}` | "

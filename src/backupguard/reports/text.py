@@ -1,4 +1,5 @@
-"""The terminal summary: findings grouped by file with line numbers, then counts.
+"""The terminal summary: findings grouped by file with line numbers (live findings by account and
+Region, with their ARN), then counts.
 
 Every string from the document goes through :func:`printable` (a saved document given to
 ``backupguard report`` is input too), and no line can start a CI workflow command.
@@ -12,22 +13,52 @@ from typing import Any
 from backupguard.reports import counts
 from backupguard.reports.json_report import results_of
 from backupguard.reports.printable import inert_lines, printable as p
+from backupguard.results import Result
 
 _SHOWN_BY_DEFAULT = ("fail", "unknown", "error")
 MAX_NOTES = 10
+
+
+def scope_label(account: str | None, region: str | None) -> str:
+    """``account 111111111111, Region us-east-1`` (``global`` for a scope without a Region)."""
+    return f"account {account or '(unknown)'}, " + (f"Region {region}" if region else "global")
+
+
+def _heading(r: Result) -> str:
+    """Results are grouped by file, and live results (no file) by account and Region."""
+    if r.is_live:
+        return p(scope_label(r.account_id, r.region))
+    return p(r.file or "(no file)")
+
+
+def live_scopes(doc: dict[str, Any], results: list[Result]) -> tuple[list[str], list[str]]:
+    """The accounts and Regions of a live scan: the scan's lists, else those of its results."""
+    scan = doc.get("scan") or {}
+    accounts = scan.get("accounts") if isinstance(scan.get("accounts"), list) else None
+    regions = scan.get("regions") if isinstance(scan.get("regions"), list) else None
+    if accounts is None:
+        accounts = sorted({r.account_id for r in results if r.is_live and r.account_id})
+    if regions is None:
+        regions = sorted({r.region for r in results if r.is_live and r.region})
+    return accounts, regions
 
 
 def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
     results = results_of(doc)
     shown = [r for r in results if show_passed or r.status in _SHOWN_BY_DEFAULT]
     lines: list[str] = []
-    for file, group in groupby(shown, key=lambda r: r.file or "(no file)"):
-        lines.append(p(file))
+    for heading, group in groupby(shown, key=_heading):
+        lines.append(heading)
         for r in group:
-            where = f"{r.line}:{r.column}"
             status = "WAIVED" if r.waiver else p(r.status).upper()
-            resource = f"{p(r.resource_id)}: " if r.resource_id else ""
             waiver = f" [waived: {p(r.waiver)}]" if r.waiver else ""
+            if r.is_live:  # no line to show: the ARN names the resource (none for a whole-scope error)
+                name = r.arn or r.resource_id
+                resource = f"{p(name)}: " if name else ""
+                lines.append(f"  {status:<7} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
+                continue
+            where = f"{r.line}:{r.column}"
+            resource = f"{p(r.resource_id)}: " if r.resource_id else ""
             lines.append(f"  {where:<8} {status:<7} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
         lines.append("")
     for framework in doc.get("frameworks") or []:
@@ -44,8 +75,13 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
     total = counts(results)
     files = len((doc.get("scan") or {}).get("files") or [])
     waived = sum(1 for r in results if r.waiver)
+    scanned = f"{files} {'file' if files == 1 else 'files'} scanned"
+    if not files and any(r.is_live for r in results):
+        accounts, regions = live_scopes(doc, results)
+        scanned = f"{len(accounts)} {'account' if len(accounts) == 1 else 'accounts'}, " \
+                  f"{len(regions)} {'Region' if len(regions) == 1 else 'Regions'} scanned"
     lines.append(
-        f"{files} {'file' if files == 1 else 'files'} scanned, {len(results)} results: "
+        f"{scanned}, {len(results)} results: "
         + ", ".join(f"{total[s]} {s}" for s in ("fail", "unknown", "error", "pass"))
         + (f", {total['not_applicable']} not applicable" if total["not_applicable"] else "")
         + (f" ({waived} waived)" if waived else "")

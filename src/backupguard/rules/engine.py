@@ -295,10 +295,27 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         element=subject.element,
         values=values,
         frameworks=check.frameworks,
+        # A live subject has no file: its ARN stands in (and its resource_id is the ARN too, which
+        # names the account and Region), so the same resource in two accounts or Regions never shares one.
         fingerprint=fingerprint(
             rule.id, origin.file or origin.arn, subject.resource_id, subject.element, check.params_key()
         ),
+        **_where(origin),
     )
+
+
+def _where(origin: Any) -> dict[str, Any]:
+    """The result's account_id, region and arn: what the origin says (always, for a live entity;
+    for a template only what --account-id/--region or a provider's literal region made known)."""
+    return {"account_id": origin.account, "region": origin.region, "arn": origin.arn}
+
+
+def _scope_parts(origin: Any) -> tuple[str, ...]:
+    """What tells apart identical problems of different live scopes (account, Region, ARN), for
+    dedupe and fingerprints. Nothing for a file-based error: its fingerprint stays as it was."""
+    if origin.file is not None or (origin.account is None and origin.region is None and origin.arn is None):
+        return ()
+    return (origin.account or "", origin.region or "", origin.arn or "")
 
 
 def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element: str | None) -> str:
@@ -341,17 +358,20 @@ def error_results(estate: Estate) -> list[Result]:
             line=error.origin.line,
             column=error.origin.column,
             message=error.message,
-            fingerprint=fingerprint(INPUT_ERROR_RULE, error.origin.file, error.message),
+            fingerprint=fingerprint(INPUT_ERROR_RULE, error.origin.file, error.message, *_scope_parts(error.origin)),
+            **_where(error.origin),
         )
         for error in _distinct(estate.errors)
     ]
 
 
 def _distinct(errors: list) -> list:
-    """Each located problem once (a folder linted file by file repeats its module-level errors)."""
+    """Each located problem once (a folder linted file by file repeats its module-level errors);
+    the same message from two live scopes (AccessDenied in two accounts) stays two errors."""
     seen: dict[tuple, Any] = {}
     for error in errors:
-        seen.setdefault((error.origin.file, error.origin.line, error.origin.column, error.message), error)
+        origin = error.origin
+        seen.setdefault((origin.file, origin.line, origin.column, error.message, *_scope_parts(origin)), error)
     return list(seen.values())
 
 
@@ -395,6 +415,7 @@ def _internal_error(check: Check, subject: Subject, exc: BaseException) -> Resul
         resource_type=subject.resource_type, file=subject.origin.file, line=subject.origin.line,
         column=subject.origin.column, message=message,
         fingerprint=fingerprint(check.rule.id, subject.origin.file, subject.resource_id, subject.element, message),
+        **_where(subject.origin),
     )
 
 
