@@ -359,7 +359,8 @@ def scan(
     outcome = pipeline.live(read, run, scan_info)
     _summarise_incomplete(outcome.results)
     if any(name == "sarif" for name, _ in outputs):
-        _say("backupguard: note: GitHub code scanning ignores SARIF results without a file; live results carry ARNs")
+        _say("backupguard: warning: GitHub code scanning refuses a SARIF upload whose results have no file; "
+             "live results carry ARNs (use JSON, HTML or JUnit for live scans, SARIF for lint)")
     _finish(outcome, outputs, show_passed, run, incomplete=EXIT_INCOMPLETE)
 
 
