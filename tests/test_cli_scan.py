@@ -73,3 +73,13 @@ def test_iam_policy_prints_the_shipped_policy():
     assert printed == json.loads(shipped.read_text("utf-8"))
     actions = printed["Statement"][0]["Action"]
     assert all(a.split(":")[1].startswith(("List", "Get", "Describe")) for a in actions if not a.startswith("sts:"))
+
+
+def test_scan_without_boto3_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
+    result = CliRunner().invoke(app, ["scan", "--region", "us-east-1"])
+    assert result.exit_code == 2
+    assert result.stderr == 'backupguard: error: live scanning needs boto3: pip install "backupguard[aws]"\n'

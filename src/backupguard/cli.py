@@ -341,6 +341,10 @@ def scan(
         raise _fail(f"not a 12-digit AWS account ID: {', '.join(map(repr, bad[:5]))}")
     if accounts and not org and role_name is None:
         raise _fail("--account without --org needs --role-name to enter the accounts")
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise _fail("live scanning needs boto3: pip install \"backupguard[aws]\"")
     options = LiveOptions(
         profile=profile, regions=tuple(region), org=org, role_name=role_name, external_id=external_id,
         ous=tuple(ou), accounts=tuple(accounts), exclude_accounts=tuple(exclude_account), max_workers=max_workers,
