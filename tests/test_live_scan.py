@@ -301,6 +301,32 @@ def test_organization_scan_end_to_end():
     assert [(s.name, s.plan_name) for s in estate.restore_testing_selections] == [("ebs", "weekly")]
     assert seen and seen[-1].scopes_done == seen[-1].scopes_total and seen[-1].accounts == 3
 
+    # the live source fills the same native-settings contract as the templates' sources
+    from backupguard.native_settings import SETTING_NAMES
+
+    assert {key for r in estate.resources for key in r.settings} <= SETTING_NAMES
+
+    # the same rules as for templates, on what was read
+    from backupguard import pipeline
+
+    outcome = pipeline.evaluate(estate, pipeline.settings(None, [], []), {"kind": "live"})
+    verdicts = {(r.rule_id, L(r.resource_id or f"{r.account_id}/{r.region}"), r.status) for r in outcome.results}
+    vault = lambda region, account, name: f"arn:aws:backup:{region}:{account}:backup-vault:{name}"  # noqa: E731
+    assert {v for v in verdicts if v[0] in ("BG000", "BG201", "BG202", "BG203")} == {
+        ("BG000", f"A/{R2}", "error"), ("BG000", f"B/{R2}", "error"), ("BG000", "C/None", "error"),
+        ("BG201", vault(R1, "A", "main"), "pass"), ("BG201", vault(R1, "B", "main"), "fail"),
+        ("BG201", vault(R2, "A", "dr"), "fail"), ("BG201", vault(R2, "A", "airgap"), "fail"),
+        ("BG202", vault(R1, "A", "main"), "pass"), ("BG202", vault(R1, "B", "main"), "fail"),
+        ("BG202", vault(R2, "A", "dr"), "pass"), ("BG202", vault(R2, "A", "airgap"), "pass"),
+        ("BG203", vault(R1, "A", "main"), "pass"), ("BG203", vault(R1, "B", "main"), "fail"),
+        ("BG203", vault(R2, "A", "dr"), "fail"), ("BG203", vault(R2, "A", "airgap"), "pass"),
+    }
+    unprotected = sorted(v[1] for v in verdicts if v[0] == "BG401" and v[2] == "fail")
+    assert unprotected == [f"arn:aws:dynamodb:{R1}:B:table/orders", next(u for u in unprotected if ":file-system/" in u),
+                           f"arn:aws:rds:{R1}:B:cluster:graph", f"arn:aws:rds:{R1}:B:db:legacy",
+                           f"arn:aws:redshift:{R1}:A:cluster:warehouse", "arn:aws:s3:::a-data-bucket", "arn:aws:s3:::b-logs"]
+    assert ("BG430", f"arn:aws:ec2:{R1}::snapshot/snap-1", "pass") in verdicts
+
 
 def found_name(found: dict, service: str) -> str:
     return next(key[3] for key in found if key[2] == service)

@@ -44,6 +44,8 @@ class NativeSettings(TypedDict, total=False):
     # -- S3
     versioning_status: str  # Enabled/Suspended; AWS Backup needs Enabled
     object_lock_enabled: bool
+    # -- Storage Gateway volumes
+    volume_type: str  # CACHED or STORED (ListVolumes' VolumeType)
     # -- EBS, EFS, S3...
     encrypted: bool
 
