@@ -20,6 +20,45 @@ from backupguard.rules import SAFE_LOADER, CatalogueError, Rule, schema_errors
 PACKAGE = "backupguard.frameworks"
 
 
+# A control's scope names resource types as AWS does (AWS Config / CloudFormation type names, which
+# live resources carry too); the other sources name the same resources their own way. The one mapping
+# from an AWS type to the source types that deploy it (Terraform, AWS SAM); a scope admits all of them.
+SOURCE_TYPES: dict[str, tuple[str, ...]] = {
+    "AWS::EC2::Instance": ("aws_instance",),
+    "AWS::EC2::Volume": ("aws_ebs_volume",),
+    "AWS::RDS::DBInstance": ("aws_db_instance",),
+    "AWS::RDS::DBCluster": ("aws_rds_cluster",),
+    "AWS::DocDB::DBCluster": ("aws_docdb_cluster",),
+    "AWS::Neptune::DBCluster": ("aws_neptune_cluster",),
+    "AWS::DynamoDB::Table": ("aws_dynamodb_table", "AWS::Serverless::SimpleTable"),
+    # A Terraform global table is an aws_dynamodb_table with replica blocks.
+    "AWS::DynamoDB::GlobalTable": ("aws_dynamodb_table",),
+    "AWS::EFS::FileSystem": ("aws_efs_file_system",),
+    "AWS::FSx::FileSystem": (
+        "aws_fsx_windows_file_system", "aws_fsx_lustre_file_system", "aws_fsx_ontap_file_system",
+        "aws_fsx_openzfs_file_system",
+    ),
+    "AWS::S3::Bucket": ("aws_s3_bucket",),
+    "AWS::StorageGateway::Volume": ("aws_storagegateway_cached_iscsi_volume", "aws_storagegateway_stored_iscsi_volume"),
+    "AWS::Backup::BackupVault": ("aws_backup_vault",),
+    "AWS::Backup::LogicallyAirGappedBackupVault": ("aws_backup_logically_air_gapped_vault",),
+    "AWS::Backup::BackupPlan": ("aws_backup_plan",),
+    "AWS::Backup::BackupSelection": ("aws_backup_selection",),
+}
+
+
+def scope_types(names: Any) -> tuple[str, ...]:
+    """A scope's resource types with every name the same resources carry in another source: a
+    control scoped to AWS::DynamoDB::Table also admits aws_dynamodb_table (and a scope written with
+    a Terraform name admits the AWS type, so live resources and templates too)."""
+    found = dict.fromkeys(names)
+    for name in names:
+        for aws_type, source_types in SOURCE_TYPES.items():
+            if name == aws_type or name in source_types:
+                found.update(dict.fromkeys((aws_type, *source_types)))
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class ControlRule:
     rule_id: str
@@ -92,7 +131,7 @@ def load_framework_file(path: Path, rules: dict[str, Rule]) -> Framework:
                 title=control["title"],
                 source=(control.get("source") or "").strip(),
                 rules=tuple(mapped),
-                resource_types=tuple(scope.get("resource_types", ())),
+                resource_types=scope_types(scope.get("resource_types", ())),
                 tags=tuple(sorted((scope.get("tags") or {}).items())),
             )
         )

@@ -263,6 +263,8 @@ def coverage(
                 _and(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
             )
             verdicts.append(certainty)
+            if certainty is False:  # a selection or plan that is not deployed (its Condition is false)
+                continue
             sel_name = selection.name if isinstance(selection.name, str) else selection.resource_id
             if isinstance(plan, BackupPlan):
                 plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id

@@ -231,6 +231,8 @@ def tag_condition_matches(condition: TagCondition, tags: Any) -> Tri:
         return Unknown(f"tag '{bare_key}' may come from {tags.reason}")
     actual = tags.get(bare_key)
     # StringNotEquals/StringNotLike on a missing tag hold: IAM treats an absent key as "not equal".
+    if actual is None:  # and StringEquals/StringLike fail whatever the value: an unknown value decides nothing
+        return _value_test(operator, "", None)
     return _over(expected, lambda e: _over(actual, lambda a: _value_test(operator, "" if e is None else str(e), a)))
 
 
