@@ -188,6 +188,14 @@ def _outside_view(certainty: Any, plan: Any) -> dict[str, Any]:
     return view
 
 
+def _unreadable_rules(plan_name: str, certainty: Any) -> dict[str, Any]:
+    """A selecting plan with no rule we can read (rules from an unknown ``dynamic`` block; AWS rejects a
+    plan without rules): how it protects the resource is unknown, never "no backup plan selects it"."""
+    view = _outside_view(certainty, Unknown(f"plan '{plan_name}' has no rule that can be read"))
+    view.update(plan=plan_name, rule="(none readable)")
+    return view
+
+
 def source_key_aws_managed(resource: ProtectedResource) -> Any:
     """Whether the backups of a source-key type would be encrypted with an AWS managed key.
 
@@ -275,7 +283,7 @@ def coverage(
                 key = (id(plan), certainty if certainty is True else id(certainty), resource.origin.region,
                        resource.origin.account, tuple(_resource_facts(resource).items()))
                 if key not in shared:
-                    shared[key] = _rule_views(plan, certainty, resource, links)
+                    shared[key] = _rule_views(plan, certainty, resource, links) or [_unreadable_rules(plan_name, certainty)]
                 found.rules.extend(shared[key])
             else:
                 where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
