@@ -111,9 +111,13 @@ def assert_github_consumable(log: dict, root: Path | None = None) -> dict[str, i
         assert rule["helpUri"].startswith("https://")
         assert rule["defaultConfiguration"]["level"] in ("note", "warning", "error")
         props = rule["properties"]
-        assert isinstance(props["security-severity"], str)
-        assert 0.1 <= float(props["security-severity"]) <= 10.0
-        assert "security" in props["tags"] and len(props["tags"]) <= 20
+        if rule["id"] == "BG000" or rule["id"].endswith("/unknown"):  # not security findings
+            assert "security-severity" not in props and "security" not in props["tags"]
+        else:
+            assert isinstance(props["security-severity"], str)
+            assert 0.1 <= float(props["security-severity"]) <= 10.0
+            assert "security" in props["tags"]
+        assert len(props["tags"]) <= 20
         assert len(props["tags"]) == len(set(props["tags"]))
         assert props["precision"] in ("very-high", "high", "medium", "low")
         assert props["problem.severity"] in ("error", "warning", "recommendation")
@@ -124,9 +128,11 @@ def assert_github_consumable(log: dict, root: Path | None = None) -> dict[str, i
     for result in results:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["message"]["text"].strip()
-        assert result["level"] in ("note", "warning", "error")
+        # SARIF 3.27.10: level "none" exactly when kind is not "fail" (GitHub accepts all four levels)
+        assert (result["kind"], result["level"] in ("note", "warning", "error")) in (("fail", True), ("open", False))
+        assert result["level"] in ("none", "note", "warning", "error")
         assert result["partialFingerprints"]["backupguard/v1"]
-        assert result["partialFingerprints"]["primaryLocationLineHash"]
+        assert "primaryLocationLineHash" not in result["partialFingerprints"]  # upload-sarif hashes the line text
         assert 1 <= len(result["locations"]) <= 1000
         physical = result["locations"][0]["physicalLocation"]
         uri = physical["artifactLocation"]["uri"]
@@ -202,7 +208,7 @@ def test_mixed_document_is_schema_valid(mixed):
 def test_mixed_document_meets_github_requirements(mixed, tmp_path):
     log = _sarif(mixed)
     counts = assert_github_consumable(log, root=tmp_path)
-    assert counts == {"results": 4, "rules": 4, "lines_checked": 4}
+    assert counts == {"results": 4, "rules": 5, "lines_checked": 4}  # + BG101/unknown
 
 
 def test_only_fail_unknown_and_error_results_are_alerts(mixed):
@@ -222,8 +228,8 @@ def test_levels_kinds_messages_and_suppressions(mixed):
     assert fail["locations"][0]["logicalLocations"] == [
         {"name": "Vault", "fullyQualifiedName": "templates/stack.yaml:Vault", "kind": "resource"}]
 
-    unknown = by_rule_status[("BG101", "unknown")]
-    assert (unknown["level"], unknown["kind"]) == ("note", "review")
+    unknown = by_rule_status[("BG101/unknown", "unknown")]
+    assert (unknown["level"], unknown["kind"]) == ("none", "open")
     assert unknown["message"]["text"] == "Unknown: Cannot decide: retention is unknown"
 
     waived = by_rule_status[("BG101", "fail")]
@@ -241,7 +247,9 @@ def test_levels_kinds_messages_and_suppressions(mixed):
 def test_rules_metadata_tags_and_severity(mixed):
     run = _sarif(mixed)["runs"][0]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert list(rules) == ["BG000", "BG101", "BG201", "BG401"]  # the rules that ran, plus input errors
+    assert list(rules) == ["BG000", "BG101", "BG201", "BG401", "BG101/unknown"]  # ran, input errors, undecided
+    assert "security-severity" not in rules["BG101/unknown"]["properties"]
+    assert "security-severity" not in rules["BG000"]["properties"]
     assert rules["BG000"]["name"] == "input-error"
     assert rules["BG000"]["defaultConfiguration"]["level"] == "error"
     bg101 = rules["BG101"]
@@ -336,11 +344,10 @@ def test_same_finding_on_another_line_keeps_its_fingerprints(lint_text, tmp_path
         assert after[key]["partialFingerprints"] == result["partialFingerprints"], key
 
 
-def test_repeated_fingerprints_are_numbered():
+def test_no_line_hash_of_our_own():
     twin = _result("BG201", "fail", "high", "Vault", "a.yaml", 3, "first")
-    doc = _doc([twin, Result.from_dict({**twin.to_dict(), "line": 9, "message": "second"})], frameworks=[])
-    hashes = [r["partialFingerprints"]["primaryLocationLineHash"] for r in _sarif(doc)["runs"][0]["results"]]
-    assert hashes == [f"{twin.fingerprint}:1", f"{twin.fingerprint}:2"]
+    doc = _doc([twin], frameworks=[])
+    assert _sarif(doc)["runs"][0]["results"][0]["partialFingerprints"] == {"backupguard/v1": twin.fingerprint}
 
 
 def test_renders_are_byte_identical(mixed, tmp_path, monkeypatch):
@@ -491,7 +498,7 @@ def test_cli_writes_valid_sarif(tmp_path, monkeypatch):
     counts = assert_github_consumable(log, root=tmp_path)
     assert counts["results"] >= 2 and counts["lines_checked"] == counts["results"]
     results = log["runs"][0]["results"]
-    assert {(r["ruleId"], r["kind"]) for r in results} >= {("BG201", "fail"), ("BG101", "review")}
+    assert {(r["ruleId"], r["kind"]) for r in results} >= {("BG201", "fail"), ("BG101/unknown", "open")}
     vault = next(r for r in results if r["ruleId"] == "BG201")
     assert vault["locations"][0]["physicalLocation"]["region"]["startLine"] == TEMPLATE.splitlines().index("  Vault:") + 1
     assert log["runs"][0]["automationDetails"]["id"] == "backupguard/stack.yaml/"

@@ -11,10 +11,15 @@ Results
     suppressed instead of silently dropping them.
 
     ``level`` comes from the result's severity (critical/high: error, medium: warning,
-    low/info: note); ``unknown`` results are ``note`` with ``kind: "review"`` and a message
-    starting "Unknown: "; input errors (BG000) are ``error``. (The SARIF text, section 3.27.10,
-    wants ``level: "none"`` whenever kind is not "fail"; GitHub ignores ``kind`` and accepts
-    only note/warning/error, so we keep ``note`` to make unknowns visible there.)
+    low/info: note), with ``kind: "fail"``. An ``unknown`` result (the rule could not decide) is
+    ``kind: "open"`` with ``level: "none"`` (SARIF 3.27.9/3.27.10: "open" is a result the tool
+    lacked the information to decide, and a kind other than "fail" requires level "none"), a
+    message starting "Unknown: ", and the rule id ``<rule>/unknown``: GitHub takes an alert's
+    security severity from its rule, so an undecided BG101 must not share BG101's 8.0 (a High
+    alert). The ``<rule>/unknown`` descriptors have no ``security-severity`` and no "security"
+    tag: GitHub lists them as plain Note alerts. Input errors (BG000, a file that could not be
+    read) are ``kind: "fail"``, ``level: "error"``, under a rule without ``security-severity``:
+    a GitHub "Error" alert on the file, not a security finding (see docs/code-scanning.md).
 
 Locations
     ``artifactLocation.uri`` is the result's file as a relative POSIX path, percent-encoded
@@ -46,12 +51,10 @@ Locations
 
 Fingerprints
     ``partialFingerprints["backupguard/v1"]`` is the result's fingerprint (rule, file, resource,
-    element and parameters; never the line). GitHub only reads ``primaryLocationLineHash``, and
-    only the upload-sarif action computes it (from the text around the line, so an edit near
-    the finding reopens the alert); the REST API upload computes nothing. So we emit
-    ``primaryLocationLineHash`` too, as ``<fingerprint>:<n>`` where n counts repeats of the
-    same fingerprint in the run (as CodeQL does): alerts keep their identity when lines move,
-    whichever way the file is uploaded, and upload-sarif leaves an existing value alone.
+    element, parameters and, for a module instance outside its root, the root; never the line),
+    unique per result. ``primaryLocationLineHash`` is not written: its name and GitHub's use say
+    it is a hash of the line's text (upload-sarif computes it from the checked-out file), and a
+    value of ours under that name would be a lie GitHub then trusts.
 
 Rules
     One ``tool.driver.rules`` entry per rule in the document (the rules that ran), sorted by
@@ -114,7 +117,7 @@ RULE_DOCS_URI = "https://github.com/backupguard/backupguard/blob/main/docs/rules
 INPUT_ERROR_DOCS_URI = "https://github.com/backupguard/backupguard/blob/main/README.md#exit-codes"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "backupguard/v1"
-LINE_HASH_KEY = "primaryLocationLineHash"
+UNKNOWN_SUFFIX = "/unknown"
 
 # GitHub code scanning limits (docs: "SARIF support for code scanning", "results exceed limit").
 MAX_RESULTS = 25_000
@@ -195,8 +198,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     taxonomies = [_taxonomy(framework) for framework in frameworks]
 
-    seen: dict[str, int] = {}
-    results = [_result(r, index, seen) for r in alerts]
+    results = [_result(r, index) for r in alerts]
 
     outside = sum(1 for r in alerts if r.get("file") and _display_path(str(r["file"])).startswith("../"))
     if outside:
@@ -252,17 +254,22 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
 # results
 
 
-def _result(r: dict[str, Any], index: dict[str, int], seen: dict[str, int]) -> dict[str, Any]:
+def unknown_rule_id(rule_id: str) -> str:
+    """The SARIF rule of a rule's unknown results (a Note alert in GitHub, never a security one)."""
+    return rule_id + UNKNOWN_SUFFIX
+
+
+def _result(r: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     status = r["status"]
     severity = _severity(r.get("severity"))
     rule_id = r.get("rule_id") or INPUT_ERROR_RULE
     message = str(r.get("message") or "").strip() or f"{rule_id} {status}"
     if status == "unknown":
         message = f"Unknown: {message}"
-    level = "error" if status == "error" else "note" if status == "unknown" else LEVEL[severity]
+    level = "error" if status == "error" else "none" if status == "unknown" else LEVEL[severity]
+    sarif_rule_id = unknown_rule_id(rule_id) if status == "unknown" else rule_id
 
     fp = r.get("fingerprint") or fingerprint(rule_id, r.get("file"), r.get("resource_id"), r.get("element"), r.get("message"))
-    seen[fp] = seen.get(fp, 0) + 1
 
     location: dict[str, Any] = {}
     file = r.get("file")
@@ -279,13 +286,13 @@ def _result(r: dict[str, Any], index: dict[str, int], seen: dict[str, int]) -> d
         location["logicalLocations"] = [logical]
 
     result: dict[str, Any] = {
-        "ruleId": rule_id,
-        "ruleIndex": index[rule_id],
+        "ruleId": sarif_rule_id,
+        "ruleIndex": index[sarif_rule_id],
         "level": level,
-        "kind": "review" if status == "unknown" else "fail",
+        "kind": "open" if status == "unknown" else "fail",
         "message": {"text": message},
         "locations": [location] if location else [],
-        "partialFingerprints": {FINGERPRINT_KEY: fp, LINE_HASH_KEY: f"{fp}:{seen[fp]}"},
+        "partialFingerprints": {FINGERPRINT_KEY: fp},
     }
     if r.get("waiver"):
         result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": str(r["waiver"])}]
@@ -364,7 +371,31 @@ def _rules(doc: dict[str, Any], alerts: list[dict[str, Any]], frameworks: list[d
             used = params_used.setdefault(str(check["rule_id"]), [])
             if check.get("parameters") is not None and check["parameters"] not in used:
                 used.append(check["parameters"])
-    return [_rule(metadata[rule_id], frameworks, params_used.get(rule_id, [])) for rule_id in sorted(metadata)]
+    rules = [_rule(metadata[rule_id], frameworks, params_used.get(rule_id, [])) for rule_id in sorted(metadata)]
+    undecided = {r.get("rule_id") for r in alerts if r.get("status") == "unknown" and r.get("rule_id")}
+    return rules + [_unknown_rule(rule) for rule in rules if rule["id"] in undecided]
+
+
+def _unknown_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """``<rule>/unknown``: where the rule could not decide. Not a security finding (no
+    ``security-severity``, no "security" tag), so GitHub shows a Note alert, never a High one."""
+    prefix = f"backupguard could not decide {rule['id']} here (a value is unknown before deployment); review it.\n\n"
+    tags = [tag for tag in rule["properties"]["tags"] if tag != "security"]
+    return {
+        "id": unknown_rule_id(rule["id"]),
+        "name": (rule["name"] + "-undecided")[:MAX_NAME],
+        "shortDescription": {"text": _clip(f"Undecided: {rule['shortDescription']['text']}", MAX_SHORT_DESCRIPTION)},
+        "fullDescription": {"text": f"Cannot decide: {rule['fullDescription']['text']}"},
+        "help": {"text": prefix + rule["help"]["text"], "markdown": prefix + rule["help"]["markdown"]},
+        "helpUri": rule["helpUri"],
+        "defaultConfiguration": {"level": "note"},
+        "properties": {
+            "tags": list(dict.fromkeys(["undecided", *tags]))[:MAX_TAGS],
+            "precision": rule["properties"]["precision"],
+            "problem.severity": "recommendation",
+        },
+        **({"relationships": rule["relationships"]} if rule.get("relationships") else {}),
+    }
 
 
 def _rule(meta: dict[str, Any], frameworks: list[dict[str, Any]], params_used: list[dict[str, Any]]) -> dict[str, Any]:
@@ -396,6 +427,9 @@ def _rule(meta: dict[str, Any], frameworks: list[dict[str, Any]], params_used: l
             "problem.severity": PROBLEM_SEVERITY[severity],
         },
     }
+    if rule_id == INPUT_ERROR_RULE:  # an unreadable file: an Error alert on it, not a security finding
+        rule["defaultConfiguration"] = {"level": "error"}
+        rule["properties"] = {"tags": ["backup", "input-error"], "precision": "very-high", "problem.severity": "error"}
     if controls:
         rule["relationships"] = [
             {

@@ -11,6 +11,7 @@ fails when all fail, and is unknown when none passes and one is unknown.
 from __future__ import annotations
 
 import json
+import re
 import string
 from itertools import product
 from math import prod
@@ -298,7 +299,8 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         # A live subject has no file: its ARN stands in (and its resource_id is the ARN too, which
         # names the account and Region), so the same resource in two accounts or Regions never shares one.
         fingerprint=fingerprint(
-            rule.id, origin.file or origin.arn, subject.resource_id, subject.element, check.params_key()
+            rule.id, origin.file or origin.arn, subject.resource_id, subject.element, check.params_key(),
+            *_unit_parts(origin),
         ),
         **_where(origin),
     )
@@ -316,6 +318,24 @@ def _scope_parts(origin: Any) -> tuple[str, ...]:
     if origin.file is not None or (origin.account is None and origin.region is None and origin.arn is None):
         return ()
     return (origin.account or "", origin.region or "", origin.arn or "")
+
+
+def _unit_parts(origin: Any) -> tuple[str, ...]:
+    """The deployment a file-based subject belongs to, when its file does not say it: a Terraform
+    module file called by two root modules (or by a root and a plan beside another root) declares
+    the same address in both, and those are different findings. Empty (the fingerprint as it always
+    was) when the file is the unit (a template, a policy file, a file linted alone) or lies in the
+    unit's folder (a root module's own files and the local modules below it); so only instances of
+    a module outside its root, and resources a plan file places in .tf files, carry the unit."""
+    file, unit = origin.file, origin.unit
+    if not file or not unit or unit == file:
+        return ()
+    folder = unit.rstrip("/")
+    if folder in ("", "."):
+        inside = not (file.startswith("/") or file == ".." or file.startswith("../") or re.match(r"^[A-Za-z]:[/\\]", file))
+    else:
+        inside = file.startswith(folder + "/")
+    return () if inside else (unit,)
 
 
 def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element: str | None) -> str:
@@ -404,7 +424,21 @@ def run(
                 frameworks = tuple(sorted(set(previous.frameworks) | set(result.frameworks)))
                 result = Result(**{**_fields(previous), "frameworks": frameworks})
             merged[key] = result
-    return sorted([*merged.values(), *error_results(estate)], key=Result.sort_key)
+    return _distinct_fingerprints(sorted([*merged.values(), *error_results(estate)], key=Result.sort_key))
+
+
+def _distinct_fingerprints(results: list[Result]) -> list[Result]:
+    """No two results share a fingerprint: what the subject's identity cannot tell apart (two rules
+    of one plan with the same name) is numbered in result order, the first keeping its fingerprint."""
+    seen: dict[str, int] = {}
+    out = []
+    for result in results:
+        count = seen.get(result.fingerprint, 0) + 1
+        seen[result.fingerprint] = count
+        if count > 1:
+            result = Result(**{**_fields(result), "fingerprint": fingerprint(result.fingerprint, str(count))})
+        out.append(result)
+    return out
 
 
 def _internal_error(check: Check, subject: Subject, exc: BaseException) -> Result:
@@ -414,7 +448,8 @@ def _internal_error(check: Check, subject: Subject, exc: BaseException) -> Resul
         rule_id=check.rule.id, status="error", severity="high", resource_id=subject.resource_id,
         resource_type=subject.resource_type, file=subject.origin.file, line=subject.origin.line,
         column=subject.origin.column, message=message,
-        fingerprint=fingerprint(check.rule.id, subject.origin.file, subject.resource_id, subject.element, message),
+        fingerprint=fingerprint(check.rule.id, subject.origin.file, subject.resource_id, subject.element, message,
+                                *_unit_parts(subject.origin)),
         **_where(subject.origin),
     )
 
