@@ -100,3 +100,14 @@ def test_if_on_region_condition_marks_each_branch():
     # with --region the condition is decided as before
     decided = TemplateContext(load_text(IF_TEMPLATE), region="eu-west-1")
     assert _eval(decided, '!If [IsPrimary, a, b]') == "b"
+
+
+def test_aws_typed_parameter_has_no_wildcard_but_a_string_may():
+    ctx = _context()
+    assert ctx.parameters["Instance"].text == "${Instance}"
+    typed = _eval(ctx, '!Sub "arn:aws:ec2:${AWS::Region}:1:instance/${Instance}"')
+    assert typed.text == "arn:aws:ec2:${AWS::Region}:1:instance/${Instance}"
+    assert _eval(ctx, '!Sub "arn:aws:s3:::${Tier}-logs"').text == "arn:aws:s3:::${Tier}-logs"  # gold or silver
+    loose = TemplateContext(load_text("Parameters: {Name: {Type: String}}\nResources: {}\n"))
+    assert _eval(loose, '!Sub "arn:aws:s3:::${Name}"').text is None  # Name may be "*"
+    assert _eval(loose, '!Sub "arn:aws:backup:${AWS::Region}:${Name}:backup-vault:v"').text is not None

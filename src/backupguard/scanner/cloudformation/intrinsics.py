@@ -257,6 +257,10 @@ class TemplateContext:
                     unbounded.append(name)
                 if never_pseudo(value):
                     return "${not " + never_pseudo(value) + "}"  # a hole that is never the deployment's own
+                if value.text is not None:
+                    return value.text  # a value without wildcards (an AWS-typed parameter, a built ARN)
+                if not value.candidates or any(_WILDCARD.search(_text(c)) for c in value.candidates):
+                    wild.append(name)  # this hole could hold '*' or '?'
                 return match.group(0)
             if isinstance(value, Reference):
                 refs.append(value.target)
@@ -267,6 +271,7 @@ class TemplateContext:
                 return match.group(0)
             return _text(value)
 
+        wild: list[str] = []
         bounded: dict[str, tuple] = {}
         unbounded: list[str] = []
         chosen: dict[str, Any] = {}
@@ -284,11 +289,15 @@ class TemplateContext:
                     if option not in options:
                         options.append(option)
                 chosen.clear()
-            # The text with the undetermined ${...} left in, when it has literal parts: the fields of
-            # "arn:aws:backup:${AWS::Region}:${DrAccount}:backup-vault:dr" that are known still count
-            # (a bare "${Param}" could be anything, "*" included, so it gets no text).
-            literal = refs or _SUB_VAR.sub("", result)
-            return Unknown(reason, tuple(dict.fromkeys(refs)), tuple(options), text=result if literal else None)
+            # The text with the undetermined ${...} left in, whose literal parts then count: when no
+            # hole can hold a wildcard (its values are known to have none), and for a backup vault
+            # ARN, whose Region and account fields decide where a copy goes whatever the name is
+            # ("arn:aws:backup:${AWS::Region}:${DrAccount}:backup-vault:dr" stays in the Region).
+            # A hole that may be '*' otherwise leaves no text: "arn:aws:s3:::${Name}" may be any bucket.
+            literal = _SUB_VAR.sub("", result)
+            vault_arn = result.startswith("arn:") and ":backup-vault:" in result
+            known_text = refs or literal and (not wild or vault_arn)
+            return Unknown(reason, tuple(dict.fromkeys(refs)), tuple(options), text=result if known_text else None)
         return result
 
     def _fn_join(self, arg: Any, node: Any, depth: int) -> Any:
@@ -560,6 +569,9 @@ _ENUMERABLE = ("${AWS::Region}", "${AWS::AccountId}")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 
+_AWS_ID_TYPE = re.compile(r"AWS::EC2::[A-Za-z]+::Id|AWS::Route53::HostedZone::Id|AWS::EC2::AvailabilityZone::Name")
+_WILDCARD = re.compile(r"[*?]")
+
 _MAX_CANDIDATES = 64
 """Values a constrained parameter is enumerated into (the rules engine tries at most 64 combinations)."""
 
@@ -574,6 +586,9 @@ def _constrained(name: str, spec: dict, ptype: str) -> Unknown:
     every candidate the same verdict is then decided.
     """
     reason = f"parameter '{name}' has no default and no value was given"
+    if _AWS_ID_TYPE.fullmatch(ptype):
+        # an existing resource's ID (i-..., vol-..., sg-...) or zone name: never a wildcard
+        return Unknown(f"{reason} (an existing {ptype})", text="${" + name + "}")
     if ptype not in ("String", "Number"):
         return Unknown(reason)
     allowed = spec.get("AllowedValues")
