@@ -68,6 +68,9 @@ class Elsewhere(Unknown):
 
     pseudo: str = "AWS::Region"  # or "AWS::AccountId"
 
+    def __repr__(self) -> str:  # as a message shows it in a list ("copies it to [another Region ...]")
+        return "another Region than its own" if self.pseudo == "AWS::Region" else "another account than its own"
+
 
 def never_pseudo(value: Any) -> str | None:
     """The pseudo parameter (``AWS::Region``...) whose deployment value ``value`` certainly is not."""

@@ -391,7 +391,11 @@ class TemplateContext:
         if not has_default and all(_text(v) == key for key, v in values):
             return keys[position]  # every entry maps a Region (account) to itself
         candidates: list[Any] = []
-        for _, value in values:
+        field = 3 if pseudo == "AWS::Region" else 4
+        for key, value in values:
+            # an ARN in the entry of Region (account) k is read where the stack is in k: its own
+            # Region field becomes ${AWS::Region}, another one ${not AWS::Region}
+            value = _mark_arns(value, field, pseudo, key, True) if key else value
             if value not in candidates:
                 candidates.append(value)
         shape = _REGION if pseudo == "AWS::Region" else _ACCOUNT
