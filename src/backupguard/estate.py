@@ -57,6 +57,26 @@ class Unknown:
         return Unknown(self.reason, self.refs, converted, self.may_be_absent, self.text)
 
 
+@dataclass(frozen=True, slots=True)
+class Elsewhere(Unknown):
+    """An unknown value that is never the deployment's own value of a pseudo parameter.
+
+    A CloudFormation ``Fn::FindInMap`` keyed by ``AWS::Region`` whose every entry names another
+    Region, or a branch of ``!If [IsUsEast1, ...]`` naming us-east-1 where the stack is not in
+    us-east-1: a copy there is cross-Region wherever the stack deploys.
+    """
+
+    pseudo: str = "AWS::Region"  # or "AWS::AccountId"
+
+    def __repr__(self) -> str:  # as a message shows it in a list ("copies it to [another Region ...]")
+        return "another Region than its own" if self.pseudo == "AWS::Region" else "another account than its own"
+
+
+def never_pseudo(value: Any) -> str | None:
+    """The pseudo parameter (``AWS::Region``...) whose deployment value ``value`` certainly is not."""
+    return value.pseudo if isinstance(value, Elsewhere) else None
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupSelection, BackupVault, Estate, Origin, Reference, Unknown
+from backupguard.estate import (
+    BackupPlan, BackupSelection, BackupVault, Elsewhere, Estate, Origin, Reference, Unknown, never_pseudo,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class Destination:
     arn: Any
 
 
-_PSEUDO = ("${AWS::Region}", "${AWS::AccountId}", "${AWS::Partition}")
+_PSEUDO = ("${AWS::Region}", "${AWS::AccountId}", "${AWS::Partition}", "${not AWS::Region}", "${not AWS::AccountId}")
 
 
 def split_arn(arn: str, fields: int = 6) -> list[str]:
@@ -58,13 +60,62 @@ def _vault_key(origin: Origin, name: str, region: str | None = None, account: st
     return ("folder", _folder(origin), name)
 
 
-def _field(text: str, arn: Unknown, home: Any) -> Any:
-    """One field of a partly known destination ARN: literal, the source's own, or unknown."""
+def _field(text: str, arn: Unknown, home: Any, index: int) -> Any:
+    """One field of a partly known destination ARN: literal, the source's own, or unknown.
+
+    An unknown part of the ARN leaves the other fields known: ``${AWS::Region}`` with an unknown
+    account is still the source's Region. An unknown field keeps what is known of it: the values
+    it can take (from the ARN's candidates) and whether it is never the source's own
+    (``${not AWS::Region}``: a Region-keyed map whose every entry names another Region).
+    """
     if "${" not in text:
         return None if text == home else text
     if text in ("${AWS::Region}", "${AWS::AccountId}"):
         return None
-    return Unknown(arn.reason, arn.refs)
+    options: list[Any] = []
+    for candidate in arn.candidates:
+        parsed = parse_vault_arn(candidate) if isinstance(candidate, str) else None
+        if parsed is None:
+            options = []
+            break
+        value = _field(parsed[index], Unknown(arn.reason), home, index)
+        if isinstance(value, Unknown):
+            options = []
+            break
+        if value not in options:
+            options.append(value)
+    pseudo = text[len("${not "):-1] if text.startswith("${not AWS::") and text.endswith("}") else None
+    if len(options) == 1 and pseudo is None:
+        return options[0]
+    if pseudo:
+        return Elsewhere(arn.reason, arn.refs, tuple(options), pseudo=pseudo)
+    return Unknown(arn.reason, arn.refs, tuple(options))
+
+
+def _own(text: str, home: Any) -> Any:
+    """A literal ARN field as a destination's Region/account: None for the source's own, an Unknown
+    that is never the source's for ``${not AWS::Region}`` (a branch of a Region condition)."""
+    if text in ("${AWS::Region}", "${AWS::AccountId}"):
+        return None
+    if text in ("${not AWS::Region}", "${not AWS::AccountId}"):
+        what = "Region" if "Region" in text else "account"
+        return Elsewhere(f"another {what} than the deployment's, which is not known", pseudo=text[6:-1])
+    return None if text == home else text
+
+
+def _agreed(values: list[Any], arn: Unknown) -> Any:
+    """One field over a few candidate ARNs: decided where they agree, else an Unknown that keeps
+    the values (and whether each is certainly another Region or account than the source's)."""
+    if all(v is None for v in values):
+        return None
+    marks = {never_pseudo(v) for v in values}
+    if len(marks) == 1 and None not in marks:
+        return Elsewhere(arn.reason, arn.refs, pseudo=marks.pop())
+    if any(isinstance(v, Unknown) for v in values):
+        return Unknown(arn.reason, arn.refs)
+    if len(set(values)) == 1:
+        return values[0]
+    return Unknown(arn.reason, arn.refs, tuple(dict.fromkeys(values)))
 
 
 def _elsewhere(value: Any, home: Any) -> Any:
@@ -115,7 +166,13 @@ class EstateIndex:
         if isinstance(arn, Unknown) and arn.text and parse_vault_arn(arn.text):
             # partly known ("arn:aws:backup:eu-central-1:${account}:backup-vault:dr"): its literal fields count
             region, account, name = parse_vault_arn(arn.text)
-            return Destination(_field(region, arn, near.region), _field(account, arn, near.account), None, arn)
+            return Destination(_field(region, arn, near.region, 0), _field(account, arn, near.account, 1), None, arn)
+        if isinstance(arn, Unknown) and arn.candidates and all(
+            isinstance(c, str) and parse_vault_arn(c) for c in arn.candidates
+        ):  # one of a few ARNs (Fn::If, a Region-keyed map): each field is decided where they agree
+            fields = [parse_vault_arn(c) for c in arn.candidates]
+            return Destination(_agreed([_own(f[0], near.region) for f in fields], arn),
+                               _agreed([_own(f[1], near.account) for f in fields], arn), None, arn)
         if isinstance(arn, Unknown):
             return Destination(arn, arn, None, arn)
         if not isinstance(arn, str):
@@ -126,8 +183,9 @@ class EstateIndex:
             unknown = Unknown(f"copy destination {arn!r} is not a backup vault ARN")
             return Destination(unknown, unknown, None, arn)
         region, account, name = parsed
-        region_value = None if region == "${AWS::Region}" else region
-        account_value = None if account == "${AWS::AccountId}" else account
+        region_value, account_value = _own(region, None), _own(account, None)
+        if isinstance(region_value, Unknown) or isinstance(account_value, Unknown):
+            return Destination(region_value, account_value, None, arn)
         vault = self.vaults_by_arn.get(arn)  # a scanned vault in any account and Region
         if vault is None and region_value in (None, near.region) and account_value in (None, near.account):
             vault = self.vaults_by_name.get(_vault_key(near, name))

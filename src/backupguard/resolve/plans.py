@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive
+from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive, never_pseudo
 from backupguard.resolve.links import Destination, EstateIndex
 from backupguard.resolve.schedule import ScheduleError, ScheduleUnsupported, cadence
 from backupguard.resolve.vaults import is_locked
@@ -147,6 +147,8 @@ def crosses(value: Any, home: Any, what: str) -> Any:
             return Unknown(f"the resource's {what} is not known (pass --{option})")
         return destination != home
 
+    if never_pseudo(value) == ("AWS::Region" if what == "Region" else "AWS::AccountId"):
+        return True  # never the deployment's own, wherever it deploys
     return derive(differs, value)
 
 

@@ -17,10 +17,16 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
+from dataclasses import replace
+from itertools import product
+from math import prod
 from typing import Any
 
-from backupguard.estate import ASCII_NUMBER, Reference, Unknown
+import re2
+
+from backupguard.estate import ASCII_NUMBER, Elsewhere, Reference, Unknown, never_pseudo
 from backupguard.scanner.cloudformation.loader import MAX_NUMBER_CHARS, LineDict, LineList, TemplateError
 
 NO_VALUE = object()  # AWS::NoValue: the property is removed
@@ -115,7 +121,7 @@ class TemplateContext:
             elif "Default" in spec:
                 raw = spec["Default"]
             else:
-                values[name] = Unknown(f"parameter '{name}' has no default and no value was given")
+                values[name] = _constrained(name, spec, ptype)
                 continue
             if ptype.startswith("AWS::SSM::Parameter::Value"):
                 values[name] = Unknown(f"parameter '{name}' is read from SSM at deploy time")
@@ -241,8 +247,20 @@ class TemplateContext:
                     unknown_reasons.append(f"'{name}' is not defined in this template")
                 return match.group(0)
             if isinstance(value, Unknown):
+                if name in chosen:
+                    return _text(chosen[name])
                 unknown_reasons.append(value.reason)
                 refs.extend(value.refs)
+                if value.candidates and all(_scalar(c) for c in value.candidates):
+                    bounded[name] = value.candidates
+                else:
+                    unbounded.append(name)
+                if never_pseudo(value):
+                    return "${not " + never_pseudo(value) + "}"  # a hole that is never the deployment's own
+                if value.text is not None:
+                    return value.text  # a value without wildcards (an AWS-typed parameter, a built ARN)
+                if not value.candidates or any(_WILDCARD.search(_text(c)) for c in value.candidates):
+                    wild.append(name)  # this hole could hold '*' or '?'
                 return match.group(0)
             if isinstance(value, Reference):
                 refs.append(value.target)
@@ -253,10 +271,33 @@ class TemplateContext:
                 return match.group(0)
             return _text(value)
 
+        wild: list[str] = []
+        bounded: dict[str, tuple] = {}
+        unbounded: list[str] = []
+        chosen: dict[str, Any] = {}
         result = _SUB_VAR.sub(substitute, text)
         if unknown_reasons:
             reason = f"Fn::Sub '{text}': " + "; ".join(dict.fromkeys(unknown_reasons))
-            return Unknown(reason, tuple(dict.fromkeys(refs)), text=result if refs else None)
+            options: list[str] = []
+            if bounded and not unbounded and not refs and len(unknown_reasons) == len(bounded) and (
+                prod(len(c) for c in bounded.values()) <= _MAX_CANDIDATES
+            ):  # every hole has a few possible values: so has the whole text
+                for combination in product(*bounded.values()):
+                    chosen.update(zip(bounded, combination))
+                    size[0] = len(text)
+                    option = _SUB_VAR.sub(substitute, text)
+                    if option not in options:
+                        options.append(option)
+                chosen.clear()
+            # The text with the undetermined ${...} left in, whose literal parts then count: when no
+            # hole can hold a wildcard (its values are known to have none), and for a backup vault
+            # ARN, whose Region and account fields decide where a copy goes whatever the name is
+            # ("arn:aws:backup:${AWS::Region}:${DrAccount}:backup-vault:dr" stays in the Region).
+            # A hole that may be '*' otherwise leaves no text: "arn:aws:s3:::${Name}" may be any bucket.
+            literal = _SUB_VAR.sub("", result)
+            vault_arn = result.startswith("arn:") and ":backup-vault:" in result
+            known_text = refs or literal and (not wild or vault_arn)
+            return Unknown(reason, tuple(dict.fromkeys(refs)), tuple(options), text=result if known_text else None)
         return result
 
     def _fn_join(self, arg: Any, node: Any, depth: int) -> Any:
@@ -304,6 +345,10 @@ class TemplateContext:
         for key in keys:
             if isinstance(key, Unknown):
                 return key
+        if keys.count(_symbolic("AWS::Region")) + keys.count(_symbolic("AWS::AccountId")) == 1 and not any(
+            not isinstance(key, (str, int)) or is_symbolic(key) and key not in _ENUMERABLE for key in keys
+        ):
+            return self._findinmap_by_pseudo(keys, arg, depth)
         if any(not isinstance(key, (str, int)) or is_symbolic(key) for key in keys):
             return Unknown(f"Fn::FindInMap key depends on {', '.join(map(str, keys))}")
         try:
@@ -313,6 +358,53 @@ class TemplateContext:
                 return self.resolve(arg[3]["DefaultValue"], depth)
             return Unknown(f"Fn::FindInMap: {keys} is not in the Mappings section")
 
+    def _findinmap_by_pseudo(self, keys: list, arg: list, depth: int) -> Any:
+        """Fn::FindInMap keyed by the deploying Region or account, which is not given.
+
+        A stack deployed where the map has no entry fails (unless a DefaultValue is given), so the
+        value is one of the entries': their candidates. When every entry's value is its own key
+        (``us-east-1: {Dr: us-east-1}``) the value is the deployment's Region itself; when none is
+        (and the values are Regions, or accounts), it is never the deployment's.
+        """
+        position = next(i for i, key in enumerate(keys) if key in _ENUMERABLE)
+        pseudo = keys[position][2:-1]
+        reason = f"Fn::FindInMap {[str(k) for k in keys]}: the value depends on {pseudo}, known only at deploy time"
+        table = self.mappings.get(str(keys[0])) if position > 0 else None
+        entries: list[tuple[str, Any]] = []
+        if position == 0 or not isinstance(table, dict):
+            return Unknown(reason)
+        if position == 1:
+            for key, inner in table.items():
+                if isinstance(inner, dict) and str(keys[2]) in inner:
+                    entries.append((str(key), inner[str(keys[2])]))
+        else:
+            inner = table.get(str(keys[1]))
+            if not isinstance(inner, dict):
+                return Unknown(reason)
+            entries = [(str(key), value) for key, value in inner.items()]
+        values = [(key, self.resolve(value, depth)) for key, value in entries]
+        has_default = len(arg) == 4 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]
+        if has_default:
+            values.append(("", self.resolve(arg[3]["DefaultValue"], depth)))
+        if not values or any(isinstance(v, (Unknown, Reference, dict, list)) or v is NO_VALUE for _, v in values):
+            return Unknown(reason)
+        if not has_default and all(_text(v) == key for key, v in values):
+            return keys[position]  # every entry maps a Region (account) to itself
+        candidates: list[Any] = []
+        field = 3 if pseudo == "AWS::Region" else 4
+        for key, value in values:
+            # an ARN in the entry of Region (account) k is read where the stack is in k: its own
+            # Region field becomes ${AWS::Region}, another one ${not AWS::Region}
+            value = _mark_arns(value, field, pseudo, key, True) if key else value
+            if value not in candidates:
+                candidates.append(value)
+        shape = _REGION if pseudo == "AWS::Region" else _ACCOUNT
+        elsewhere = not has_default and all(
+            isinstance(v, str) and shape.fullmatch(v) and v != key for key, v in values
+        )
+        options = tuple(candidates) if len(candidates) <= _MAX_CANDIDATES else ()
+        return Elsewhere(reason, candidates=options, pseudo=pseudo) if elsewhere else Unknown(reason, candidates=options)
+
     def _fn_if(self, arg: Any, node: Any, depth: int) -> Any:
         if not isinstance(arg, list) or len(arg) != 3 or not isinstance(arg[0], str):
             raise TemplateError("Fn::If takes [condition name, value if true, value if false]", *_pos(node))
@@ -321,7 +413,13 @@ class TemplateContext:
             return self.resolve(arg[1], depth)
         if decided is False:
             return self.resolve(arg[2], depth)
-        when_true, when_false = self.resolve(arg[1], depth), self.resolve(arg[2], depth)
+        test = self._pseudo_test(arg[0])
+        if test is not None:  # a condition on the deploying Region/account: each branch knows which
+            pseudo, literal, positive = test
+            when_true = self._under(pseudo, literal, positive, arg[1], depth)
+            when_false = self._under(pseudo, literal, not positive, arg[2], depth)
+        else:
+            when_true, when_false = self.resolve(arg[1], depth), self.resolve(arg[2], depth)
         if when_true == when_false:
             return when_true
         candidates: list[Any] = []
@@ -342,6 +440,53 @@ class TemplateContext:
             candidates=tuple(candidates),
             may_be_absent=absent,
         )
+
+    def _pseudo_test(self, name: str) -> tuple[str, str, bool] | None:
+        """(pseudo parameter, value, True for equal) when the condition is ``Fn::Equals`` of the deploying
+        Region or account (not given) and a literal, maybe under ``Fn::Not`` or via ``Condition``."""
+        expr, positive, seen = self.conditions.get(name), True, {name}
+        while isinstance(expr, dict) and len(expr) == 1:
+            (fn,) = expr
+            inner = expr[fn]
+            if fn == "Condition" and isinstance(inner, str) and inner not in seen:
+                seen.add(inner)
+                expr = self.conditions.get(inner)
+            elif fn == "Fn::Not":
+                expr, positive = (inner[0] if isinstance(inner, list) and len(inner) == 1 else inner), not positive
+            elif fn == "Fn::Equals" and isinstance(inner, list) and len(inner) == 2:
+                for side, other in (inner, inner[::-1]):
+                    pseudo = side.get("Ref") if isinstance(side, dict) and len(side) == 1 else None
+                    if pseudo == "AWS::Region" and self.region or pseudo == "AWS::AccountId" and self.account_id:
+                        return None
+                    if pseudo in ("AWS::Region", "AWS::AccountId"):
+                        literal = self.resolve(other)
+                        if isinstance(literal, (str, int)) and not isinstance(literal, bool) and not is_symbolic(literal):
+                            return pseudo, _text(literal), positive
+                return None
+            else:
+                return None
+        return None
+
+    def _under(self, pseudo: str, literal: str, equal: bool, expr: Any, depth: int) -> Any:
+        """A branch's value where the deploying Region (account) is ``literal`` (``equal``) or is not.
+
+        A vault or resource ARN in the branch then names that Region (account) as the deployment's
+        own (``${AWS::Region}``) or as certainly another (``${not AWS::Region}``).
+        """
+        if not equal:
+            value = self.resolve(expr, depth)
+        else:
+            saved = self.region, self.account_id, self._condition_values
+            if pseudo == "AWS::Region":
+                self.region = literal
+            else:
+                self.account_id = literal
+            self._condition_values = {}
+            try:
+                value = self.resolve(expr, depth)
+            finally:
+                self.region, self.account_id, self._condition_values = saved
+        return _mark_arns(value, 3 if pseudo == "AWS::Region" else 4, pseudo, literal, equal)
 
     def _fn_base64(self, arg: Any, node: Any, depth: int) -> Any:
         value = self.resolve(arg, depth)
@@ -424,6 +569,97 @@ class TemplateContext:
         raise TemplateError(f"{fn} cannot be used in a condition", *_pos(expr))
 
 
+_ENUMERABLE = ("${AWS::Region}", "${AWS::AccountId}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+
+_AWS_ID_TYPE = re.compile(r"AWS::EC2::[A-Za-z]+::Id|AWS::Route53::HostedZone::Id|AWS::EC2::AvailabilityZone::Name")
+_WILDCARD = re.compile(r"[*?]")
+
+_MAX_CANDIDATES = 64
+"""Values a constrained parameter is enumerated into (the rules engine tries at most 64 combinations)."""
+
+
+def _constrained(name: str, spec: dict, ptype: str) -> Unknown:
+    """A parameter without a value, narrowed down by its constraints where they enumerate it.
+
+    CloudFormation refuses to deploy a value outside ``AllowedValues``, ``MinValue``/``MaxValue``
+    (Number) or ``AllowedPattern`` (String), so the parameter is one of the values that satisfy
+    all of them: ``AllowedValues: [35, 90]`` is 35 or 90; ``MinValue: 1, MaxValue: 7`` is 1-7
+    (a day count AWS Backup takes is whole, so only whole numbers are listed). A rule that gives
+    every candidate the same verdict is then decided.
+    """
+    reason = f"parameter '{name}' has no default and no value was given"
+    if _AWS_ID_TYPE.fullmatch(ptype):
+        # an existing resource's ID (i-..., vol-..., sg-...) or zone name: never a wildcard
+        return Unknown(f"{reason} (an existing {ptype})", text="${" + name + "}")
+    if ptype not in ("String", "Number"):
+        return Unknown(reason)
+    allowed = spec.get("AllowedValues")
+    low, high = _bound(spec.get("MinValue")), _bound(spec.get("MaxValue"))
+    if isinstance(allowed, list) and allowed:
+        options: list[Any] = []
+        for raw in allowed:
+            if isinstance(raw, (dict, list)):
+                return Unknown(reason)
+            option = _number(raw, name) if ptype == "Number" else _text(raw)
+            if isinstance(option, Unknown):
+                return Unknown(reason)
+            if ptype == "Number" and not _within(option, low, high):
+                continue
+            if ptype == "String" and not _matches_pattern(spec.get("AllowedPattern"), option):
+                continue
+            if option not in options:
+                options.append(option)
+        if not options or len(options) > _MAX_CANDIDATES:
+            return Unknown(reason)
+        shown = ", ".join(map(_text, options))
+        return Unknown(f"{reason} (AllowedValues: {shown})", candidates=tuple(options))
+    if ptype == "Number" and low is not None and high is not None:
+        first, last = math.ceil(low), math.floor(high)
+        if 0 <= last - first < _MAX_CANDIDATES:
+            return Unknown(f"{reason} (MinValue {_text(low)}, MaxValue {_text(high)})",
+                           candidates=tuple(range(first, last + 1)))
+    return Unknown(reason)
+
+
+def _bound(raw: Any) -> float | None:
+    """A MinValue/MaxValue as a number (None when absent or not a finite number)."""
+    if isinstance(raw, bool) or raw is None:
+        return None
+    value = _number(raw, "MinValue/MaxValue")
+    if isinstance(value, Unknown) or not math.isfinite(value):
+        return None
+    return value
+
+
+def _within(value: Any, low: float | None, high: float | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _matches_pattern(pattern: Any, value: str) -> bool:
+    """Whether CloudFormation accepts ``value`` under AllowedPattern (a Java regex over the whole value).
+
+    Matched with RE2 (linear time: a template's ``(a+)+$`` cannot backtrack for minutes); a pattern
+    RE2 cannot read (backreferences, lookaround) keeps the value: it is not excluded on a guess.
+    """
+    if not isinstance(pattern, str):
+        return True
+    try:
+        return re2.fullmatch(pattern, value, _RE2_OPTIONS) is not None
+    except re2.error:
+        return True
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
 def _section(template: LineDict, name: str) -> LineDict:
     """A top-level section, which must be a mapping when present."""
     value = template.get(name)
@@ -480,6 +716,42 @@ def _contains_unknown(value: Any) -> bool:
     if isinstance(value, list):
         return any(_contains_unknown(v) for v in value)
     return False
+
+
+_HOLE = re.compile(r"\$\{[^}]*\}")
+
+
+def _mark_arns(value: Any, index: int, pseudo: str, literal: str, equal: bool) -> Any:
+    """ARNs in ``value`` with their Region (index 3) or account (4) field rewritten for a branch
+    where the deployment's is ``literal`` (``equal``) or is not: the deployment's own becomes
+    ``${AWS::Region}``, a certainly different one ``${not AWS::Region}``; other fields stay."""
+    if isinstance(value, str):
+        if not value.startswith("arn:"):
+            return value
+        holes: list[str] = []
+        protected = _HOLE.sub(lambda m: holes.append(m.group(0)) or f"\x00{len(holes) - 1}\x00", value)
+        parts = protected.split(":", 5)
+        shape = _REGION if index == 3 else _ACCOUNT
+        if len(parts) < 6 or not shape.fullmatch(parts[index]):
+            return value  # a field that is no Region (account): empty in S3 ARNs, a wildcard, a hole
+        if parts[index] == literal:
+            parts[index] = "${" + pseudo + "}" if equal else "${not " + pseudo + "}"
+        elif equal:
+            parts[index] = "${not " + pseudo + "}"
+        else:
+            return value
+        return re.sub("\x00([0-9]+)\x00", lambda m: holes[int(m.group(1))], ":".join(parts))
+    if type(value) in (Unknown, Elsewhere) and (value.text or value.candidates):
+        return replace(
+            value,
+            candidates=tuple(_mark_arns(c, index, pseudo, literal, equal) for c in value.candidates),
+            text=_mark_arns(value.text, index, pseudo, literal, equal) if value.text else None,
+        )
+    return value
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not is_symbolic(value)
 
 
 def _text(value: Any) -> str:
