@@ -228,9 +228,13 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
     status = resource.settings.get("backup_policy_status")
     if resource.service != "EFS" or status in (None, "DISABLED", "DISABLING"):
         return None
-    certain: Any = True if status in ("ENABLED", "ENABLING") else (
-        status if isinstance(status, Unknown) else Unknown(f"BackupPolicy Status {status!r} is not known")
-    )
+    def enabled(value: Any) -> Any:
+        if value in ("ENABLED", "ENABLING"):
+            return True
+        return False if value in ("DISABLED", "DISABLING") else Unknown(f"BackupPolicy Status {value!r} is not known")
+
+    # an undetermined status (Fn::If) keeps its candidates as booleans: "DISABLED" must never read as true
+    certain: Any = status.map(enabled) if isinstance(status, Unknown) else enabled(status)
     view: dict[str, Any] = {
         "plan": EFS_AUTOMATIC_PLAN, "rule": "automatic", "schedule": "daily (AWS-managed)",
         "max_gap_hours": 24, "max_gap_days": 1, "retention_days": 35, "retention": "35 days",

@@ -324,13 +324,7 @@ def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedR
 def efs_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings = _settings(origin, props, {"Encrypted": ("encrypted", strict_bool)})
     if "BackupPolicy" in props:
-        status = block(props["BackupPolicy"]).get("Status")
-        if isinstance(status, Unknown) and status.candidates:
-            # resolve/coverage.py _efs_automatic_view passes an undetermined status on as the
-            # "certain" fact, where candidate texts ("DISABLED") would read as true: until it maps
-            # them to booleans, the candidates are dropped here.
-            status = Unknown(status.reason, status.refs)
-        settings["backup_policy_status"] = status
+        settings["backup_policy_status"] = block(props["BackupPolicy"]).get("Status")
     return ProtectedResource(
         logical_id, "AWS::EFS::FileSystem", "EFS", origin, tags_of(props.get("FileSystemTags")), settings
     )
