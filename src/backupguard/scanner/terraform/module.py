@@ -97,7 +97,7 @@ from backupguard.scanner.terraform.budget import (
 from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
 from backupguard.scanner.terraform.evaluate import (
-    EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
+    _GUARDED, PARTIAL_ERRORS, EvalError, HclList, HclObject, Lazy, Unresolvable, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
     materialize, parse_type, to_string,
 )
 
@@ -574,7 +574,11 @@ class _Module:
         raise EvalError(f"reference to undeclared name '{name}'", node.line, node.column)
 
     def safe(self, expr: hcl.Expr, scope: Scope, what: str) -> Any:
-        """Evaluate; a Terraform error becomes an Unknown (and a note with its position)."""
+        """Evaluate; a Terraform error becomes an Unknown (and a note with its position).
+
+        An error here never reaches an enclosing try()/can() (it is an Unknown by then), so the
+        expression is evaluated outside their guard; unresolvable elements are noted."""
+        guarded, _GUARDED[0] = _GUARDED[0], 0
         try:
             return evaluate(expr, scope)
         except EvalError as exc:
@@ -591,6 +595,11 @@ class _Module:
             return self.loader.over_budget(exc, what, scope.file, expr)
         except MemoryError:
             return self.loader.over_budget(BudgetExceeded("evaluating it ran out of memory"), what, scope.file, expr)
+        finally:
+            _GUARDED[0] = guarded
+            while PARTIAL_ERRORS:
+                file, line, column, message = PARTIAL_ERRORS.pop(0)
+                self.loader.note(f"{file}:{line}:{column}: {what}: {message} (this element is unknown)")
 
     def guarded(self, key: Any, label: str, compute: Callable[[], Any], on_cycle: Callable[[list[str]], Any]) -> Any:
         cycle = self.loader.enter(key, label)
@@ -677,8 +686,8 @@ class _Module:
         entry = self.config.outputs.get(name)
         if entry is None:
             if step is not None:
-                raise EvalError(f"{self.address or 'the module'} has no output '{name}'", step.line, step.column)
-            raise EvalError(f"{self.address or 'the module'} has no output '{name}'")
+                raise Unresolvable(f"{self.address or 'the module'} has no output '{name}'", step.line, step.column)
+            raise Unresolvable(f"{self.address or 'the module'} has no output '{name}'")
         block, shown = entry
         attribute = block.body.attributes.get("value")
         if attribute is None:
