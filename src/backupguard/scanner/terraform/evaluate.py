@@ -518,6 +518,8 @@ def _get_attr(value: Any, name: str, step: Any) -> Any:
             options = [c.get(name) for c in value.candidates]
             if all(_same(o, options[0]) for o in options):
                 return options[0]
+            if all(name in c for c in value.candidates):  # each branch's attribute, as a candidate
+                return _combine(lambda c: _get_attr(c, name, step), value)
         return _bare(value)
     if isinstance(value, Reference):
         return Reference(value.target, _path(value.attribute, "." + name), value.target_type)
@@ -537,6 +539,8 @@ def _index(value: Any, key: Any, step: Any) -> Any:
         shown = json.dumps(key) if isinstance(key, str) else to_string(key) if not isinstance(key, (Unknown, Reference, dict, list)) else "*"
         return Reference(value.target, _path(value.attribute, f"[{shown}]"), value.target_type)
     if isinstance(value, Unknown):
+        if value.candidates and all(isinstance(c, dict) for c in value.candidates) and not isinstance(key, (Unknown, Reference)):
+            return _combine(lambda c: _index(c, key, step), value)
         return _bare(value)
     if isinstance(key, (Unknown, Reference)):
         if isinstance(key, Unknown) and key.candidates:
@@ -687,7 +691,9 @@ def _conditional(expr: Conditional, scope: Scope) -> Any:
                         candidates.append(option)
             else:
                 bounded = False
-        elif branch is None or isinstance(branch, (str, int, float, bool)):
+        elif branch is None or isinstance(branch, (str, int, float, bool)) or isinstance(branch, dict):
+            # an object branch is a candidate too (as an Fn::If of two property blocks): reading
+            # one of its attributes, or merging it, is then enumerated branch by branch
             if not any(_same(branch, c) for c in candidates):
                 candidates.append(branch)
         else:
