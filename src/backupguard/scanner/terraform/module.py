@@ -1149,7 +1149,13 @@ class _InstanceNode(Lazy):
         if decl.type == "aws_caller_identity":
             provider = self.provider()
             account = provider.account or (None if provider.other_account else self.resource.module.loader.account_id)
-            return account if name in ("account_id", "id") else None
+            if name not in ("account_id", "id"):
+                return None
+            if account is None and not provider.other_account:
+                # the deploying account, whatever its number: an ARN built from it names the
+                # source's own account, as ${AWS::AccountId} does in CloudFormation
+                return Unknown(f"data source {self.address} is read at apply time", (self.address,), text="${AWS::AccountId}")
+            return account
         region = self.provider().region
         if not isinstance(region, str):
             return None
