@@ -1137,8 +1137,33 @@ class _InstanceNode(Lazy):
             fact = self._provider_fact(name) if value is None else None
             if fact is not None:
                 return fact
+            managed = self._aws_managed_key(name) if value is None else None
+            if managed is not None:
+                return managed
             return Unknown(f"data source {self.address} is read at apply time", (self.address,))
         return Reference(self.address, name, decl.type)
+
+    def _aws_managed_key(self, name: str) -> Any:
+        """A KMS key looked up by an AWS managed alias (``data "aws_kms_key"`` with ``key_id =
+        "alias/aws/backup"``, ``data "aws_kms_alias"`` with that ``name``): its ARN is read at apply
+        time, but it is that AWS managed key. An Unknown whose one candidate is the alias."""
+        decl = self.decl
+        if decl.type == "aws_kms_key" and name in ("arn", "id"):
+            argument = "key_id"
+        elif decl.type == "aws_kms_alias" and name in ("arn", "target_key_arn", "target_key_id"):
+            argument = "name"
+        else:
+            return None
+        if argument not in decl.block.body.attributes:
+            return None
+        given = materialize(self.argument(argument))
+        if not isinstance(given, str):
+            return None
+        alias = given.split(":", 5)[5] if given.startswith("arn:") and given.count(":") >= 5 else given
+        if not alias.startswith("alias/aws/"):
+            return None
+        return Unknown(f"{self.address} looks up {alias}",
+                       (self.address,), (alias,))
 
     def _provider_fact(self, name: str) -> Any:
         """Data sources without arguments that describe their provider: aws_region and aws_partition (from
