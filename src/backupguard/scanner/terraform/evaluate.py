@@ -53,7 +53,7 @@ from backupguard.scanner.terraform.hcl import (
 )
 
 __all__ = [
-    "EvalError", "HclList", "HclObject", "Lazy", "Scope", "as_unknown", "convert", "evaluate", "evaluate_value",
+    "EvalError", "HclList", "PARTIAL_ERRORS", "Unresolvable", "HclObject", "Lazy", "Scope", "as_unknown", "convert", "evaluate", "evaluate_value",
     "find_unknown", "materialize", "parse_type", "to_string",
 ]
 
@@ -68,6 +68,29 @@ class EvalError(Exception):
         self.message = message
         self.line = line
         self.column = column
+
+
+class Unresolvable(EvalError):
+    """A reference Terraform cannot resolve (an output the module does not declare). Inside an
+    object or tuple constructor it makes that one element unknown, not the whole value
+    (outside ``try``/``can``); the error is kept in :data:`PARTIAL_ERRORS` for the caller to note."""
+
+
+# (file, line, column, message) of Unresolvable errors turned into unknown elements; the
+# module loader drains it into its notes.
+PARTIAL_ERRORS: list[tuple[str | None, int | None, int | None, str]] = []
+_GUARDED = [0]  # depth of try()/can() calls being evaluated: there an error must propagate
+
+
+def _partial(expr: Expr, scope: Scope) -> Any:
+    """``evaluate(expr)``, an Unresolvable reference becoming an Unknown element (see Unresolvable)."""
+    if _GUARDED[0]:
+        return evaluate(expr, scope)
+    try:
+        return evaluate(expr, scope)
+    except Unresolvable as exc:
+        PARTIAL_ERRORS.append((scope.file, exc.line or expr.line, exc.column or expr.column, exc.message))
+        return Unknown(f"{exc.message}")
 
 
 class HclObject(LineDict):
@@ -416,7 +439,7 @@ def _tuple(expr: TupleExpr, scope: Scope) -> Any:
     out = HclList(line=expr.line, column=expr.column)
     out.file = scope.file
     for item in expr.items:
-        out.append(evaluate(item, scope))
+        out.append(_partial(item, scope))
         out.item_pos.append((item.line, item.column))
     return out
 
@@ -435,7 +458,7 @@ def _object(expr: ObjectExpr, scope: Scope) -> Any:
         if isinstance(key, (dict, list)):
             raise EvalError("an object key must be a string", key_expr.line, key_expr.column)
         key = to_string(key)
-        out[key] = evaluate(value_expr, scope)
+        out[key] = _partial(value_expr, scope)
         out.key_pos[key] = (key_expr.line, key_expr.column)
     if unknown_key is not None:
         return Unknown(f"an object key is unknown: {unknown_key.reason}", unknown_key.refs)
@@ -495,6 +518,8 @@ def _get_attr(value: Any, name: str, step: Any) -> Any:
             options = [c.get(name) for c in value.candidates]
             if all(_same(o, options[0]) for o in options):
                 return options[0]
+            if all(name in c for c in value.candidates):  # each branch's attribute, as a candidate
+                return _combine(lambda c: _get_attr(c, name, step), value)
         return _bare(value)
     if isinstance(value, Reference):
         return Reference(value.target, _path(value.attribute, "." + name), value.target_type)
@@ -514,6 +539,8 @@ def _index(value: Any, key: Any, step: Any) -> Any:
         shown = json.dumps(key) if isinstance(key, str) else to_string(key) if not isinstance(key, (Unknown, Reference, dict, list)) else "*"
         return Reference(value.target, _path(value.attribute, f"[{shown}]"), value.target_type)
     if isinstance(value, Unknown):
+        if value.candidates and all(isinstance(c, dict) for c in value.candidates) and not isinstance(key, (Unknown, Reference)):
+            return _combine(lambda c: _index(c, key, step), value)
         return _bare(value)
     if isinstance(key, (Unknown, Reference)):
         if isinstance(key, Unknown) and key.candidates:
@@ -664,7 +691,9 @@ def _conditional(expr: Conditional, scope: Scope) -> Any:
                         candidates.append(option)
             else:
                 bounded = False
-        elif branch is None or isinstance(branch, (str, int, float, bool)):
+        elif branch is None or isinstance(branch, (str, int, float, bool)) or isinstance(branch, dict):
+            # an object branch is a candidate too (as an Fn::If of two property blocks): reading
+            # one of its attributes, or merging it, is then enumerated branch by branch
             if not any(_same(branch, c) for c in candidates):
                 candidates.append(branch)
         else:
@@ -878,20 +907,26 @@ def _call(expr: Call, scope: Scope) -> Any:
 def _fn_try(expr: Call, scope: Scope) -> Any:
     last: EvalError | None = None
     for arg in expr.args:
+        _GUARDED[0] += 1
         try:
             return materialize(evaluate(arg, scope))
         except EvalError as exc:
             last = exc
+        finally:
+            _GUARDED[0] -= 1
     raise EvalError(f"try(): no expression succeeded{': ' + last.message if last else ''}", expr.line, expr.column)
 
 
 def _fn_can(expr: Call, scope: Scope) -> Any:
     if len(expr.args) != 1:
         raise EvalError("can() takes one argument", expr.line, expr.column)
+    _GUARDED[0] += 1
     try:
         value = materialize(evaluate(expr.args[0], scope))
     except EvalError:
         return False
+    finally:
+        _GUARDED[0] -= 1
     if isinstance(value, (Unknown, Reference)):
         return _bare(value)
     return True

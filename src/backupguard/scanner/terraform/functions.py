@@ -141,6 +141,9 @@ def fn_contains(collection: Any, value: Any) -> Any:
 
 
 def fn_merge(*maps: Any) -> Any:
+    if any(isinstance(m, Unknown) and m.candidates for m in maps) and not any(isinstance(m, Reference) for m in maps):
+        # an object chosen by an unknown condition: merged branch by branch
+        return _combine(fn_merge, *maps)
     out: dict = {}
     for mapping in maps:
         if mapping is None:

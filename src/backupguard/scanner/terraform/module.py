@@ -97,7 +97,7 @@ from backupguard.scanner.terraform.budget import (
 from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
 from backupguard.scanner.terraform.evaluate import (
-    EvalError, HclList, HclObject, Lazy, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
+    _GUARDED, PARTIAL_ERRORS, EvalError, HclList, HclObject, Lazy, Unresolvable, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
     materialize, parse_type, to_string,
 )
 
@@ -574,7 +574,11 @@ class _Module:
         raise EvalError(f"reference to undeclared name '{name}'", node.line, node.column)
 
     def safe(self, expr: hcl.Expr, scope: Scope, what: str) -> Any:
-        """Evaluate; a Terraform error becomes an Unknown (and a note with its position)."""
+        """Evaluate; a Terraform error becomes an Unknown (and a note with its position).
+
+        An error here never reaches an enclosing try()/can() (it is an Unknown by then), so the
+        expression is evaluated outside their guard; unresolvable elements are noted."""
+        guarded, _GUARDED[0] = _GUARDED[0], 0
         try:
             return evaluate(expr, scope)
         except EvalError as exc:
@@ -591,6 +595,11 @@ class _Module:
             return self.loader.over_budget(exc, what, scope.file, expr)
         except MemoryError:
             return self.loader.over_budget(BudgetExceeded("evaluating it ran out of memory"), what, scope.file, expr)
+        finally:
+            _GUARDED[0] = guarded
+            while PARTIAL_ERRORS:
+                file, line, column, message = PARTIAL_ERRORS.pop(0)
+                self.loader.note(f"{file}:{line}:{column}: {what}: {message} (this element is unknown)")
 
     def guarded(self, key: Any, label: str, compute: Callable[[], Any], on_cycle: Callable[[list[str]], Any]) -> Any:
         cycle = self.loader.enter(key, label)
@@ -677,8 +686,8 @@ class _Module:
         entry = self.config.outputs.get(name)
         if entry is None:
             if step is not None:
-                raise EvalError(f"{self.address or 'the module'} has no output '{name}'", step.line, step.column)
-            raise EvalError(f"{self.address or 'the module'} has no output '{name}'")
+                raise Unresolvable(f"{self.address or 'the module'} has no output '{name}'", step.line, step.column)
+            raise Unresolvable(f"{self.address or 'the module'} has no output '{name}'")
         block, shown = entry
         attribute = block.body.attributes.get("value")
         if attribute is None:
@@ -1128,8 +1137,33 @@ class _InstanceNode(Lazy):
             fact = self._provider_fact(name) if value is None else None
             if fact is not None:
                 return fact
+            managed = self._aws_managed_key(name) if value is None else None
+            if managed is not None:
+                return managed
             return Unknown(f"data source {self.address} is read at apply time", (self.address,))
         return Reference(self.address, name, decl.type)
+
+    def _aws_managed_key(self, name: str) -> Any:
+        """A KMS key looked up by an AWS managed alias (``data "aws_kms_key"`` with ``key_id =
+        "alias/aws/backup"``, ``data "aws_kms_alias"`` with that ``name``): its ARN is read at apply
+        time, but it is that AWS managed key. An Unknown whose one candidate is the alias."""
+        decl = self.decl
+        if decl.type == "aws_kms_key" and name in ("arn", "id"):
+            argument = "key_id"
+        elif decl.type == "aws_kms_alias" and name in ("arn", "target_key_arn", "target_key_id"):
+            argument = "name"
+        else:
+            return None
+        if argument not in decl.block.body.attributes:
+            return None
+        given = materialize(self.argument(argument))
+        if not isinstance(given, str):
+            return None
+        alias = given.split(":", 5)[5] if given.startswith("arn:") and given.count(":") >= 5 else given
+        if not alias.startswith("alias/aws/"):
+            return None
+        return Unknown(f"{self.address} looks up {alias}",
+                       (self.address,), (alias,))
 
     def _provider_fact(self, name: str) -> Any:
         """Data sources without arguments that describe their provider: aws_region and aws_partition (from
@@ -1140,7 +1174,13 @@ class _InstanceNode(Lazy):
         if decl.type == "aws_caller_identity":
             provider = self.provider()
             account = provider.account or (None if provider.other_account else self.resource.module.loader.account_id)
-            return account if name in ("account_id", "id") else None
+            if name not in ("account_id", "id"):
+                return None
+            if account is None and not provider.other_account:
+                # the deploying account, whatever its number: an ARN built from it names the
+                # source's own account, as ${AWS::AccountId} does in CloudFormation
+                return Unknown(f"data source {self.address} is read at apply time", (self.address,), text="${AWS::AccountId}")
+            return account
         region = self.provider().region
         if not isinstance(region, str):
             return None

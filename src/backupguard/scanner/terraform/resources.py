@@ -32,17 +32,39 @@ from backupguard.estate import (
     RestoreTestingPlan,
     RestoreTestingSelection,
     TagCondition,
+    Reference,
     Unknown,
     air_gapped_lock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
-from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of
+from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of as _tags_of
 
 _INT64 = 2**63
 
 # The AWS provider's defaults for a backup plan rule (they differ from the API's).
 TF_START_WINDOW_MINUTES = 60
 TF_COMPLETION_WINDOW_MINUTES = 180
+
+
+def tags_of(value: Any) -> Any:
+    """Tags as a dict; a tag map chosen by an unknown condition (``c ? {...} : {...}``, also inside
+    merge()) is read key by key: a value the branches agree on is known, another is an Unknown
+    with each branch's value as a candidate (possibly absent where a branch lacks the key)."""
+    if isinstance(value, Unknown) and value.candidates:
+        options = [{} if c is None else c for c in value.candidates] + ([{}] if value.may_be_absent else [])
+        if all(isinstance(o, dict) for o in options):
+            tags: dict[str, Any] = {}
+            for key in dict.fromkeys(k for o in options for k in o):
+                found = [_tags_of({key: o[key]})[key] if key in o else None for o in options]
+                if all(f is not None and f == found[0] and not isinstance(f, (Unknown, Reference)) for f in found):
+                    tags[str(key)] = found[0]
+                elif all(isinstance(f, str) or f is None for f in found):
+                    present = tuple(dict.fromkeys(f for f in found if f is not None))
+                    tags[str(key)] = Unknown(value.reason, value.refs, present, None in found)
+                else:
+                    tags[str(key)] = Unknown(value.reason, value.refs, (), None in found)
+            return tags
+    return _tags_of(value)
 
 
 def provider_int(value: Any, what: str) -> Any:

@@ -73,9 +73,11 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
     files = terraform_files(directory)
     loaded = load_module(directory, dict(options.variables), list(options.var_files), display=display, account_id=account_id,
                          root=options.root)
-    if any(_DUPLICATE in error.message for error in loaded.errors) and len(files) > 1:
-        # Scanner fixture folders hold one independent scenario per file: Terraform would reject the
-        # folder as a module, so each file is linted as a module of its own (and said so).
+    if any(_DUPLICATE in error.message for error in loaded.errors) and len(files) > 1 and _standalone(files):
+        # Scanner fixture folders hold one independent scenario per file (no file uses a name another
+        # declares): Terraform would reject the folder as a module, so each file is linted as a module
+        # of its own (and said so). A folder whose files use each other's names is one module, and a
+        # duplicate address in it is the located error Terraform makes (the first declaration is kept).
         estate = Estate(notes=[f"{display(directory)}: files declare the same resources; each file was linted alone"])
         for tf in files:
             estate.extend(_estate(load_module(directory, dict(options.variables), list(options.var_files),
@@ -88,6 +90,70 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
 
 
 _DUPLICATE = "is declared more than once"
+
+_REFERENCE = re.compile(
+    r"(?<![\w.])(?:(var|local|module)\.([A-Za-z_][\w-]*)|data\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)"
+    r"|([a-z][a-z0-9]*_[A-Za-z0-9_]+)\.([A-Za-z_][\w-]*))"
+)
+
+
+def _declared(path: Path) -> set[str] | None:
+    """The names a file declares (``var.x``, ``local.x``, ``module.x``, ``data.t.n``, ``t.n``); None if unreadable."""
+    from backupguard.scanner.terraform import hcl
+    from backupguard.scanner.terraform.module import _parse_cached
+
+    try:
+        parsed = _parse_cached(path.read_bytes(), path.name.endswith(".json"))
+    except (OSError, ValueError):
+        return None
+    body = getattr(parsed, "body", None)
+    if body is None:
+        return None
+    names: set[str] = set()
+    for block in body.items:
+        if not isinstance(block, hcl.Block):
+            continue
+        labels = block.labels
+        if block.type == "resource" and len(labels) == 2:
+            names.add(f"{labels[0]}.{labels[1]}")
+        elif block.type == "data" and len(labels) == 2:
+            names.add(f"data.{labels[0]}.{labels[1]}")
+        elif block.type in ("variable", "module") and len(labels) == 1:
+            names.add(f"{'var' if block.type == 'variable' else 'module'}.{labels[0]}")
+        elif block.type == "locals":
+            names.update(f"local.{item.name}" for item in block.body.items if isinstance(item, hcl.Attribute))
+    return names
+
+
+def _used(path: Path) -> set[str]:
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError:
+        return set()
+    used = set()
+    for m in _REFERENCE.finditer(text):
+        if m.group(1):
+            used.add(f"{m.group(1)}.{m.group(2)}")
+        elif m.group(3):
+            used.add(f"data.{m.group(3)}.{m.group(4)}")
+        else:
+            used.add(f"{m.group(5)}.{m.group(6)}")
+    return used
+
+
+def _standalone(files: list[Path]) -> bool:
+    """Whether every file stands alone: none uses a name that only another file declares."""
+    declared = {}
+    for path in files:
+        names = _declared(path)
+        if names is None:
+            return False
+        declared[path] = names
+    for path in files:
+        elsewhere = set().union(*(names for other, names in declared.items() if other != path))
+        if (_used(path) - declared[path]) & elsewhere:
+            return False
+    return True
 
 
 def _estate(loaded: Any, account_id: str | None, unit: str) -> Estate:
