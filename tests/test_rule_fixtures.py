@@ -23,7 +23,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 # CloudFormation fixtures are files; Terraform fixtures are module folders (tests/fixtures/rules/tf-*/).
 FIXTURE_FILES = sorted(
     [p for p in FIXTURES.glob("*") if p.suffix in (".yaml", ".yml", ".json")]
-    + [p for p in FIXTURES.glob("tf-*") if p.is_dir()]
+    + [p for p in FIXTURES.glob("*") if p.is_dir()]  # Terraform fixtures: one folder per module
 )
 _EXPECT = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.+)$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9]+)\s*:")
