@@ -77,6 +77,11 @@ def never_pseudo(value: Any) -> str | None:
     return value.pseudo if isinstance(value, Elsewhere) else None
 
 
+# Ends the ``text`` of an Unknown name that the service or the tool completes (a Terraform bucket_prefix
+# plus a unique suffix): its literal start is known, and no literal in a selection equals the rest.
+GENERATED = "${generated}"
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 

@@ -18,6 +18,7 @@ import math
 from typing import Any, Callable
 
 from backupguard.estate import (
+    GENERATED,
     BackupFramework,
     BackupPlan,
     BackupRule,
@@ -381,7 +382,15 @@ def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResour
         settings.setdefault("versioning_status", "Enabled")  # S3 turns versioning on for Object Lock buckets
     elif isinstance(lock, Unknown) and "versioning_status" not in settings:
         settings["versioning_status"] = Unknown(lock.reason, lock.refs, ("Enabled", None), True)
-    return _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket")
+    bucket = _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket")
+    if bucket.name is None:  # Terraform names it: bucket_prefix (else "terraform-") and a unique suffix
+        prefix = values.get("bucket_prefix")
+        if prefix is None or isinstance(prefix, str):
+            start = "terraform-" if prefix is None else prefix
+            bucket.name = Unknown(f"the bucket name is '{start}' and a suffix Terraform generates", text=start + GENERATED)
+        else:
+            bucket.name = Unknown("the bucket_prefix is known only after apply")
+    return bucket
 
 
 def ebs_volume(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
