@@ -137,6 +137,8 @@ class EstateIndex:
         for vault in estate.vaults:
             if isinstance(vault.name, str):
                 self.vaults_by_name.setdefault(_vault_key(vault.origin, vault.name), vault)
+                # a Terraform root module deploys its child modules' vaults too (module outputs name them)
+                self.vaults_by_name.setdefault(("unit", vault.origin.unit, vault.name), vault)
             if vault.origin.arn:
                 self.vaults_by_arn.setdefault(vault.origin.arn, vault)
         self.plans_by_id = {p.resource_id: p for p in estate.plans}
@@ -151,8 +153,15 @@ class EstateIndex:
                     return self.vaults_by_id[ref]
             return name
         if isinstance(name, str):
-            return self.vaults_by_name.get(_vault_key(near, name))
+            return self._named(name, near)
         return None
+
+    def _named(self, name: str, near: Origin) -> BackupVault | None:
+        """A vault by name where it is unique (account and Region, else folder), else in the same deployment unit."""
+        found = self.vaults_by_name.get(_vault_key(near, name))
+        if found is None and near.unit and not (near.account and near.region):
+            found = self.vaults_by_name.get(("unit", near.unit, name))
+        return found
 
     def destination(self, arn: Any, near: Origin) -> Destination:
         """Region, account and (when declared) vault of a copy action's destination."""
@@ -188,7 +197,7 @@ class EstateIndex:
             return Destination(region_value, account_value, None, arn)
         vault = self.vaults_by_arn.get(arn)  # a scanned vault in any account and Region
         if vault is None and region_value in (None, near.region) and account_value in (None, near.account):
-            vault = self.vaults_by_name.get(_vault_key(near, name))
+            vault = self._named(name, near)
         return Destination(region_value, account_value, vault, arn)
 
     def plan_of(self, selection: BackupSelection) -> BackupPlan | None | Unknown:
