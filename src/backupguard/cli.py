@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Policy-as-code compliance linter and scanner for AWS Backup.",
 )
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from backupguard.pipeline import EXIT_INCOMPLETE, EXIT_USAGE
 
 
 class OutputFormat(str, Enum):
@@ -281,9 +281,6 @@ def _finish(outcome, outputs: list[tuple[str, Optional[Path]]], show_passed: boo
     if incomplete is not None and code == EXIT_USAGE:  # a live scope could not be read: the scan is incomplete
         code = incomplete
     raise typer.Exit(code)
-
-
-EXIT_INCOMPLETE = 3
 
 
 def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:

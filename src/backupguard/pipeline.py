@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from backupguard.config import UserConfig
-from backupguard.estate import Estate
-from backupguard.results import Result
+if TYPE_CHECKING:  # the CLI imports this module for its exit codes: nothing heavy at start-up
+    from backupguard.config import UserConfig
+    from backupguard.estate import Estate
+    from backupguard.results import Result
 
 SEVERITY_THRESHOLDS = ("never", "info", "low", "medium", "high", "critical")
+
+# Exit codes of every command (README, --help).
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 class RunError(Exception):
@@ -141,11 +145,11 @@ def exit_code(results: list[Result], threshold: str, strict: bool) -> int:
     from backupguard.results import severity_rank
 
     if any(r.status == "error" for r in results):
-        return 2  # input errors (lint) or unread scopes (scan maps this to 3, "incomplete")
+        return EXIT_USAGE  # input errors (lint) or unread scopes (scan maps this to EXIT_INCOMPLETE)
     if threshold != "never" and any(
         (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
         and severity_rank(r.severity) >= severity_rank(threshold)
         for r in results
     ):
-        return 1
-    return 0
+        return EXIT_FINDINGS
+    return EXIT_OK
