@@ -15,7 +15,7 @@ import re
 import string
 from itertools import product
 from math import prod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from jmespath.exceptions import JMESPathError
@@ -422,7 +422,7 @@ def run(
             if key in merged:  # the same finding reached through two frameworks
                 previous = merged[key]
                 frameworks = tuple(sorted(set(previous.frameworks) | set(result.frameworks)))
-                result = Result(**{**_fields(previous), "frameworks": frameworks})
+                result = replace(previous, frameworks=frameworks)
             merged[key] = result
     return _distinct_fingerprints(sorted([*merged.values(), *error_results(estate)], key=Result.sort_key))
 
@@ -436,7 +436,7 @@ def _distinct_fingerprints(results: list[Result]) -> list[Result]:
         count = seen.get(result.fingerprint, 0) + 1
         seen[result.fingerprint] = count
         if count > 1:
-            result = Result(**{**_fields(result), "fingerprint": fingerprint(result.fingerprint, str(count))})
+            result = replace(result, fingerprint=fingerprint(result.fingerprint, str(count)))
         out.append(result)
     return out
 
@@ -454,5 +454,3 @@ def _internal_error(check: Check, subject: Subject, exc: BaseException) -> Resul
     )
 
 
-def _fields(result: Result) -> dict[str, Any]:
-    return {name: getattr(result, name) for name in Result.__dataclass_fields__}

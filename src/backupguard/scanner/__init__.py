@@ -41,12 +41,18 @@ def display_path(path: Path) -> str:
     Only the folders are resolved (never the file's own symlink, which may loop), and a name
     with bytes that are not UTF-8 is shown with ``\\xNN`` escapes so that every report can encode it.
     """
-    real = Path(os.path.realpath(os.path.dirname(os.path.abspath(path)))) / os.path.basename(os.path.abspath(path))
+    real = Path(_real_folders(path))
     try:
         shown = real.relative_to(Path(os.path.realpath(Path.cwd()))).as_posix()
     except ValueError:
         shown = path.as_posix()
     return encodable(shown)
+
+
+def _real_folders(path: Path) -> str:
+    """The absolute path with its folders' symlinks resolved but not the file's own (which may loop)."""
+    absolute = os.path.abspath(path)
+    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
 
 
 def encodable(name: str) -> str:
@@ -59,10 +65,8 @@ def root_relative(root: Path) -> Callable[[Path], str]:
     whichever folder backupguard runs from. A path outside the root is named absolutely."""
 
     def name(path: Path) -> str:
-        absolute = os.path.abspath(path)
-        real = os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
-        relative = os.path.relpath(real, root)
-        shown = absolute if relative == ".." or relative.startswith("../") else relative
+        relative = os.path.relpath(_real_folders(path), root)
+        shown = os.path.abspath(path) if relative == ".." or relative.startswith("../") else relative
         return encodable(Path(shown).as_posix())
 
     return name
