@@ -332,7 +332,7 @@ def scan(
             lines = accounts_file.read_text("utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise _fail(f"{accounts_file}: cannot read accounts file: {exc}") from None
-        accounts += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+        accounts += [entry for line in lines if (entry := line.split("#", 1)[0].strip())]
     bad = [a for a in accounts + list(exclude_account) if not (len(a) == 12 and a.isascii() and a.isdigit())]
     if bad:
         raise _fail(f"not a 12-digit AWS account ID: {', '.join(map(repr, bad[:5]))}")
