@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from backupguard.cli import app
 from backupguard.reports import audit, control_summary, markdown, render
 from backupguard.reports.json_report import document
-from backupguard.results import Result
+from backupguard.results import Result, Suppression
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -41,7 +41,7 @@ def result(rule_id: str, status: str, resource_id: str | None, line: int, *, fil
         resource_type=resource_type if resource_type is not None else ("AWS::X::Y" if resource_id else None),
         file=file, line=line, column=3, message=message or f"{rule_id} {status} {resource_id} {line}",
         element=element, values=values or {}, frameworks=tags, fingerprint=f"{rule_id}{resource_id}{line}",
-        waiver=waiver,
+        suppression=Suppression("waiver", waiver) if waiver else None,
     )
 
 

@@ -120,7 +120,7 @@ def test_search_filters_and_sorting(browser, tmp_path):
     page.click("#f-reset")
     assert report.visible_rows() == total
     page.select_option("#f-status", "fail")
-    assert report.visible_rows() == sum(1 for r in doc["results"] if r["status"] == "fail" and not r["waiver"])
+    assert report.visible_rows() == sum(1 for r in doc["results"] if r["status"] == "fail" and not r["suppression"])
     page.select_option("#f-status", "")
     page.select_option("#f-rule", "BG401")
     assert report.visible_rows() == sum(1 for r in doc["results"] if r["rule_id"] == "BG401")

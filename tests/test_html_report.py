@@ -90,7 +90,7 @@ def hostile_doc() -> dict:
     doc = examples_doc()
     fails = [r for r in doc["results"] if r["status"] == "fail"]
     for result in fails[:2]:
-        result["waiver"] = "accepted" + HOSTILE
+        result["suppression"] = {"kind": "waiver", "reason": "accepted" + HOSTILE}
     for result in doc["results"]:
         for key in ("resource_id", "resource_type", "element", "file", "message"):
             if result.get(key) is not None or key == "element":
@@ -122,7 +122,7 @@ def hostile_doc() -> dict:
     scan["checks"][0]["parameters"] = {"p" + HOSTILE: "v" + HOSTILE}
     scan["extra" + HOSTILE] = "value" + HOSTILE
     doc["tool"]["version"] += HOSTILE
-    doc["summary"]["waived"] = sum(1 for r in doc["results"] if r["waiver"])
+    doc["summary"]["waived"] = sum(1 for r in doc["results"] if r["suppression"])
     return doc
 
 
@@ -322,7 +322,7 @@ def test_headline_numbers_equal_the_document_summary():
     assert len(page.find("tr", data_status="waived")) == 2
     assert len([a for t, a in page.tags if t == "tr" and "data-status" in a]) == len(doc["results"])
     assert len(page.find("tr", data_attention="1")) == sum(
-        1 for r in doc["results"] if r["status"] in ("fail", "unknown", "error") and not r["waiver"])
+        1 for r in doc["results"] if r["status"] in ("fail", "unknown", "error") and not r["suppression"])
     failing = sum(summary["failing_by_severity"].values())
     assert f"<b>{failing}</b> failing result" in html
     # The donut's centre is the result count; its arcs add up to 100.

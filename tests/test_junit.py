@@ -20,7 +20,7 @@ from backupguard.cli import app
 from backupguard.reports import control_summary, render
 from backupguard.reports.json_report import document
 from backupguard.reports.junit import clean
-from backupguard.results import Result
+from backupguard.results import Result, Suppression
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -50,7 +50,8 @@ def result(rule_id: str, status: str, resource_id: str | None, line: int, *, fil
         rule_id=rule_id, status=status, severity=severity, resource_id=resource_id,
         resource_type="AWS::Backup::BackupPlan" if resource_id else None, file=file, line=line, column=3,
         message=message or f"{rule_id} {status} on {resource_id}", element=element, frameworks=tags,
-        fingerprint=f"{rule_id}-{resource_id}-{element}", waiver=waiver,
+        fingerprint=f"{rule_id}-{resource_id}-{element}",
+        suppression=Suppression("waiver", waiver) if waiver else None,
     )
 
 

@@ -23,7 +23,7 @@ from backupguard.reports import control_summary, render
 from backupguard.reports import sarif as sarif_module
 from backupguard.reports.json_report import document
 from backupguard.reports.json_report import render as render_json
-from backupguard.results import Result, fingerprint
+from backupguard.results import Result, Suppression, fingerprint
 from backupguard.rules import load_catalogue
 
 from conftest import CORPUS, lint_paths
@@ -185,7 +185,7 @@ def mixed(tmp_path, monkeypatch):
         _result("BG201", "pass", "medium", "OtherVault", stack, 7, "vault ok"),
         _result("BG101", "unknown", "high", "Plan", stack, 10, "Cannot decide: retention is unknown",
                 frameworks=("fw-one:1.2", "fw-two:A"), resource_type="AWS::Backup::BackupPlan"),
-        _result("BG101", "fail", "high", "Plan2", stack, 11, "plan keeps 7 days", waiver="accepted until Q3",
+        _result("BG101", "fail", "high", "Plan2", stack, 11, "plan keeps 7 days", suppression=Suppression("waiver", "accepted until Q3"),
                 resource_type="AWS::Backup::BackupPlan", element="rule daily"),
         _result("BG401", "not_applicable", "high", "Table", stack, 12, "live evidence only"),
         _result("BG000", "error", "high", None, "templates/broken.yaml", 1, "not valid YAML: expected a node"),
@@ -449,7 +449,7 @@ def test_more_than_25000_results_keep_the_most_severe(tmp_path):
         {"rule_id": "BG201", "status": "fail", "severity": severity, "resource_id": f"R{i}",
          "resource_type": "AWS::Backup::BackupVault", "element": None, "file": f"stacks/s{i // 1000}.yaml",
          "line": i % 1000 + 1, "column": 1, "message": f"finding {i}", "values": {}, "frameworks": [],
-         "fingerprint": f"{i:032x}", "waiver": None}
+         "fingerprint": f"{i:032x}", "suppression": None}
         for i, severity in enumerate(severities)
     ]
     results += [{**results[0], "status": "pass", "fingerprint": "p" * 32}] * 5

@@ -422,7 +422,7 @@ def report(
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
 ) -> None:
     """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
-    from backupguard.reports.json_report import DocumentError, merge, results_of, validate
+    from backupguard.reports.json_report import DocumentError, merge, results_of, upgrade, validate
 
     outputs = _outputs(output, output_format)
     docs = []
@@ -437,7 +437,7 @@ def report(
             validate(doc, str(path))
         except DocumentError as exc:
             raise _fail(str(exc)) from None
-        docs.append(doc)
+        docs.append(upgrade(doc))
     doc = docs[0] if len(docs) == 1 else merge(docs)
     if not _write_reports(doc, outputs, show_passed, strict):
         raise typer.Exit(EXIT_USAGE)

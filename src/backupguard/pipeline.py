@@ -147,7 +147,7 @@ def exit_code(results: list[Result], threshold: str, strict: bool) -> int:
     if any(r.status == "error" for r in results):
         return EXIT_USAGE  # input errors (lint) or unread scopes (scan maps this to EXIT_INCOMPLETE)
     if threshold != "never" and any(
-        (r.counts_as_failure or strict and r.status == "unknown" and r.waiver is None)
+        (r.counts_as_failure or strict and r.status == "unknown" and not r.accepted)
         and severity_rank(r.severity) >= severity_rank(threshold)
         for r in results
     ):

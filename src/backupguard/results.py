@@ -26,6 +26,34 @@ def fingerprint(*parts: str | None) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+SUPPRESSION_KINDS = ("inline", "waiver")  # in the source (SARIF inSource) or in the config (external)
+BASELINE_STATES = ("new", "unchanged")  # SARIF baselineState of a result compared with a baseline
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a failing or unknown result does not fail the run, and who said so.
+
+    ``kind`` is ``inline`` (a comment or Metadata next to the resource) or ``waiver`` (the config
+    file). ``file``/``line`` locate the suppression itself, so a report can link to it.
+    """
+
+    kind: str
+    reason: str
+    owner: str | None = None
+    ticket: str | None = None
+    expires: str | None = None  # ISO date; an expired waiver no longer suppresses
+    file: str | None = None
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Suppression":
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+
+
 @dataclass(frozen=True, slots=True)
 class Result:
     rule_id: str
@@ -41,7 +69,10 @@ class Result:
     values: dict[str, Any] = field(default_factory=dict)
     frameworks: tuple[str, ...] = ()
     fingerprint: str = ""
-    waiver: str | None = None  # the justification when a waiver in the config covers this finding
+    suppression: Suppression | None = None  # an inline suppression or a config waiver covers this finding
+    # Compared with a baseline (``--baseline``): "unchanged" when the baseline holds its fingerprint
+    # (it no longer fails the run), "new" otherwise; None without a baseline.
+    baseline: str | None = None
     # Where the subject lives in AWS: a live result always has account and Region (Region null for a
     # global scope such as Organizations) and, for a resource, its ARN. An IaC result has them only
     # when its origin says so (``--account-id``/``--region``, a Terraform provider's literal region).
@@ -94,7 +125,8 @@ class Result:
             "values": self.values,
             "frameworks": list(self.frameworks),
             "fingerprint": self.fingerprint,
-            "waiver": self.waiver,
+            "suppression": self.suppression.to_dict() if self.suppression else None,
+            "baseline": self.baseline,
         }
 
     @classmethod
@@ -103,8 +135,21 @@ class Result:
         fields = {name: data.get(name) for name in cls.__dataclass_fields__ if name in data}
         fields["frameworks"] = tuple(data.get("frameworks") or ())
         fields["values"] = data.get("values") or {}
+        if isinstance(data.get("suppression"), dict):
+            fields["suppression"] = Suppression.from_dict(data["suppression"])
+        elif data.get("waiver"):  # a document written by backupguard 0.1
+            fields["suppression"] = Suppression("waiver", str(data["waiver"]))
         return cls(**fields)
 
     @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    @property
+    def accepted(self) -> bool:
+        """Suppressed, or already in the baseline: shown, but never fails the run."""
+        return self.suppression is not None or self.baseline == "unchanged"
+
+    @property
     def counts_as_failure(self) -> bool:
-        return self.status == "fail" and self.waiver is None
+        return self.status == "fail" and not self.accepted

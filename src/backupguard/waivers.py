@@ -13,7 +13,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any
 
-from backupguard.results import Result
+from backupguard.results import Result, Suppression
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,6 @@ def apply_waivers(results: list[Result], waivers: list[Waiver]) -> tuple[list[Re
         waiver = next((w for w in waivers if w.covers(result)), None)
         if waiver is not None:
             used.add(waiver)
-            result = dataclasses.replace(result, waiver=waiver.reason)
+            result = dataclasses.replace(result, suppression=Suppression("waiver", waiver.reason))
         out.append(result)
     return out, [w for w in waivers if w not in used]

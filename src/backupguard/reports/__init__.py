@@ -19,14 +19,14 @@ def summary(results: list[Result]) -> dict[str, Any]:
     return {
         "results": len(results),
         "by_status": counts(results),
-        "waived": sum(1 for r in results if r.waiver is not None),
+        "waived": sum(1 for r in results if r.suppressed),
         "failing_by_severity": {sev: failing[sev] for sev in ("critical", "high", "medium", "low", "info")},
     }
 
 
 def verdict(result: Result) -> str:
     """A result's status as reports show it: a waived failure or unknown is "waived"."""
-    return "waived" if result.waiver is not None else result.status
+    return "waived" if result.suppressed else result.status
 
 
 _VERDICT_ORDER = ("fail", "unknown", "error", "waived", "pass", "not_applicable")

@@ -156,7 +156,7 @@ def _row(account: str, region: str, framework: dict[str, Any] | None, control: s
         "line": deciding[0].line,
         "ruleId": " ".join(sorted({r.rule_id for r in deciding})),
         "message": " | ".join(dict.fromkeys(r.message for r in deciding)),
-        "waiverReason": " | ".join(dict.fromkeys(r.waiver for r in deciding if r.waiver)),
+        "waiverReason": " | ".join(dict.fromkeys(r.suppression.reason for r in deciding if r.suppression)),
     }
 
 

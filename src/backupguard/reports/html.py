@@ -155,7 +155,7 @@ def _https(url: Any) -> str | None:
 
 
 def _verdict(result: dict[str, Any]) -> str:
-    return "waived" if result.get("waiver") is not None else _text(result.get("status"))
+    return "waived" if result.get("suppression") else _text(result.get("status"))
 
 
 def _summary(summary: Any, results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def _summary(summary: Any, results: list[dict[str, Any]]) -> dict[str, Any]:
     summary = summary if isinstance(summary, dict) else {}
     by_status = summary.get("by_status") if isinstance(summary.get("by_status"), dict) else {}
     failing = summary.get("failing_by_severity") if isinstance(summary.get("failing_by_severity"), dict) else {}
-    waived_by_status = Counter(_text(r.get("status")) for r in results if r.get("waiver") is not None)
+    waived_by_status = Counter(_text(r.get("status")) for r in results if r.get("suppression"))
     cards = [{"key": "results", "cls": "none", "label": "Results", "value": _int(summary.get("results")), "note": ""}]
     for status in ("fail", "unknown", "error", "pass", "not_applicable"):
         waived = waived_by_status.get(status, 0)
@@ -267,7 +267,7 @@ def _findings(results: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str,
             "location_key": location_key,
             "arn": _text(result.get("arn")) if _live(result) and result.get("arn") != result.get("resource_id") else "",
             "message": _text(result.get("message")),
-            "waiver": _text(result.get("waiver")),
+            "waiver": _text((result.get("suppression") or {}).get("reason")),
             "tags": tags,
             "controls": [t.partition(":")[2] or t for t in tags],
         })

@@ -91,6 +91,16 @@ def validate(doc: Any, source: str) -> None:
         raise DocumentError(f"{source}: not a valid result document: {where}: {_short(first.message)}{more}")
 
 
+def upgrade(doc: dict[str, Any]) -> dict[str, Any]:
+    """A valid document in this version's shape: a 0.1 result's ``waiver`` text becomes its
+    ``suppression`` (kind "waiver"), so every report reads one field."""
+    for result in doc.get("results") or []:
+        if result.get("waiver") and not result.get("suppression"):
+            result["suppression"] = {"kind": "waiver", "reason": str(result["waiver"])}
+        result.pop("waiver", None)
+    return doc
+
+
 def _short(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 

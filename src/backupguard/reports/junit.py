@@ -139,8 +139,8 @@ def _detail(result: Result, rule: dict[str, Any]) -> str:
             lines.append(f"remediation: {rule['remediation']}")
         if rule.get("source_url"):
             lines.append(f"see: {rule['source_url']}")
-    if result.waiver:
-        lines.append(f"waived: {result.waiver}")
+    if result.suppression:
+        lines.append(f"waived: {result.suppression.reason}")
     return "\n".join(lines)
 
 
@@ -193,7 +193,7 @@ class _Builder:
             suite.counts["errors"] += 1
         elif status in ("waived", "unknown", "not_applicable"):
             if status == "waived":
-                message = f"waived: {result.waiver} (was {result.status}: {result.message})"
+                message = f"waived: {result.suppression.reason} (was {result.status}: {result.message})"
             else:
                 message = f"{status.replace('_', ' ')}: {result.message}"
             ET.SubElement(case, "skipped", {"message": clean(message)})

@@ -294,8 +294,12 @@ def _result(r: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "locations": [location] if location else [],
         "partialFingerprints": {FINGERPRINT_KEY: fp},
     }
-    if r.get("waiver"):
-        result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": str(r["waiver"])}]
+    suppression = r.get("suppression")
+    if isinstance(suppression, dict):
+        kind = "inSource" if suppression.get("kind") == "inline" else "external"
+        result["suppressions"] = [{"kind": kind, "status": "accepted", "justification": str(suppression.get("reason"))}]
+    if r.get("baseline") in ("new", "unchanged"):
+        result["baselineState"] = r["baseline"]
     properties: dict[str, Any] = {"status": status, "severity": severity}
     for key in ("resource_type", "element", "frameworks", "values"):
         if r.get(key):
@@ -339,7 +343,7 @@ def _most_severe(alerts: list[dict[str, Any]], keep: int) -> list[dict[str, Any]
 
     def rank(item: tuple[int, dict[str, Any]]) -> tuple:
         position, r = item
-        return (1 if r.get("waiver") else 0, -SEVERITIES.index(_severity(r.get("severity"))),
+        return (1 if r.get("suppression") else 0, -SEVERITIES.index(_severity(r.get("severity"))),
                 status_rank.get(r.get("status"), 3), position)
 
     kept = sorted(enumerate(alerts), key=rank)[:keep]

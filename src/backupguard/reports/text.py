@@ -50,8 +50,8 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
     for heading, group in groupby(shown, key=_heading):
         lines.append(heading)
         for r in group:
-            status = "WAIVED" if r.waiver else p(r.status).upper()
-            waiver = f" [waived: {p(r.waiver)}]" if r.waiver else ""
+            status = "WAIVED" if r.suppression else p(r.status).upper()
+            waiver = f" [waived: {p(r.suppression.reason)}]" if r.suppression else ""
             if r.is_live:  # no line to show: the ARN names the resource (none for a whole-scope error)
                 name = r.arn or r.resource_id
                 resource = f"{p(name)}: " if name else ""
@@ -74,7 +74,7 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
         lines.append(f"note: ... and {len(notes) - MAX_NOTES} more (the JSON document lists them all)")
     total = counts(results)
     files = len((doc.get("scan") or {}).get("files") or [])
-    waived = sum(1 for r in results if r.waiver)
+    waived = sum(1 for r in results if r.suppressed)
     scanned = f"{files} {'file' if files == 1 else 'files'} scanned"
     if not files and any(r.is_live for r in results):
         accounts, regions = live_scopes(doc, results)
