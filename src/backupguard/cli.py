@@ -213,6 +213,12 @@ def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optiona
     return shown
 
 
+_CHECK_HELP = "Run only these rules: IDs, names or globs (BG3*), comma-separated or repeated [default: config 'check', else all]."
+_SKIP_CHECK_HELP = "Leave out these rules: IDs, names or globs, comma-separated or repeated [default: config 'skip_check']."
+_BASELINE_HELP = ("Fail only on results not in this baseline (written by `backupguard baseline`, or a -f json "
+                  "result document); the others are marked unchanged.")
+
+
 @app.command()
 def lint(
     paths: Annotated[list[Path], typer.Argument(
@@ -239,6 +245,9 @@ def lint(
     root: Annotated[
         Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
     ] = None,
+    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
+    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard import pipeline
@@ -248,7 +257,7 @@ def lint(
     from backupguard.scanner.terraform.source import TerraformOptions
 
     outputs = _outputs(output, output_format)
-    run = _settings(config, framework, param, fail_on, strict)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
@@ -261,12 +270,14 @@ def lint(
     _finish(outcome, outputs, show_passed, run)
 
 
-def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool):
+def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
+              check: list[str] = [], skip_check: list[str] = [], baseline: Optional[Path] = None):
     """The run's checks and verdict threshold (pipeline.settings), or a usage error."""
     from backupguard import pipeline
 
     try:
-        return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict)
+        return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict,
+                                 check, skip_check, baseline)
     except pipeline.RunError as exc:
         raise _fail(str(exc)) from None
 
@@ -281,6 +292,65 @@ def _finish(outcome, outputs: list[tuple[str, Optional[Path]]], show_passed: boo
     if incomplete is not None and code == EXIT_USAGE:  # a live scope could not be read: the scan is incomplete
         code = incomplete
     raise typer.Exit(code)
+
+
+@app.command("baseline")
+def write_baseline(
+    paths: Annotated[list[Path], typer.Argument(
+        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
+        readable=False,
+    )],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the baseline here [default: stdout].")] = None,
+    framework: Annotated[list[str], typer.Option("--framework", help="Run this framework's controls (repeatable).")] = [],
+    param: Annotated[list[str], typer.Option("--param", help="Rule parameter RULE.PARAM=VALUE (repeatable).")] = [],
+    config: Annotated[Optional[Path], typer.Option(help="Config file [default: ./.backupguard.yaml if present].")] = None,
+    parameter: Annotated[list[str], typer.Option("--parameter", help="CloudFormation parameter Key=Value (repeatable).")] = [],
+    parameters_file: Annotated[Optional[Path], typer.Option(help="CloudFormation parameters JSON file.")] = None,
+    region: Annotated[Optional[str], typer.Option(help="Value of AWS::Region (else symbolic).")] = None,
+    account_id: Annotated[Optional[str], typer.Option(help="Value of AWS::AccountId (else symbolic).")] = None,
+    var: Annotated[list[str], typer.Option("--var", help="Terraform variable NAME=VALUE (repeatable).")] = [],
+    var_file: Annotated[list[Path], typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")] = [],
+    exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
+    root: Annotated[
+        Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
+    ] = None,
+    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
+    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
+) -> None:
+    """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
+
+    Takes the same scan options as lint. Suppressed findings are left out (their suppression accepts
+    them). Exit codes: 0 written, 2 usage error or an input that could not be read (still written).
+    """
+    from backupguard import pipeline
+    from backupguard.baseline import entries, render
+    from backupguard.scanner import ScanOptions, encodable
+    from backupguard.scanner.cloudformation import CfnOptions
+    from backupguard.scanner.paths import scan_root
+    from backupguard.scanner.terraform.source import TerraformOptions
+
+    run = _settings(config, framework, param, None, False, check, skip_check)
+    options = ScanOptions(
+        cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
+        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
+        exclude=tuple(exclude),
+        root=scan_root(paths, root),
+    )
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
+    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
+    outcome = pipeline.lint(paths, run, options, scan_info, shown)
+    text = render(outcome.results)
+    try:
+        _write_stdout(text) if output is None else _write_atomically(output, text)
+    except OSError as exc:
+        raise _fail(f"{'standard output' if output is None else output}: cannot write baseline: {exc.strerror or exc}") from None
+    count = len(entries(outcome.results))
+    _say(f"backupguard: baseline of {count} finding{'' if count == 1 else 's'}"
+         + (f" written to {output}" if output is not None else ""))
+    errors = [r for r in outcome.results if r.status == "error"]
+    for error in errors[:20]:
+        _say(f"backupguard: error: {error.file or ''}:{error.line}: {error.rule_id} {error.message}")
+    raise typer.Exit(EXIT_USAGE if errors else 0)
 
 
 def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
@@ -315,6 +385,9 @@ def scan(
     show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
+    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
+    baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
 ) -> None:
     """Scan live AWS accounts (read-only) with the same rules: one account, many Regions, or an Organization.
 
@@ -325,7 +398,7 @@ def scan(
     from backupguard.scanner.aws.live import LiveOptions, scan_live
 
     outputs = _outputs(output, output_format)
-    run = _settings(config, framework, param, fail_on, strict)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline)
     accounts = list(account)
     if accounts_file is not None:
         try:

@@ -16,13 +16,13 @@ from typing import Any
 import yaml
 
 from backupguard.frameworks import Framework
-from backupguard.rules import CatalogueError, Rule
+from backupguard.rules import CatalogueError, Rule, patterns
 from backupguard.rules.engine import Check, Scope
 from backupguard.waivers import parse_waivers
 
 MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers", "check", "skip_check"}
 
 
 class ConfigError(Exception):
@@ -38,6 +38,8 @@ class UserConfig:
     strict: bool = False  # unknown results count as failures (exit code, JUnit)
     opt_in: dict[str, bool] = field(default_factory=dict)  # AWS Backup service opt-in, where templates don't say
     waivers: list = field(default_factory=list)  # backupguard.waivers.Waiver
+    check: list[str] = field(default_factory=list)  # rule IDs, names or globs to run (default: all)
+    skip_check: list[str] = field(default_factory=list)  # ... and to leave out
     source: str | None = None
 
 
@@ -59,7 +61,7 @@ def load_config(path: Path | None) -> UserConfig:
     opt_in = data.get("opt_in") or {}
     if not isinstance(opt_in, dict) or not all(isinstance(v, bool) for v in opt_in.values()):
         raise ConfigError(f"{path}: 'opt_in' must map AWS Backup resource types (S3, Aurora...) to true or false")
-    for key in ("frameworks", "exclude"):
+    for key in ("frameworks", "exclude", "check", "skip_check"):
         if not _strings(data.get(key)):
             raise ConfigError(f"{path}{_at(lines, key)}: '{key}' must be a list of strings")
     if data.get("fail_on") is not None and not isinstance(data["fail_on"], str):
@@ -67,7 +69,8 @@ def load_config(path: Path | None) -> UserConfig:
     if not isinstance(data.get("strict", False), bool):
         raise ConfigError(f"{path}: 'strict' must be true or false")
     try:
-        waivers = parse_waivers(data.get("waivers"), str(path))
+        waivers = parse_waivers(data.get("waivers"), str(path),
+                                {i: lines[f"waivers[{i}]"] for i in range(len(data.get("waivers") or [])) if f"waivers[{i}]" in lines})
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return UserConfig(
@@ -76,6 +79,8 @@ def load_config(path: Path | None) -> UserConfig:
         parameters={str(k): dict(v) for k, v in params.items()},
         frameworks=[str(f) for f in data.get("frameworks") or []],
         exclude=[str(e) for e in data.get("exclude") or []],
+        check=list(data.get("check") or []),
+        skip_check=list(data.get("skip_check") or []),
         fail_on=data.get("fail_on"),
         strict=data.get("strict", False),
         source=str(path),
@@ -119,6 +124,9 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     lines = {}
     if isinstance(node, yaml.MappingNode):
         lines = {str(key.value): value.start_mark.line + 1 for key, value in node.value}
+        for key, value in node.value:  # each entry of a top-level list (a waiver's results point at it)
+            if isinstance(value, yaml.SequenceNode):
+                lines.update({f"{key.value}[{i}]": item.start_mark.line + 1 for i, item in enumerate(value.value)})
     return ({} if data is None else data), lines
 
 
@@ -161,19 +169,49 @@ def build_checks(
     selected: list[str],
     config: UserConfig,
     cli_params: dict[str, dict[str, str]],
+    check: list[str] | None = None,
+    skip: list[str] | None = None,
 ) -> list[Check]:
-    """The checks of a run: every rule with defaults, or the selected frameworks' controls."""
+    """The checks of a run: every rule with defaults, or the selected frameworks' controls; narrowed
+    to the rules ``check`` names (else the config's ``check``) minus those ``skip`` names (else the
+    config's ``skip_check``), before anything runs. Waivers must name rules that exist."""
     for layer, where in ((config.parameters, config.source or "config"), (cli_params, "--param")):
         for rule_id in layer:
             if rule_id not in rules:
                 raise ConfigError(f"{where}: no rule {rule_id}")
+    for waiver in config.waivers:
+        if not patterns.matching(waiver.rule, rules):
+            where = f"{waiver.source}{f':{waiver.line}' if waiver.line else ''}"
+            raise ConfigError(f"{where}: waiver for {waiver.rule!r}: {patterns.unknown(waiver.rule, rules)}")
+    source = config.source or "config"
+    try:
+        keep = patterns.selected(rules, patterns.split(check or config.check), patterns.split(skip or config.skip_check),
+                                 ("--check" if check else f"{source}: check", "--skip-check" if skip else f"{source}: skip_check"))
+    except patterns.PatternError as exc:
+        raise ConfigError(str(exc)) from None
+    checks = _checks(rules, frameworks, selected, config, cli_params, keep)
+    if keep is not None and not checks:
+        raise ConfigError("the rule selection (--check/--skip-check, check/skip_check) leaves no rule to run"
+                          + (f" in {', '.join(selected)}" if selected else ""))
+    return checks
+
+
+def _checks(
+    rules: dict[str, Rule],
+    frameworks: dict[str, Framework],
+    selected: list[str],
+    config: UserConfig,
+    cli_params: dict[str, dict[str, str]],
+    keep: set[str] | None,
+) -> list[Check]:
+    """The checks of the rules kept (every rule when ``keep`` is None)."""
 
     def effective(rule: Rule, base: dict[str, Any]) -> dict[str, Any]:
         params = _apply(rule, base, config.parameters.get(rule.id, {}), config.source or "config")
         return _apply(rule, params, cli_params.get(rule.id, {}), "--param")
 
     if not selected:
-        return [Check(rule, effective(rule, rule.defaults())) for rule in rules.values()]
+        return [Check(rule, effective(rule, rule.defaults())) for rule in rules.values() if keep is None or rule.id in keep]
     checks = []
     for framework_id in selected:
         framework = frameworks.get(framework_id)
@@ -181,6 +219,8 @@ def build_checks(
             raise ConfigError(f"no framework '{framework_id}' (available: {', '.join(sorted(frameworks))})")
         for control in framework.controls:
             for mapped in control.rules:
+                if keep is not None and mapped.rule_id not in keep:
+                    continue
                 rule = rules[mapped.rule_id]
                 params = effective(rule, {**rule.defaults(), **mapped.parameters})
                 scope = Scope(control.resource_types, control.tags)

@@ -435,6 +435,26 @@ class InputError:
     code: str = "input-error"
 
 
+@dataclass(frozen=True, slots=True)
+class InlineSuppression:
+    """A suppression written next to a resource: CloudFormation ``Metadata`` or a Terraform comment.
+
+    ``rule`` is as written: a rule ID, name or glob, or another tool's check ID when ``tool`` names
+    that tool ("checkov"). ``reason`` is None when none was given (never honoured: an error result
+    says so), ``problem`` says what is wrong with an entry that cannot be read. ``origin`` locates
+    the suppression itself. It covers the results of its file that name ``resource`` or, when
+    ``lines`` is set (a Terraform block's first and last line), that lie within those lines.
+    """
+
+    rule: str
+    reason: str | None
+    origin: Origin
+    resource: str | None = None
+    lines: tuple[int, int] | None = None
+    tool: str | None = None
+    problem: str | None = None
+
+
 @dataclass(slots=True)
 class Estate:
     plans: list[BackupPlan] = field(default_factory=list)
@@ -456,6 +476,7 @@ class Estate:
     # Account-wide AWS Backup settings the sources declare (aws_backup_global_settings), as AWS
     # gives them (strings: {"isCrossAccountBackupEnabled": "true"}), per settings_scope()
     global_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    suppressions: list[InlineSuppression] = field(default_factory=list)  # inline, as the sources read them
 
     def add(self, entity: Any) -> None:
         """Put an entity in the collection of its kind."""

@@ -1,6 +1,9 @@
 """What a run does, in one place, for every command.
 
-    config -> catalogue -> checks -> source -> subjects -> engine -> waivers -> result document
+    config -> catalogue -> checks -> source -> subjects -> engine -> suppressions -> result document
+
+(suppressions: inline ones, config waivers and the baseline, applied together by
+:mod:`backupguard.suppress`)
 
 ``lint`` (files), ``scan`` (live accounts) and ``report`` (saved documents) differ only in where
 the Estate or the results come from; the CLI turns options into the arguments of these functions
@@ -9,7 +12,8 @@ and renders the document. Nothing here parses options or prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,6 +42,9 @@ class RunSettings:
     selected: tuple[str, ...]
     threshold: str  # the severity from which a failing result fails the run, or "never"
     strict: bool  # unknown results fail too
+    rules: dict = field(default_factory=dict)  # the catalogue: suppressions name its rules
+    today: date | None = None  # what waiver expiry is judged against (suppress.today())
+    baseline: Any = None  # baseline.Baseline (--baseline), or None
 
 
 def settings(
@@ -46,23 +53,35 @@ def settings(
     params: list[str],
     fail_on: str | None = None,
     strict: bool = False,
+    check: list[str] | None = None,
+    skip_check: list[str] | None = None,
+    baseline: Path | None = None,
 ) -> RunSettings:
-    """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`)."""
+    """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`).
+
+    ``check``/``skip_check`` (``--check``/``--skip-check``) replace the config's lists when given;
+    ``baseline`` is a baseline file or JSON result document (``--baseline``)."""
+    from backupguard.baseline import BaselineError, read
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
     from backupguard.frameworks import load_frameworks
     from backupguard.rules import CatalogueError, load_catalogue
+    from backupguard.suppress import TodayError, today
 
     try:
         user = load_config(config_path)
         shipped = load_frameworks()
         selected = tuple(frameworks or user.frameworks)
-        checks = build_checks(load_catalogue(), shipped, list(selected), user, parse_param_options(params))
-    except (ConfigError, CatalogueError) as exc:
+        catalogue = load_catalogue()
+        checks = build_checks(catalogue, shipped, list(selected), user, parse_param_options(params),
+                              list(check or []), list(skip_check or []))
+        accepted = read(baseline) if baseline is not None else None
+        on = today()
+    except (ConfigError, CatalogueError, BaselineError, TodayError) as exc:
         raise RunError(str(exc)) from None
     threshold = fail_on or user.fail_on or "low"
     if threshold not in SEVERITY_THRESHOLDS:
         raise RunError(f"{user.source}: fail_on must be a severity or 'never', got {threshold!r}")
-    return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict)
+    return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict, catalogue, on, accepted)
 
 
 @dataclass(frozen=True)
@@ -73,7 +92,8 @@ class Outcome:
 
 def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
              show: Callable[[str | None], str | None] | None = None) -> Outcome:
-    """Estate -> facts -> results (waivers applied) -> the result document every report renders.
+    """Estate -> facts -> results (suppressions, waivers and baseline applied) -> the result document
+    every report renders.
 
     ``show`` turns the file names the sources gave (identities: fingerprints hash them) into the
     names shown to the user, before waivers match them against the user's globs.
@@ -83,29 +103,41 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
     from backupguard.resolve import subjects
     from backupguard.resolve.inventory import inventory
     from backupguard.rules.engine import run as run_checks
-    from backupguard.waivers import apply_waivers
+    from backupguard.suppress import META_RULES, apply, today
 
     show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
     found = [replace(r, file=show(r.file)) for r in run_checks(estate, run.checks, by_kind=by_kind)]
-    results, unused = apply_waivers(found, run.config.waivers)
-    notes = sorted(set(estate.notes)) + [f"waiver for {w.rule} ({w.resource}) matched nothing" for w in unused]
+    files = sorted({show(f) for f in estate.files})
+    accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _catalogue(),
+                     {c.rule.id for c in run.checks}, run.today or today(), run.baseline, show, files)
+    results = accepted.results
     info = {
         **scan_info,
-        "files": sorted({show(f) for f in estate.files}),
-        "notes": notes,
+        "files": files,
+        "notes": sorted(set(estate.notes)),
         "checks": sorted(
             ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in run.checks),
             key=lambda c: (c["rule_id"], c["frameworks"]),
         ),
     }
+    if run.baseline is not None:
+        info["baseline"] = {"path": run.baseline.source, "findings": len(run.baseline.entries),
+                            "fixed": [entry.to_dict() for entry in accepted.fixed]}
     ran = {c.rule.id: c.rule for c in run.checks}
+    meta = [META_RULES[rule_id] for rule_id in sorted({r.rule_id for r in results} & META_RULES.keys())]
     doc = document(
-        results, [r.metadata() for r in ran.values()], info,
+        results, [r.metadata() for r in ran.values()] + meta, info,
         control_summary(results, [run.frameworks[f].metadata() for f in run.selected]),
         [{**row, "file": show(row.get("file"))} for row in inventory(by_kind["resource"])],
     )
     return Outcome(results, doc)
+
+
+def _catalogue() -> dict:
+    from backupguard.rules import load_catalogue
+
+    return load_catalogue()
 
 
 def lint(paths: list[Path], run: RunSettings, options: Any, scan_info: dict[str, Any],

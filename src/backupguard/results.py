@@ -14,6 +14,11 @@ from typing import Any
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 STATUSES = ("fail", "unknown", "error", "pass", "not_applicable")
 INPUT_ERROR_RULE = "BG000"
+# Findings about suppressions themselves (metadata: backupguard.suppress.META_RULES).
+INVALID_SUPPRESSION_RULE = "BG001"  # error: an inline suppression without a reason, or naming no rule
+EXPIRED_WAIVER_RULE = "BG002"  # fail: a waiver past its expiry date (it no longer waives)
+STALE_SUPPRESSION_RULE = "BG003"  # fail: a waiver or inline suppression that matches no finding
+META_RULE_IDS = (INVALID_SUPPRESSION_RULE, EXPIRED_WAIVER_RULE, STALE_SUPPRESSION_RULE)
 
 
 def severity_rank(severity: str) -> int:

@@ -14,14 +14,25 @@ def counts(results: list[Result]) -> dict[str, int]:
     return {status: found.get(status, 0) for status in STATUSES}
 
 
-def summary(results: list[Result]) -> dict[str, Any]:
+def summary(results: list[Result], baseline: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Counts of the document. ``waived`` counts every suppressed result (``suppressed`` by kind);
+    with a baseline (``scan.baseline``), ``baseline`` counts new and unchanged results and the
+    baseline's findings that are fixed."""
     failing = Counter(r.severity for r in results if r.counts_as_failure)
-    return {
+    kinds = Counter(r.suppression.kind for r in results if r.suppression)
+    out = {
         "results": len(results),
         "by_status": counts(results),
         "waived": sum(1 for r in results if r.suppressed),
+        "suppressed": {"inline": kinds.get("inline", 0), "waiver": kinds.get("waiver", 0)},
         "failing_by_severity": {sev: failing[sev] for sev in ("critical", "high", "medium", "low", "info")},
     }
+    if isinstance(baseline, dict):
+        states = Counter(r.baseline for r in results if r.baseline)
+        fixed = baseline.get("fixed")
+        out["baseline"] = {"new": states.get("new", 0), "unchanged": states.get("unchanged", 0),
+                           "fixed": len(fixed) if isinstance(fixed, list) else 0}
+    return out
 
 
 def verdict(result: Result) -> str:

@@ -31,7 +31,7 @@ def document(
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "backupguard", "version": __version__},
         "scan": scan,
-        "summary": summary(results),
+        "summary": summary(results, scan.get("baseline") if isinstance(scan, dict) else None),
         "frameworks": frameworks,
         "rules": sorted(rules, key=lambda r: r["id"]),
         "inventory": inventory or [],
@@ -169,6 +169,14 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
         values = [v for shard in [*scans, *shards] for v in (shard.get(key) if isinstance(shard.get(key), list) else [])]
         if values or key in ("paths", "files", "notes"):
             scan[key] = _union(values)
+    baselines = [b for b in (s.get("baseline") for s in scans) if isinstance(b, dict)]
+    if baselines:  # fixed in some shard and not failing or unknown in the merged results
+        present = {r.fingerprint for r in results if r.status in ("fail", "unknown")}
+        fixed = {f["fingerprint"]: f for b in baselines for f in (b.get("fixed") or [])
+                 if isinstance(f, dict) and isinstance(f.get("fingerprint"), str) and f["fingerprint"] not in present}
+        scan["baseline"] = {"path": _first([b.get("path") for b in baselines]),
+                            "findings": max((b["findings"] for b in baselines if type(b.get("findings")) is int), default=0),
+                            "fixed": [fixed[key] for key in sorted(fixed, key=lambda k: (_canonical(fixed[k]), k))]}
     scan["merged_from"] = len(docs)
     scan["shards"] = sorted(shards, key=_canonical)
     chosen_frameworks = [_first(frameworks[key]) for key in sorted(frameworks)]

@@ -41,7 +41,11 @@ fail               ``<failure message="..." type="<severity>">`` with the
                    message, file:line, resource and the rule's remediation
 error (BG000)      ``<error message type="<severity>">``: the input could not
                    be read
-waived             ``<skipped message="waived: <justification> (was fail|unknown)">``
+waived             ``<skipped message="waived: <justification> (was fail|unknown)">`` (a config
+                   waiver; an inline suppression says ``suppressed inline:``)
+baseline           a failure or unknown whose fingerprint is in the ``--baseline``:
+                   ``<skipped message="in the baseline: <message> (was fail|unknown)">``,
+                   so that accepted findings do not turn the report red either
 not_applicable     ``<skipped message="not applicable: ...">`` (a rule that
                    needs live evidence, run on IaC)
 unknown            ``<skipped message="unknown: <why it cannot be decided>">``
@@ -140,8 +144,12 @@ def _detail(result: Result, rule: dict[str, Any]) -> str:
         if rule.get("source_url"):
             lines.append(f"see: {rule['source_url']}")
     if result.suppression:
-        lines.append(f"waived: {result.suppression.reason}")
+        lines.append(f"{_accepted_as(result)}: {result.suppression.reason}")
     return "\n".join(lines)
+
+
+def _accepted_as(result: Result) -> str:
+    return "suppressed inline" if result.suppression and result.suppression.kind == "inline" else "waived"
 
 
 class _Suite:
@@ -182,7 +190,10 @@ class _Builder:
         suite.counts["tests"] += 1
         rule = self.rules.get(result.rule_id) or {}
         status = verdict(result)
-        if status == "fail" or (status == "unknown" and self.unknown == "failure"):
+        if result.baseline == "unchanged" and status in ("fail", "unknown"):
+            ET.SubElement(case, "skipped", {"message": clean(f"in the baseline: {result.message} (was {result.status})")})
+            suite.counts["skipped"] += 1
+        elif status == "fail" or (status == "unknown" and self.unknown == "failure"):
             kind = result.severity if status == "fail" else "unknown"
             child = ET.SubElement(case, "failure", {"message": clean(result.message), "type": clean(kind)})
             child.text = clean(_detail(result, rule))
@@ -193,7 +204,7 @@ class _Builder:
             suite.counts["errors"] += 1
         elif status in ("waived", "unknown", "not_applicable"):
             if status == "waived":
-                message = f"waived: {result.suppression.reason} (was {result.status}: {result.message})"
+                message = f"{_accepted_as(result)}: {result.suppression.reason} (was {result.status}: {result.message})"
             else:
                 message = f"{status.replace('_', ' ')}: {result.message}"
             ET.SubElement(case, "skipped", {"message": clean(message)})

@@ -9,10 +9,13 @@ Sections, each only when it has something to say:
 2. Frameworks (when the document has selected frameworks): per framework, a
    table of its controls with their verdict and result counts.
 3. Accounts and Regions (live results only): results per verdict per account and Region.
-4. Findings: failing (not waived) and error results, most severe first, at
+4. Findings: failing (not waived, not unchanged since the ``--baseline``) and
+   error results, most severe first, at
    most ``MAX_FINDINGS`` rows (severity, rule, resource, file:line or, for a
    live result, account / Region with the ARN as resource, message;
    identical rows once, with "(×N)"), then "... and N more".
+   Suppressed: the suppressed results (rule, resource, location, inline or
+   waiver, reason), at most ``MAX_FINDINGS`` rows.
 5. Unknown: how many results could not be decided and the most common
    reasons (the ``{"unknown": reason}`` values behind them).
 6. Notes of the scan, at most ``MAX_NOTES``.
@@ -112,7 +115,7 @@ def _frameworks(frameworks: list[dict[str, Any]]) -> list[str]:
 
 
 def _findings(results: list[Result]) -> list[str]:
-    found = [r for r in results if verdict(r) in ("fail", "error")]
+    found = [r for r in results if verdict(r) in ("fail", "error") and r.baseline != "unchanged"]
     if not found:
         return []
     # Most severe first, errors before failures of the same severity, then document order;
@@ -141,6 +144,24 @@ def _findings(results: list[Result]) -> list[str]:
     hidden = len(found) - sum(n for _, n in shown)
     if hidden:
         lines.extend(["", f"… and {hidden} more (the JSON, SARIF and text reports list them all)."])
+    lines.append("")
+    return lines
+
+
+def _suppressed(results: list[Result]) -> list[str]:
+    found = [r for r in results if r.suppression]
+    if not found:
+        return []
+    rows = (
+        [escape(r.rule_id), escape(r.resource_id) if r.resource_id else "–",
+         escape(f"{r.account_id or '?'} / {r.region or 'global'}" if r.is_live else f"{r.file or '(no file)'}:{r.line}"),
+         "inline" if r.suppression.kind == "inline" else "waiver", escape(r.suppression.reason, MAX_MESSAGE)]
+        for r in found[:MAX_FINDINGS]
+    )
+    lines = [f"#### Suppressed ({len(found)})", ""]
+    lines.extend(_table(("Rule", "Resource", "Location", "Kind", "Reason"), ("---",) * 5, rows))
+    if len(found) > MAX_FINDINGS:
+        lines.extend(["", f"… and {len(found) - MAX_FINDINGS} more."])
     lines.append("")
     return lines
 
@@ -234,11 +255,16 @@ def render(doc: dict[str, Any]) -> str:
         facts[0] = f"{len(results)} {'result' if len(results) == 1 else 'results'}"
         facts.append(f"{len(accounts)} {'account' if len(accounts) == 1 else 'accounts'} × "
                      f"{len(regions)} {'Region' if len(regions) == 1 else 'Regions'}")
+    baseline = (doc.get("summary") or {}).get("baseline")
+    if isinstance(baseline, dict):
+        facts.append("baseline: " + ", ".join(f"{baseline.get(k) if type(baseline.get(k)) is int else 0} {k}"
+                                               for k in ("new", "unchanged", "fixed")))
     lines = [headline(counts), "", " · ".join(facts), ""]
     if doc.get("frameworks"):
         lines.extend(_frameworks(doc["frameworks"]))
     lines.extend(_scopes(results))
     lines.extend(_findings(results))
+    lines.extend(_suppressed(results))
     lines.extend(_unknown(results))
     lines.extend(_notes(list(scan.get("notes") or [])))
     return inert_lines("\n".join(lines).rstrip("\n") + "\n")

@@ -20,6 +20,10 @@ Results
     tag: GitHub lists them as plain Note alerts. Input errors (BG000, a file that could not be
     read) are ``kind: "fail"``, ``level: "error"``, under a rule without ``security-severity``:
     a GitHub "Error" alert on the file, not a security finding (see docs/code-scanning.md).
+    Findings about suppressions (BG001 invalid, BG002 expired waiver, BG003 stale) are likewise
+    under rules without ``security-severity`` (tag "suppression"). Against a baseline, each alert
+    has ``baselineState`` ``new`` or ``unchanged``; the baseline's fixed findings are counted in
+    ``run.properties.summary.baseline``.
 
 Locations
     ``artifactLocation.uri`` is the result's file as a relative POSIX path, percent-encoded
@@ -106,7 +110,7 @@ from typing import Any
 from urllib.parse import quote
 
 from backupguard.reports.printable import json_safe
-from backupguard.results import INPUT_ERROR_RULE, SEVERITIES, fingerprint
+from backupguard.results import INPUT_ERROR_RULE, META_RULE_IDS, SEVERITIES, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -434,6 +438,9 @@ def _rule(meta: dict[str, Any], frameworks: list[dict[str, Any]], params_used: l
     if rule_id == INPUT_ERROR_RULE:  # an unreadable file: an Error alert on it, not a security finding
         rule["defaultConfiguration"] = {"level": "error"}
         rule["properties"] = {"tags": ["backup", "input-error"], "precision": "very-high", "problem.severity": "error"}
+    elif rule_id in META_RULE_IDS:  # about a suppression or waiver, not the backups: no security severity
+        rule["properties"] = {"tags": ["backup", "suppression"], "precision": "very-high",
+                              "problem.severity": PROBLEM_SEVERITY[severity]}
     if controls:
         rule["relationships"] = [
             {

@@ -50,8 +50,8 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
     for heading, group in groupby(shown, key=_heading):
         lines.append(heading)
         for r in group:
-            status = "WAIVED" if r.suppression else p(r.status).upper()
-            waiver = f" [waived: {p(r.suppression.reason)}]" if r.suppression else ""
+            status = _status(r)
+            waiver = _accepted(r)
             if r.is_live:  # no line to show: the ARN names the resource (none for a whole-scope error)
                 name = r.arn or r.resource_id
                 resource = f"{p(name)}: " if name else ""
@@ -80,10 +80,45 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
         accounts, regions = live_scopes(doc, results)
         scanned = f"{len(accounts)} {'account' if len(accounts) == 1 else 'accounts'}, " \
                   f"{len(regions)} {'Region' if len(regions) == 1 else 'Regions'} scanned"
+    inline = sum(1 for r in results if r.suppression and r.suppression.kind == "inline")
+    accepted = [f"{waived - inline} waived" if waived - inline else "", f"{inline} suppressed inline" if inline else ""]
+    baseline = (doc.get("summary") or {}).get("baseline")
     lines.append(
         f"{scanned}, {len(results)} results: "
         + ", ".join(f"{total[s]} {s}" for s in ("fail", "unknown", "error", "pass"))
         + (f", {total['not_applicable']} not applicable" if total["not_applicable"] else "")
-        + (f" ({waived} waived)" if waived else "")
+        + (f" ({', '.join(a for a in accepted if a)})" if waived else "")
+        + (f"; baseline: {_int(baseline.get('new'))} new, {_int(baseline.get('unchanged'))} unchanged, "
+           f"{_int(baseline.get('fixed'))} fixed" if isinstance(baseline, dict) else "")
     )
     return inert_lines("\n".join(lines) + "\n")
+
+
+def _status(r: Result) -> str:
+    """FAIL, UNKNOWN...; a suppressed result is SUPPRESSED (inline) or WAIVED (config waiver)."""
+    if r.suppression:
+        return "SUPPRESSED" if r.suppression.kind == "inline" else "WAIVED"
+    return p(r.status).upper()
+
+
+def _accepted(r: Result) -> str:
+    """Why a result does not fail the run: its suppression (kind, reason, owner, ticket, expiry,
+    where it is declared), or its baseline state."""
+    parts = []
+    s = r.suppression
+    if s:
+        details = [f"{name} {value}" for name, value in (("owner", s.owner), ("ticket", s.ticket), ("expires", s.expires))
+                   if value]
+        if s.file:
+            details.append(f"at {s.file}{f':{s.line}' if s.line else ''}")
+        kind = "inline" if s.kind == "inline" else "waiver"
+        parts.append(f"[{kind}: {p(s.reason)}" + (f" ({p(', '.join(details))})" if details else "") + "]")
+    if r.baseline == "unchanged":
+        parts.append("[baseline: unchanged]")
+    elif r.baseline == "new":
+        parts.append("[new]")
+    return "".join(f" {part}" for part in parts)
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int else 0

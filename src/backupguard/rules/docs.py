@@ -51,6 +51,25 @@ def page(rule: Rule) -> str:
     return "\n".join(out)
 
 
+def meta_page(meta: dict) -> str:
+    """The page of a finding about suppressions (BG001-BG003: ``backupguard.suppress.META_RULES``)."""
+    out = [f"# {meta['id']}: {meta['name']}", "", f"**{meta['title']}** (severity: {meta['severity']})", ""]
+    out += ["## What it checks", "", meta["summary"], ""]
+    out += ["## Why it matters", "", meta["rationale"], ""]
+    out += ["## How to fix it", "", meta["remediation"], ""]
+    for which, heading in (("fail", "## Example that fails"), ("pass", "## Example that passes")):
+        example = meta["examples"][which]
+        out += [heading, "", f"```{example_language(example)}", example.rstrip(), "```", ""]
+    out += ["## References", "", f"- Source: <{meta['source_url']}>", ""]
+    return "\n".join(out)
+
+
+def _meta_rules() -> dict:
+    from backupguard.suppress import META_RULES
+
+    return META_RULES
+
+
 _FAMILIES = (
     ("BG1", "Backup plans"), ("BG2", "Backup vaults"), ("BG3", "Native backup settings"),
     ("BG40", "Coverage: how each resource is protected"), ("BG41", "Coverage: how each resource is protected"),
@@ -62,6 +81,8 @@ _FAMILIES = (
 def index() -> str:
     """The catalogue at a glance: one line per rule, grouped by family, with its references."""
     out = ["# Rule catalogue", "", "Generated from the rule files; `backupguard explain RULE` prints each page.", ""]
+    out += ["", "## Suppressions and waivers", "", "| rule | severity | checks |", "| --- | --- | --- |"]
+    out += [f"| [{m['id']}]({m['id']}.md) `{m['name']}` | {m['severity']} | {m['title']} |" for m in _meta_rules().values()]
     heading = None
     for rule in load_catalogue().values():
         family = next(title for prefix, title in _FAMILIES if rule.id.startswith(prefix))
@@ -84,6 +105,10 @@ def write_pages(directory: Path) -> list[Path]:
     for rule in load_catalogue().values():
         path = directory / f"{rule.id}.md"
         path.write_text(page(rule), encoding="utf-8")
+        written.append(path)
+    for meta in _meta_rules().values():
+        path = directory / f"{meta['id']}.md"
+        path.write_text(meta_page(meta), encoding="utf-8")
         written.append(path)
     (directory / "README.md").write_text(index(), encoding="utf-8")
     return written + [directory / "README.md"]

@@ -11,6 +11,7 @@ from backupguard.scanner.cloudformation.loader import LineDict, LineList, Templa
 from backupguard.scanner.cloudformation.resources import BUILDERS, PHYSICAL_NAMES
 from backupguard.scanner.values import Rejected, as_str
 from backupguard.scanner.org_policy import add_entity
+from backupguard.scanner.suppressions import cloudformation as inline_suppressions
 
 __all__ = ["CfnOptions", "looks_like_template", "parse_template", "TemplateError"]
 
@@ -73,6 +74,8 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             estate.errors.append(InputError(f"resource '{logical_id}' has no Type", origin))
             continue
+        if "Metadata" in resource:
+            estate.suppressions.extend(inline_suppressions(str(logical_id), resource, origin))
         builder = BUILDERS.get(resource["Type"])
         if builder is None:
             continue

@@ -261,6 +261,12 @@ def _parser() -> Any:
     return _PARSER
 
 
+def syntax_tree(src: bytes) -> Any:
+    """The tree-sitter tree of a file, parsed as :func:`parse` parses it, comments included
+    (:mod:`backupguard.scanner.suppressions` reads them)."""
+    return _parser().parse(_exponents_as_digits(src))
+
+
 class _Unsupported(Exception):
     def __init__(self, node: Any, what: str = ""):
         super().__init__(what)

@@ -86,7 +86,26 @@ def scan_module(directory: Path, options: TerraformOptions, account_id: str | No
     else:
         estate = _estate(loaded, account_id, display(directory))
     estate.files.extend(display(path) for path in files)
+    estate.suppressions.extend(_suppressions(files, [i.origin for i in loaded.instances], display, options.root))
     return estate
+
+
+def _suppressions(files: list[Path], origins: list[Origin], display: Callable[[Path], str], root: Path | None) -> list:
+    """The inline suppressions of the module's files and of the files its resources come from
+    (local child modules), each file read once. A resource's file is known by its shown name: the
+    path is the one below the scan root (or the working directory) that shows as that name."""
+    from backupguard.scanner.suppressions import terraform
+
+    paths = {display(path): path for path in files}
+    for origin in origins:
+        shown = origin.file
+        if not shown or shown in paths:
+            continue
+        candidate = Path(shown) if Path(shown).is_absolute() or root is None else root / shown
+        if candidate.is_file() and inside(candidate, root) and display(candidate) == shown:
+            paths[shown] = candidate
+    return [found for shown, path in sorted(paths.items()) if not path.name.endswith(".json")
+            for found in terraform(path, shown)]
 
 
 _DUPLICATE = "is declared more than once"
@@ -180,4 +199,6 @@ def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[
             positions[instance.address] = instance.origin
     estate = build_estate(load_plan(display(path), text, positions), account_id, display(path))
     estate.files.append(display(path))
+    if positions:  # results placed in the configuration's blocks: its suppressions cover them
+        estate.suppressions.extend(_suppressions(terraform_files(path.parent), list(positions.values()), display, root))
     return estate
