@@ -207,6 +207,10 @@ def apply(
     by_file: dict[str | None, list[_Inline]] = {}
     for item in honoured:
         by_file.setdefault(item.file, []).append(item)
+    by_rule: dict[str, list[_Waiver]] = {}  # a result meets only its rule's waivers, in config order
+    for entry in judged:
+        for rule_id in entry.rules:
+            by_rule.setdefault(rule_id, []).append(entry)
     out = []
     for result in results:
         if result.status in _SUPPRESSIBLE:
@@ -215,8 +219,8 @@ def apply(
                 if item.covers(result):
                     item.used = True
                     suppression = suppression or item.suppression()
-            for entry in judged:
-                if result.rule_id in entry.rules and entry.waiver.covers(result):
+            for entry in by_rule.get(result.rule_id, ()):
+                if entry.waiver.covers(result):
                     entry.matched += 1
                     if not entry.expired:
                         suppression = suppression or entry.waiver.suppression()
