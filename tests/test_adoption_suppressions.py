@@ -189,7 +189,7 @@ def test_suppressions_that_cannot_be_honoured_are_located_errors(estate):
     ]
     messages = [r["message"] for r in doc["results"] if r["rule_id"] == "BG001"]
     assert messages == [
-        "the suppression of BG201 gives no reason (a reason after the rule): it is not honoured",
+        "the suppression of BG201 gives no reason (after the rule, or 'reason:' in Metadata): it is not honoured",
         "the suppression names no rule: no rule matches 'BG2O1' (did you mean BG201?)",
         "a suppression comment must be on the lines just above a resource, data or module block, or inside it",
     ]

@@ -319,8 +319,9 @@ def write_baseline(
 ) -> None:
     """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
 
-    Takes the same scan options as lint. Suppressed findings are left out (their suppression accepts
-    them). Exit codes: 0 written, 2 usage error or an input that could not be read (still written).
+    Takes the same scan options as lint. Suppressed findings are left out: their suppression accepts them.
+
+    Exit codes: 0 written, 2 usage error or an input that could not be read (the baseline is still written).
     """
     from backupguard import pipeline
     from backupguard.baseline import entries, render

@@ -257,7 +257,7 @@ def _inline(found: Iterable[InlineSuppression], rules: Mapping[str, Rule], show:
         if problem is None and not targets:
             problem = f"the suppression names no rule: {patterns.unknown(item.rule, rules)}"
         if problem is None and not item.reason:
-            shape = {"checkov": "Checkov's comment"}.get(item.tool or "", "a reason after the rule")
+            shape = {"checkov": "Checkov's comment"}.get(item.tool or "", "after the rule, or 'reason:' in Metadata")
             problem = f"the suppression of {item.rule} gives no reason ({shape}): it is not honoured"
         if problem is not None:
             meta.append(_finding(INVALID_SUPPRESSION_RULE, problem, item, show, {"rule": item.rule or None}))

@@ -95,6 +95,7 @@ def _split(rules: str) -> list[str]:
 
 
 _MARKERS = (b"backupguard:", b"checkov:")
+_MAX_BYTES = 20 * 1024 * 1024  # as the scanner: a larger file is an error of the module loader
 _ADDRESSED = {"resource": "{0}.{1}", "data": "data.{0}.{1}", "module": "module.{0}"}
 
 
@@ -102,10 +103,11 @@ def terraform(path: Path, shown: str) -> list[InlineSuppression]:
     """The suppressions in one ``.tf`` file (none when it cannot be read or parsed: the module
     loader reports that file)."""
     try:
-        src = path.read_bytes()
+        with path.open("rb") as handle:
+            src = handle.read(_MAX_BYTES + 1)
     except OSError:
         return []
-    return terraform_text(src, shown)
+    return terraform_text(src, shown) if len(src) <= _MAX_BYTES else []
 
 
 def terraform_text(src: bytes, shown: str) -> list[InlineSuppression]:
