@@ -34,7 +34,7 @@ class RunSettings:
 
     config: UserConfig
     checks: list  # rules.engine.Check
-    frameworks: dict  # id -> frameworks.Framework (all shipped; ``selected`` names those that run)
+    frameworks: dict  # id -> frameworks.Framework (shipped and the user's; ``selected`` names those that run)
     selected: tuple[str, ...]
     threshold: str  # the severity from which a failing result fails the run, or "never"
     strict: bool  # unknown results fail too
@@ -46,23 +46,54 @@ def settings(
     params: list[str],
     fail_on: str | None = None,
     strict: bool = False,
+    *,
+    rules_dirs: tuple[Path, ...] = (),
+    frameworks_dirs: tuple[Path, ...] = (),
 ) -> RunSettings:
-    """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`)."""
+    """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`).
+
+    ``rules_dirs``/``frameworks_dirs`` (``--rules-dir``, ``--frameworks-dir``) add the user's own rule
+    and framework files to those the config file names (``rules_dir``, ``frameworks_dir``)."""
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
-    from backupguard.frameworks import load_frameworks
-    from backupguard.rules import CatalogueError, load_catalogue
+    from backupguard.rules import CatalogueError
 
     try:
         user = load_config(config_path)
-        shipped = load_frameworks()
+        rules, shipped = _catalogue(user, rules_dirs, frameworks_dirs)
         selected = tuple(frameworks or user.frameworks)
-        checks = build_checks(load_catalogue(), shipped, list(selected), user, parse_param_options(params))
+        checks = build_checks(rules, shipped, list(selected), user, parse_param_options(params))
     except (ConfigError, CatalogueError) as exc:
         raise RunError(str(exc)) from None
     threshold = fail_on or user.fail_on or "low"
     if threshold not in SEVERITY_THRESHOLDS:
         raise RunError(f"{user.source}: fail_on must be a severity or 'never', got {threshold!r}")
     return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict)
+
+
+def catalogue(config_path: Path | None, rules_dirs: tuple[Path, ...] = (),
+              frameworks_dirs: tuple[Path, ...] | None = ()) -> tuple[dict, dict]:
+    """Rules and frameworks by ID: the shipped ones and the user's (config file and options), for
+    the listing commands (``rules``, ``explain``, ``frameworks``); ``frameworks_dirs=None``: the rules
+    alone (no framework is loaded). Raises :class:`RunError`."""
+    from backupguard.config import ConfigError, load_config
+    from backupguard.rules import CatalogueError, load_rules
+
+    try:
+        user = load_config(config_path)
+        if frameworks_dirs is None:
+            return load_rules((*user.rules_dirs, *rules_dirs)), {}
+        return _catalogue(user, rules_dirs, frameworks_dirs)
+    except (ConfigError, CatalogueError) as exc:
+        raise RunError(str(exc)) from None
+
+
+def _catalogue(user: UserConfig, rules_dirs: tuple[Path, ...], frameworks_dirs: tuple[Path, ...]) -> tuple[dict, dict]:
+    """The shipped rules and frameworks with the user's (raises CatalogueError)."""
+    from backupguard.frameworks import load_frameworks, load_user_frameworks
+    from backupguard.rules import load_rules
+
+    rules = load_rules((*user.rules_dirs, *rules_dirs))
+    return rules, {**load_frameworks(), **load_user_frameworks((*user.frameworks_dirs, *frameworks_dirs), rules)}
 
 
 @dataclass(frozen=True)

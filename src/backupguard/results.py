@@ -16,6 +16,11 @@ STATUSES = ("fail", "unknown", "error", "pass", "not_applicable")
 INPUT_ERROR_RULE = "BG000"
 
 
+def shipped_rule(rule_id: str) -> bool:
+    """A rule of backupguard's own catalogue (BGnnn, with a page under docs/rules), not a user's (PREFIX-NAME)."""
+    return len(rule_id) == 5 and rule_id.startswith("BG") and rule_id[2:].isascii() and rule_id[2:].isdigit()
+
+
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
