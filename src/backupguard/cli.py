@@ -115,6 +115,7 @@ class Format(str, Enum):
     csv_controls = "csv-controls"
     json_resources = "json-resources"
     json_controls = "json-controls"
+    codequality = "codequality"
 
 
 def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Path]]]:
