@@ -31,6 +31,13 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+# The user's own rules and frameworks (docs/custom-rules.md), on every command that runs or lists rules.
+RulesDirs = Annotated[list[Path], typer.Option(
+    "--rules-dir", help="Folder of your own rule files, IDs PREFIX-NAME (repeatable; also config rules_dir).")]
+FrameworksDirs = Annotated[list[Path], typer.Option(
+    "--frameworks-dir", help="Folder of your own framework files (repeatable; also config frameworks_dir).")]
+
+
 class FailOn(str, Enum):
     info = "info"
     low = "low"
@@ -108,6 +115,7 @@ class Format(str, Enum):
     csv_controls = "csv-controls"
     json_resources = "json-resources"
     json_controls = "json-controls"
+    codequality = "codequality"
 
 
 def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Path]]]:
@@ -248,6 +256,8 @@ def lint(
     check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
     skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard import pipeline
@@ -257,7 +267,7 @@ def lint(
     from backupguard.scanner.terraform.source import TerraformOptions
 
     outputs = _outputs(output, output_format)
-    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
@@ -271,13 +281,15 @@ def lint(
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
-              check: list[str] = [], skip_check: list[str] = [], baseline: Optional[Path] = None):
+              check: list[str] = [], skip_check: list[str] = [], baseline: Optional[Path] = None,
+              rules_dir: list[Path] = (), frameworks_dir: list[Path] = ()):
     """The run's checks and verdict threshold (pipeline.settings), or a usage error."""
     from backupguard import pipeline
 
     try:
         return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict,
-                                 check, skip_check, baseline)
+                                 check, skip_check, baseline,
+                                 rules_dirs=tuple(rules_dir), frameworks_dirs=tuple(frameworks_dir))
     except pipeline.RunError as exc:
         raise _fail(str(exc)) from None
 
@@ -389,6 +401,8 @@ def scan(
     check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
     skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
     baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Scan live AWS accounts (read-only) with the same rules: one account, many Regions, or an Organization.
 
@@ -399,7 +413,7 @@ def scan(
     from backupguard.scanner.aws.live import LiveOptions, scan_live
 
     outputs = _outputs(output, output_format)
-    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     accounts = list(account)
     if accounts_file is not None:
         try:
@@ -520,14 +534,28 @@ def report(
     raise typer.Exit(exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
 
 
+def _catalogue(config: Optional[Path], rules_dir: list[Path], frameworks_dir: Optional[list[Path]] = None) -> tuple[dict, dict]:
+    """Rules (and, given ``frameworks_dir``, frameworks), shipped and the user's (config file, --rules-dir,
+    --frameworks-dir), or a usage error."""
+    from backupguard import pipeline
+
+    try:
+        return pipeline.catalogue(config, tuple(rules_dir), None if frameworks_dir is None else tuple(frameworks_dir))
+    except pipeline.RunError as exc:
+        raise _fail(str(exc)) from None
+
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Config file [default: ./.backupguard.yaml if present].")]
+
+
 @app.command("rules")
 def list_rules(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    rules_dir: RulesDirs = [],
+    config: ConfigOption = None,
 ) -> None:
     """List the rule catalogue with each rule's references."""
-    from backupguard.rules import load_catalogue
-
-    rules = load_catalogue()
+    rules, _ = _catalogue(config, rules_dir)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps([r.metadata() for r in rules.values()], indent=2))
         return
@@ -539,12 +567,15 @@ def list_rules(
 
 
 @app.command()
-def explain(rule_id: Annotated[str, typer.Argument(help="Rule ID (BG101) or name.")]) -> None:
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="Rule ID (BG101) or name.")],
+    rules_dir: RulesDirs = [],
+    config: ConfigOption = None,
+) -> None:
     """Print a rule's documentation: what it checks, why, how to fix it, examples."""
-    from backupguard.rules import load_catalogue
     from backupguard.rules.docs import page
 
-    rules = load_catalogue()
+    rules, _ = _catalogue(config, rules_dir)
     wanted = rule_id.strip()
     rule = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
     if rule is None:
@@ -555,11 +586,12 @@ def explain(rule_id: Annotated[str, typer.Argument(help="Rule ID (BG101) or name
 @app.command("frameworks")
 def list_frameworks(
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
+    config: ConfigOption = None,
 ) -> None:
-    """List the shipped frameworks and the rules each control maps to."""
-    from backupguard.frameworks import load_frameworks
-
-    frameworks = load_frameworks()
+    """List the frameworks (shipped and your own) and the rules each control maps to."""
+    _, frameworks = _catalogue(config, rules_dir, frameworks_dir)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps([f.metadata() for f in frameworks.values()], indent=2))
         return

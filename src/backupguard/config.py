@@ -9,6 +9,7 @@ error, not a silent no-op.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from backupguard.waivers import parse_waivers
 MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
 _CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers", "check", "skip_check"}
+# Folders of the user's own rule and framework files (--rules-dir, --frameworks-dir), relative to the config file.
+_CONFIG_KEYS |= {"rules_dir", "frameworks_dir"}
 
 
 class ConfigError(Exception):
@@ -41,6 +44,8 @@ class UserConfig:
     check: list[str] = field(default_factory=list)  # rule IDs, names or globs to run (default: all)
     skip_check: list[str] = field(default_factory=list)  # ... and to leave out
     source: str | None = None
+    rules_dirs: list[Path] = field(default_factory=list)  # config rules_dir, resolved from the config's folder
+    frameworks_dirs: list[Path] = field(default_factory=list)  # config frameworks_dir, likewise
 
 
 def load_config(path: Path | None) -> UserConfig:
@@ -73,6 +78,7 @@ def load_config(path: Path | None) -> UserConfig:
                                 {i: lines[f"waivers[{i}]"] for i in range(len(data.get("waivers") or [])) if f"waivers[{i}]" in lines})
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    folders = {key: _folders(path, lines, key, data.get(key)) for key in ("rules_dir", "frameworks_dir")}
     return UserConfig(
         waivers=waivers,
         opt_in={str(k): v for k, v in opt_in.items()},
@@ -84,7 +90,33 @@ def load_config(path: Path | None) -> UserConfig:
         fail_on=data.get("fail_on"),
         strict=data.get("strict", False),
         source=str(path),
+        rules_dirs=folders["rules_dir"],
+        frameworks_dirs=folders["frameworks_dir"],
     )
+
+
+def _folders(config: Path, lines: dict[str, int], key: str, value: Any) -> list[Path]:
+    """``rules_dir``/``frameworks_dir``: a folder or a list of folders, relative to the config file's folder.
+
+    The config may come from the pull request under review, so a folder must lie inside the config
+    file's folder (after symlinks): a config cannot make backupguard read YAML from elsewhere on the runner.
+    """
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not _strings(items) or not items:
+        raise ConfigError(f"{config}{_at(lines, key)}: '{key}' must be a folder or a list of folders")
+    base = config.parent
+    real_base = os.path.realpath(base)
+    folders = []
+    for item in items:
+        folder = base / item
+        real = os.path.realpath(folder)
+        if os.path.commonpath([real, real_base]) != real_base:
+            raise ConfigError(f"{config}{_at(lines, key)}: '{key}' {item!r} is outside the config file's folder "
+                              f"(name it with --{key.replace('_', '-')} instead)")
+        folders.append(folder)
+    return folders
 
 
 def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:

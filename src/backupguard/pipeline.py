@@ -38,7 +38,7 @@ class RunSettings:
 
     config: UserConfig
     checks: list  # rules.engine.Check
-    frameworks: dict  # id -> frameworks.Framework (all shipped; ``selected`` names those that run)
+    frameworks: dict  # id -> frameworks.Framework (shipped and the user's; ``selected`` names those that run)
     selected: tuple[str, ...]
     threshold: str  # the severity from which a failing result fails the run, or "never"
     strict: bool  # unknown results fail too
@@ -56,23 +56,26 @@ def settings(
     check: list[str] | None = None,
     skip_check: list[str] | None = None,
     baseline: Path | None = None,
+    *,
+    rules_dirs: tuple[Path, ...] = (),
+    frameworks_dirs: tuple[Path, ...] = (),
 ) -> RunSettings:
     """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`).
 
     ``check``/``skip_check`` (``--check``/``--skip-check``) replace the config's lists when given;
-    ``baseline`` is a baseline file or JSON result document (``--baseline``)."""
+    ``baseline`` is a baseline file or JSON result document (``--baseline``); ``rules_dirs``/
+    ``frameworks_dirs`` (``--rules-dir``, ``--frameworks-dir``) add the user's own rule and framework
+    files to those the config file names (``rules_dir``, ``frameworks_dir``)."""
     from backupguard.baseline import BaselineError, read
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
-    from backupguard.frameworks import load_frameworks
-    from backupguard.rules import CatalogueError, load_catalogue
+    from backupguard.rules import CatalogueError
     from backupguard.suppress import TodayError, today
 
     try:
         user = load_config(config_path)
-        shipped = load_frameworks()
+        rules, shipped = _catalogue(user, rules_dirs, frameworks_dirs)
         selected = tuple(frameworks or user.frameworks)
-        catalogue = load_catalogue()
-        checks = build_checks(catalogue, shipped, list(selected), user, parse_param_options(params),
+        checks = build_checks(rules, shipped, list(selected), user, parse_param_options(params),
                               list(check or []), list(skip_check or []))
         accepted = read(baseline) if baseline is not None else None
         on = today()
@@ -81,7 +84,39 @@ def settings(
     threshold = fail_on or user.fail_on or "low"
     if threshold not in SEVERITY_THRESHOLDS:
         raise RunError(f"{user.source}: fail_on must be a severity or 'never', got {threshold!r}")
-    return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict, catalogue, on, accepted)
+    return RunSettings(user, checks, shipped, selected, threshold, strict or user.strict, rules, on, accepted)
+
+
+def catalogue(config_path: Path | None, rules_dirs: tuple[Path, ...] = (),
+              frameworks_dirs: tuple[Path, ...] | None = ()) -> tuple[dict, dict]:
+    """Rules and frameworks by ID: the shipped ones and the user's (config file and options), for
+    the listing commands (``rules``, ``explain``, ``frameworks``); ``frameworks_dirs=None``: the rules
+    alone (no framework is loaded). Raises :class:`RunError`."""
+    from backupguard.config import ConfigError, load_config
+    from backupguard.rules import CatalogueError, load_rules
+
+    try:
+        user = load_config(config_path)
+        if frameworks_dirs is None:
+            return load_rules((*user.rules_dirs, *rules_dirs)), {}
+        return _catalogue(user, rules_dirs, frameworks_dirs)
+    except (ConfigError, CatalogueError) as exc:
+        raise RunError(str(exc)) from None
+
+
+def _shipped_rules() -> dict:
+    from backupguard.rules import load_catalogue
+
+    return load_catalogue()
+
+
+def _catalogue(user: UserConfig, rules_dirs: tuple[Path, ...], frameworks_dirs: tuple[Path, ...]) -> tuple[dict, dict]:
+    """The shipped rules and frameworks with the user's (raises CatalogueError)."""
+    from backupguard.frameworks import load_frameworks, load_user_frameworks
+    from backupguard.rules import load_rules
+
+    rules = load_rules((*user.rules_dirs, *rules_dirs))
+    return rules, {**load_frameworks(), **load_user_frameworks((*user.frameworks_dirs, *frameworks_dirs), rules)}
 
 
 @dataclass(frozen=True)
@@ -109,7 +144,7 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
     by_kind = subjects(estate, run.config.opt_in)
     found = [replace(r, file=show(r.file)) for r in run_checks(estate, run.checks, by_kind=by_kind)]
     files = sorted({show(f) for f in estate.files})
-    accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _catalogue(),
+    accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _shipped_rules(),
                      {c.rule.id for c in run.checks}, run.today or today(), run.baseline, show, files)
     results = accepted.results
     info = {
@@ -132,12 +167,6 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
         [{**row, "file": show(row.get("file"))} for row in inventory(by_kind["resource"])],
     )
     return Outcome(results, doc)
-
-
-def _catalogue() -> dict:
-    from backupguard.rules import load_catalogue
-
-    return load_catalogue()
 
 
 def lint(paths: list[Path], run: RunSettings, options: Any, scan_info: dict[str, Any],

@@ -21,6 +21,11 @@ STALE_SUPPRESSION_RULE = "BG003"  # fail: a waiver or inline suppression that ma
 META_RULE_IDS = (INVALID_SUPPRESSION_RULE, EXPIRED_WAIVER_RULE, STALE_SUPPRESSION_RULE)
 
 
+def shipped_rule(rule_id: str) -> bool:
+    """A rule of backupguard's own catalogue (BGnnn, with a page under docs/rules), not a user's (PREFIX-NAME)."""
+    return len(rule_id) == 5 and rule_id.startswith("BG") and rule_id[2:].isascii() and rule_id[2:].isdigit()
+
+
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 

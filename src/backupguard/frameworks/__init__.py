@@ -7,15 +7,14 @@ honest. Framework files are YAML validated against ``framework.schema.json``.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from backupguard.rules import SAFE_LOADER, CatalogueError, Rule, schema_errors
+from backupguard.rules import CatalogueError, Rule, field_error, line_of, located, read_document, schema_errors, user_files
 
 PACKAGE = "backupguard.frameworks"
 
@@ -104,25 +103,33 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
-def load_framework_file(path: Path, rules: dict[str, Rule]) -> Framework:
+def load_framework_file(path: Path, rules: dict[str, Rule], *, user: bool = False) -> Framework:
+    """One framework file, checked against ``rules``; an error names the file and the line of the field at fault."""
+    document, text = read_document(path, user=user)
     try:
-        document = yaml.load(path.read_text("utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    schema_errors(document, _validator(), str(path))
+        return _framework(document, rules, str(path))
+    except CatalogueError as exc:
+        raise located(exc, text) from None
+
+
+def _framework(document: Any, rules: dict[str, Rule], path: str) -> Framework:
+    schema_errors(document, _validator(), path)
     controls = []
     for c_index, control in enumerate(document["controls"]):
         mapped = []
         for r_index, entry in enumerate(control["rules"]):
-            where = f"{path}: field 'controls/{c_index}/rules/{r_index}'"
+            where = ("controls", c_index, "rules", r_index)
             rule = rules.get(entry["rule"])
             if rule is None:
-                raise CatalogueError(f"{where}: rule {entry['rule']} does not exist")
+                raise field_error(path, (*where, "rule"), f"rule {entry['rule']} does not exist")
             params = {}
             for name, value in (entry.get("parameters") or {}).items():
                 if name not in rule.parameters:
-                    raise CatalogueError(f"{where}: rule {rule.id} has no parameter '{name}'")
-                params[name] = rule.parameters[name].coerce(value, where)
+                    raise field_error(path, (*where, "parameters", name), f"rule {rule.id} has no parameter '{name}'")
+                try:
+                    params[name] = rule.parameters[name].coerce(value, f"rule {rule.id}")
+                except CatalogueError as exc:
+                    raise field_error(path, (*where, "parameters", name), str(exc)) from None
             mapped.append(ControlRule(rule.id, params))
         scope = control.get("scope") or {}
         controls.append(
@@ -136,7 +143,7 @@ def load_framework_file(path: Path, rules: dict[str, Rule]) -> Framework:
             )
         )
     return Framework(
-        document["id"], document["title"], document["description"], document["source_url"], tuple(controls), str(path)
+        document["id"], document["title"], document["description"], document["source_url"], tuple(controls), path
     )
 
 
@@ -152,4 +159,25 @@ def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
         if framework.id in found:
             raise CatalogueError(f"{path}: field 'id': {framework.id} is already used by {found[framework.id].file}")
         found[framework.id] = framework
+    return found
+
+
+def load_user_frameworks(directories: tuple[Path, ...], rules: dict[str, Rule]) -> dict[str, Framework]:
+    """The frameworks of the user's folders (``--frameworks-dir``, config ``frameworks_dir``), checked
+    against ``rules`` (the shipped catalogue and the user's rules); an ID a shipped framework has is refused."""
+    shipped = load_frameworks()
+    found: dict[str, Framework] = {}
+    seen: set[str] = set()
+    for directory in directories:
+        for path in user_files(directory, "--frameworks-dir"):
+            if os.path.realpath(path) in seen:
+                continue
+            seen.add(os.path.realpath(path))
+            framework = load_framework_file(path, rules, user=True)
+            taken = shipped.get(framework.id) or found.get(framework.id)
+            if taken is not None:
+                line = line_of(path.read_text("utf-8-sig"), ("id",))
+                raise CatalogueError(f"{path}{f':{line}' if line else ''}: field 'id': {framework.id} is already used by "
+                                     f"{'backupguard' if framework.id in shipped else taken.file}")
+            found[framework.id] = framework
     return found

@@ -99,4 +99,5 @@ RENDERERS = {
     "csv-controls": ("audit", "control_compliance_csv"),
     "json-resources": ("audit", "resource_compliance_json"),
     "json-controls": ("audit", "control_compliance_json"),
+    "codequality": ("codequality", "render"),  # GitLab Code Quality (artifacts:reports:codequality)
 }

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from backupguard.reports.printable import inert_markup, printable
+from backupguard.results import shipped_rule
 
 DOCS_BASE = "https://github.com/backupguard/backupguard/blob/main/docs/rules/"
 TEMPLATE = "report.html.j2"
@@ -144,7 +145,7 @@ def _int(value: Any) -> int:
 
 def rule_url(rule_id: str, known: dict[str, Any] | set[str]) -> str | None:
     """The docs page of a rule that ran (an ID of plain characters only), else None."""
-    return DOCS_BASE + rule_id + ".md" if rule_id in known and _SAFE_ID.match(rule_id) else None
+    return DOCS_BASE + rule_id + ".md" if rule_id in known and _SAFE_ID.match(rule_id) and shipped_rule(rule_id) else None
 
 
 def _https(url: Any) -> str | None:

@@ -110,7 +110,7 @@ from typing import Any
 from urllib.parse import quote
 
 from backupguard.reports.printable import json_safe
-from backupguard.results import INPUT_ERROR_RULE, META_RULE_IDS, SEVERITIES, fingerprint
+from backupguard.results import INPUT_ERROR_RULE, META_RULE_IDS, SEVERITIES, fingerprint, shipped_rule
 
 log = logging.getLogger(__name__)
 
@@ -412,6 +412,9 @@ def _rule(meta: dict[str, Any], frameworks: list[dict[str, Any]], params_used: l
     title = _text(meta.get("title")) or rule_id
     summary = _text(meta.get("summary")) or title
     help_uri = INPUT_ERROR_DOCS_URI if rule_id == INPUT_ERROR_RULE else RULE_DOCS_URI.format(id=rule_id)
+    if not shipped_rule(rule_id):  # a user's rule (--rules-dir) has no page here: its own source, else the tool's
+        source = _text(meta.get("source_url"))
+        help_uri = source if source.startswith("https://") and " " not in source else INFORMATION_URI
 
     controls = []  # (taxonomy index, taxon index, framework id, control)
     for f_index, framework in enumerate(frameworks):

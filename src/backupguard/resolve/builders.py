@@ -114,6 +114,7 @@ def vault_subject(vault: BackupVault) -> Subject:
         "deletion_reason": Deferred(lambda params: protection(params).reason),
         "policy_wildcard_actions": wildcard_actions(policy),
         "notification_events": _notification_events(vault.notifications),
+        "tags": vault.tags,  # for the user's rules (docs/custom-rules.md); framework scopes read Subject.tags
     }
     return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags, True)
 
@@ -317,6 +318,7 @@ def resource_subject(resource: ProtectedResource, cover: Coverage, resources: di
         "versioning_status": settings.get("versioning_status"),
         "object_lock_enabled": settings.get("object_lock_enabled", False),
         "encrypted": settings.get("encrypted", False),
+        "tags": resource.tags,  # for the user's rules (docs/custom-rules.md)
     }
     if resource.service in ("RDS", "Aurora", "DocumentDB", "Neptune"):
         facts.update(_database_facts(resource))

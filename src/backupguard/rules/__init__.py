@@ -9,6 +9,7 @@ Every expression is compiled when the catalogue loads, not per resource.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -22,7 +23,49 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when avai
 
 
 class CatalogueError(Exception):
-    """A rule or framework file that is broken: names the file and the field."""
+    """A rule or framework file that is broken: names the file and the field (and, read from a
+    file, the line: :func:`located` adds it)."""
+
+    def __init__(self, message: str, *, source: str | None = None, path: tuple = (), detail: str | None = None):
+        super().__init__(message)
+        self.source, self.path, self.detail = source, tuple(path), detail
+
+
+def field_error(source: str, path: tuple, detail: str) -> CatalogueError:
+    """``<source>: field 'a/b': <detail>``; :func:`located` turns it into ``<source>:<line>: ...``."""
+    shown = "/".join(str(p) for p in path) or "(top level)"
+    text = f"field '{shown}': {detail}"
+    return CatalogueError(f"{source}: {text}", source=source, path=path, detail=text)
+
+
+def line_of(text: str, path: tuple) -> int | None:
+    """The line of the YAML node at ``path`` (keys and list indexes), or of its deepest existing parent."""
+    try:
+        node = yaml.compose(text, Loader=SAFE_LOADER)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def located(exc: CatalogueError, text: str) -> CatalogueError:
+    """The error with the line of the field it names (``file:line: field ...``), when it names one."""
+    if exc.source is None or exc.detail is None:
+        return exc
+    line = line_of(text, exc.path)
+    return exc if line is None else CatalogueError(f"{exc.source}:{line}: {exc.detail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +186,7 @@ def schema_errors(document: Any, validator: Any, source: str) -> None:
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise CatalogueError(f"{source}: field '{where}': {first.message}")
+        raise field_error(source, tuple(first.absolute_path), first.message)
 
 
 FIELDS_KEY = "bg_fields"
@@ -182,7 +224,7 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
             annotate_fields(expression.parsed)
             return expression
         except JMESPathError as exc:
-            raise CatalogueError(f"{source}: field '{where}': invalid JMESPath: {exc}") from None
+            raise field_error(source, tuple(where.split("/")), f"invalid JMESPath: {exc}") from None
 
     inputs = {name: compiled(text, f"inputs/{name}") for name, text in document["inputs"].items()}
     condition = compiled(document["condition"], "condition")
@@ -193,17 +235,18 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
             name, spec["type"], None, spec["description"], spec.get("minimum"), spec.get("maximum"),
             tuple(spec["enum"]) if "enum" in spec else None,
         )
-        parameters[name] = Parameter(
-            name, param.type, param.coerce(spec["default"], f"{source}: parameters/{name}/default"), param.description,
-            param.minimum, param.maximum, param.enum,
-        )
+        try:
+            default = param.coerce(spec["default"], "default")
+        except CatalogueError as exc:
+            raise field_error(source, ("parameters", name, "default"), str(exc)) from None
+        parameters[name] = Parameter(name, param.type, default, param.description, param.minimum, param.maximum, param.enum)
     input_names = set(inputs)
     if document.get("each_empty") == "fail" and "empty" not in document["message"]:
-        raise CatalogueError(f"{source}: field 'message': each_empty 'fail' needs an 'empty' message")
+        raise field_error(source, ("message",), "each_empty 'fail' needs an 'empty' message")
     if document.get("each_label") not in (None, *input_names):
-        raise CatalogueError(f"{source}: field 'each_label': '{document['each_label']}' is not an input")
+        raise field_error(source, ("each_label",), f"'{document['each_label']}' is not an input")
     for key, text in document["message"].items():
-        _check_placeholders(text, input_names | set(parameters) | {"element"}, f"{source}: field 'message/{key}'")
+        _check_placeholders(text, input_names | set(parameters) | {"element"}, source, ("message", key))
     return Rule(
         id=document["id"],
         name=document["name"],
@@ -233,24 +276,112 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
     )
 
 
-def _check_placeholders(text: str, allowed: set[str], where: str) -> None:
+def _check_placeholders(text: str, allowed: set[str], source: str, path: tuple) -> None:
     import string
 
     for _, name, _, _ in string.Formatter().parse(text):
         if name is not None and name not in allowed:
-            raise CatalogueError(f"{where}: placeholder '{{{name}}}' is not an input or parameter")
+            raise field_error(source, path, f"placeholder '{{{name}}}' is not an input or parameter")
 
 
-def load_rule_file(path: Path) -> Rule:
+def load_rule_file(path: Path, *, user: bool = False) -> Rule:
+    """One rule file, compiled; an error names the file and the line of the field at fault."""
+    document, text = read_document(path, user=user)
+    if not isinstance(document, dict):
+        raise CatalogueError(f"{path}: a rule file must be a mapping")
     try:
-        document = yaml.load(path.read_text("utf-8"), Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+        rule = compile_rule(document, str(path))
+        if user and rule.id.startswith(RESERVED_PREFIX):
+            raise field_error(str(path), ("id",), f"{rule.id}: IDs that start with {RESERVED_PREFIX} are reserved for "
+                              "backupguard's own rules; give yours a prefix of your own (ACME-101)")
+    except CatalogueError as exc:
+        raise located(exc, text) from None
+    return rule
+
+
+# A user's rule and framework files (--rules-dir, --frameworks-dir) may come from the pull request
+# under review: like the config file, they are bounded and may not use YAML anchors or aliases.
+MAX_USER_FILE_BYTES = 256 * 1024
+USER_SUFFIXES = (".yaml", ".yml")
+RESERVED_PREFIX = "BG"  # the shipped catalogue's IDs (BGnnn); a user's rules are PREFIX-NAME (rule.schema.json)
+
+
+def read_document(path: Path, *, user: bool = False) -> tuple[Any, str]:
+    """A rule or framework file's YAML data and text; every failure is a CatalogueError with file and line."""
+    try:
+        if user:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_USER_FILE_BYTES + 1)
+            if len(raw) > MAX_USER_FILE_BYTES:
+                raise CatalogueError(f"{path}: larger than {MAX_USER_FILE_BYTES // 1024} KiB")
+            text = raw.decode("utf-8-sig")
+        else:
+            text = path.read_text("utf-8")
+    except OSError as exc:
+        raise CatalogueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1 if isinstance(exc.object, bytes) else 1
+        raise CatalogueError(f"{path}:{line}: not UTF-8 text") from None
+    try:
+        if user:
+            for event in yaml.parse(text, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    raise CatalogueError(f"{path}:{event.start_mark.line + 1}: YAML anchors and aliases are not allowed")
+        document = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise CatalogueError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(document, dict):
-        raise CatalogueError(f"{path}: a rule file must be a mapping")
-    return compile_rule(document, str(path))
+    except RecursionError:
+        raise CatalogueError(f"{path}: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise CatalogueError(f"{path}: a value cannot be read: {exc}") from None
+    return document, text
+
+
+def user_files(location: Path, option: str) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files directly in a folder a user named (or that one file)."""
+    if location.is_file():
+        return [location]
+    if not location.is_dir():
+        raise CatalogueError(f"{option} {location}: no such folder")
+    try:
+        found = sorted(p for p in location.iterdir() if p.suffix.lower() in USER_SUFFIXES and p.is_file())
+    except OSError as exc:
+        raise CatalogueError(f"{option} {location}: cannot read folder: {exc.strerror or exc}") from None
+    real = os.path.realpath(location)
+    for path in found:  # the folder may come from the change under review: a link out of it is refused
+        if os.path.commonpath([os.path.realpath(path), real]) != real:
+            raise CatalogueError(f"{path}: a symbolic link to a file outside {location}; not read")
+    if not found:
+        raise CatalogueError(f"{option} {location}: no {' or '.join('*' + s for s in USER_SUFFIXES)} files in this folder")
+    return found
+
+
+def load_rules(directories: tuple[Path, ...] = ()) -> dict[str, Rule]:
+    """The shipped catalogue plus the rules of the user's folders (``--rules-dir``, config ``rules_dir``).
+
+    A user's rule passes the catalogue's JSON Schema, its ID is ``PREFIX-NAME`` (``BG`` is reserved)
+    and neither its ID nor its name may be taken, by a shipped rule or another of the user's."""
+    shipped = load_catalogue()
+    if not directories:
+        return shipped
+    rules = dict(shipped)
+    seen: set[str] = set()
+    for directory in directories:
+        for path in user_files(directory, "--rules-dir"):
+            if os.path.realpath(path) in seen:  # a folder named twice (config and command line) is read once
+                continue
+            seen.add(os.path.realpath(path))
+            rule = load_rule_file(path, user=True)
+            for key, taken in (("id", rules.get(rule.id)), ("name", next((r for r in rules.values() if r.name == rule.name), None))):
+                if taken is not None:
+                    line = line_of(path.read_text("utf-8-sig"), (key,))
+                    owner = f"backupguard's rule {taken.id}" if taken.id in shipped else taken.file
+                    raise CatalogueError(f"{path}{f':{line}' if line else ''}: field '{key}': "
+                                         f"{getattr(rule, key)} is already used by {owner}")
+            rules[rule.id] = rule
+    return rules
 
 
 def catalogue_dir() -> Path:
