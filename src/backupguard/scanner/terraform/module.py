@@ -92,7 +92,7 @@ from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.paths import OutsideRoot, check_inside
 from backupguard.scanner.terraform import hcl, hcl_json
 from backupguard.scanner.terraform.budget import (
-    MAX_FILE_BYTES, BudgetExceeded, WorkExhausted, check_instances, check_items, metered, spend,
+    BudgetExceeded, WorkExhausted, check_instances, check_items, metered, read_capped, spend, too_large,
 )
 from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
@@ -354,13 +354,12 @@ class _Loader:
 
     def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_capped(path)
         except OSError as exc:
             self.error(f"cannot read file: {exc.strerror or exc}", shown)
             return None
-        if len(data) > MAX_FILE_BYTES:
-            self.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not parsed", shown)
+        if data is None:
+            self.error(f"file is {too_large()}; not parsed", shown)
             return None
         try:
             data.decode("utf-8")
@@ -1568,10 +1567,9 @@ def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
 def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
     shown = loader.show(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            loader.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read", shown)
+        raw = read_capped(path)
+        if raw is None:
+            loader.error(f"file is {too_large()}; not read", shown)
             return
         data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
