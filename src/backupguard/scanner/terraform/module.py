@@ -91,6 +91,7 @@ from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.paths import OutsideRoot, check_inside
 from backupguard.scanner.terraform import hcl, hcl_json
+from backupguard.scanner.terraform.files import FileAccess, FileError
 from backupguard.scanner.terraform.budget import (
     BudgetExceeded, WorkExhausted, check_instances, check_items, metered, read_capped, spend, too_large,
 )
@@ -236,7 +237,17 @@ class _Loader:
         self.root_dir: Path | None = None
         self.account_id: str | None = None  # --account-id: what data.aws_caller_identity returns
         self.root: Path | None = None  # the scan root: no file whose real path is outside it is read
+        self.files: FileAccess | None = None  # what file() and templatefile() may read (set by load_module)
         self._installed: dict[str, Path] | None = None
+
+    def path_values(self, directory: Path) -> dict[str, str]:
+        """``path.module``, ``path.root`` and ``path.cwd`` as Terraform gives them when it runs in the
+        root module folder: the module's folder relative to it, and ``.`` (Terraform's cwd is an
+        absolute path; its relative form keeps the machine's folders out of values and messages,
+        and resolves to the same files)."""
+        base = os.path.abspath(self.root_dir or ".")
+        module = Path(os.path.relpath(os.path.abspath(directory), base)).as_posix()
+        return {"module": module, "root": ".", "cwd": "."}
 
     def outside(self, path: Path, reference: str, file: str | None, line: int = 1, column: int = 1) -> bool:
         """True (and a located error naming ``reference``) when ``path`` resolves outside the scan root."""
@@ -540,12 +551,12 @@ class _Module:
                 loader.error(f"provider configuration {key} is declared more than once", shown, block.line, block.column)
                 continue
             self._provider_blocks[key] = (block, shown)
-        self._path = {"module": config.shown, "root": loader.root_shown, "cwd": "."}
+        self._path = loader.path_values(config.directory)
 
     # -- scopes ------------------------------------------------------------------
 
     def scope(self, file: str, symbols: dict | None = None) -> Scope:
-        return Scope(self.resolve, symbols, file)
+        return Scope(self.resolve, symbols, file, self.loader.files)
 
     def resolve(self, name: str, node: Any) -> Any:
         if name == "var":
@@ -583,7 +594,10 @@ class _Module:
         except EvalError as exc:
             line = exc.line or expr.line
             column = exc.column or expr.column
-            self.loader.note(f"{scope.file}:{line}:{column}: {what}: {exc.message}")
+            if isinstance(exc, FileError):  # a missing or unreadable file: Terraform stops there
+                self.loader.error(f"{what}: {exc.message}", scope.file, line, column)
+            else:
+                self.loader.note(f"{scope.file}:{line}:{column}: {what}: {exc.message}")
             return Unknown(f"{what} could not be evaluated: {exc.message}")
         except RecursionError:
             self.loader.error(f"{what}: expression is nested too deeply", scope.file, expr.line, expr.column)
@@ -1695,6 +1709,9 @@ def load_module(
     loader.root_dir = directory
     loader.account_id = account_id
     loader.root = root
+    # Without a scan root (the library default) file() still reads only inside the root module's folder.
+    loader.files = FileAccess(directory, root if root is not None else Path(os.path.realpath(directory)),
+                              loader.show, loader.error)
     instances: list[Instance] = []
     data_sources: list[Instance] = []
     limit = sys.getrecursionlimit()
