@@ -123,9 +123,10 @@ def test_a_file_outside_the_scanned_tree_is_unknown_with_one_located_error(tmp_p
 
 
 def test_without_a_scan_root_file_reads_only_inside_the_root_module_folder(tmp_path: Path, outside: Path):
-    repo = write(tmp_path / "repo", {"main.tf": exposing(a='file("../outside/secret.json")')})
+    repo = write(tmp_path / "repo", {"main.tf": exposing(a='file("../outside/secret.json")', b='file("b.txt")'),
+                                     "b.txt": "inside"})
     result = load_module(repo, display=lambda p: Path(p).name)
-    assert isinstance(locals_of(result)["a"], Unknown)
+    assert isinstance(locals_of(result)["a"], Unknown) and locals_of(result)["b"] == "inside"
     assert SECRET not in json.dumps(messages(result))
 
 
