@@ -308,3 +308,158 @@ def test_an_org_policy_from_a_file_fails_on_its_content(tmp_path: Path):
     # the resource, and the document itself (a standalone policy file is linted too)
     assert {(r.resource_id, r.status) for r in results if r.rule_id == "BG501"} == {
         ("aws_organizations_policy.backup", "fail"), ("backup_policy.json", "fail")}
+
+
+# ---------------------------------------------------------------------------
+# OpenTofu provider for_each (item 15)
+# ---------------------------------------------------------------------------
+
+BACKED_UP_DATABASE = """\
+resource "aws_backup_vault" "this" {
+  name = "local"
+}
+
+resource "aws_backup_plan" "this" {
+  name = "daily"
+  rule {
+    rule_name         = "daily"
+    target_vault_name = aws_backup_vault.this.name
+    schedule          = "cron(0 5 ? * * *)"
+    lifecycle {
+      delete_after = 35
+    }
+    copy_action {
+      destination_vault_arn = "arn:aws:backup:us-west-2:111122223333:backup-vault:dr"
+    }
+  }
+}
+
+resource "aws_backup_selection" "this" {
+  name         = "database"
+  plan_id      = aws_backup_plan.this.id
+  iam_role_arn = "arn:aws:iam::111122223333:role/backup"
+  resources    = [aws_db_instance.this.arn]
+}
+
+resource "aws_db_instance" "this" {
+  identifier     = "database"
+  engine         = "postgres"
+  instance_class = "db.t3.micro"
+}
+"""
+
+ITERATED_PROVIDERS = """\
+variable "regions" {
+  type    = set(string)
+  default = ["us-east-1", "us-west-2"]
+}
+
+variable "pick" {}
+
+provider "aws" {
+  alias    = "by_region"
+  for_each = var.regions
+  region   = each.value
+  default_tags {
+    tags = { placed = each.key }
+  }
+}
+
+module "backup" {
+  source   = "./modules/backup"
+  for_each = var.regions
+  providers = {
+    aws = aws.by_region[each.key]
+  }
+}
+
+resource "aws_backup_vault" "regional" {
+  for_each = var.regions
+  provider = aws.by_region[each.key]
+  name     = "regional-${data.aws_region.here[each.key].name}"
+}
+
+data "aws_region" "here" {
+  for_each = var.regions
+  provider = aws.by_region[each.key]
+}
+
+resource "aws_backup_vault" "picked" {
+  provider = aws.by_region[var.pick]
+  name     = "picked"
+}
+"""
+
+
+def test_provider_for_each_places_each_resource_and_module_instance_in_its_region(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": ITERATED_PROVIDERS, "modules/backup/main.tf": BACKED_UP_DATABASE})
+    estate = scan([repo], ScanOptions(terraform=TerraformOptions(root=real(repo))))
+    assert estate.errors == []
+    vaults = {vault.resource_id: vault for vault in estate.vaults}
+    assert {vault_id: vault.origin.region for vault_id, vault in vaults.items()} == {
+        'aws_backup_vault.regional["us-east-1"]': "us-east-1",
+        'aws_backup_vault.regional["us-west-2"]': "us-west-2",
+        'module.backup["us-east-1"].aws_backup_vault.this': "us-east-1",
+        'module.backup["us-west-2"].aws_backup_vault.this': "us-west-2",
+        "aws_backup_vault.picked": None,  # which instance: unknown, so its Region is (not an error)
+    }
+    assert vaults['aws_backup_vault.regional["us-west-2"]'].name == "regional-us-west-2"  # data.aws_region of its provider
+    assert vaults['module.backup["us-west-2"].aws_backup_vault.this'].tags == {"placed": "us-west-2"}
+    plans = {plan.resource_id: plan.origin.region for plan in estate.plans}
+    assert plans == {'module.backup["us-east-1"].aws_backup_plan.this': "us-east-1",
+                     'module.backup["us-west-2"].aws_backup_plan.this': "us-west-2"}
+
+
+def test_the_cross_region_copy_verdict_follows_each_instances_region(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": ITERATED_PROVIDERS, "modules/backup/main.tf": BACKED_UP_DATABASE})
+    results = lint([repo], real(repo))
+    assert not [r for r in results if r.status == "error"]
+    assert {(r.resource_id, r.status) for r in results if r.rule_id == "BG403"} == {
+        ('module.backup["us-east-1"].aws_db_instance.this', "pass"),  # copied to us-west-2
+        ('module.backup["us-west-2"].aws_db_instance.this', "fail"),  # the copy stays in us-west-2
+    }
+
+
+def test_an_unknown_instance_key_gives_an_unknown_region_and_what_the_instances_share(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": (
+        'variable "pick" {}\nvariable "later" {}\n'
+        'provider "aws" {\n  alias    = "same"\n  for_each = toset(["a", "b"])\n  region   = "eu-west-1"\n}\n'
+        'provider "aws" {\n  alias    = "open"\n  for_each = var.later\n  region   = each.value\n}\n'
+        'resource "aws_backup_vault" "same" {\n  provider = aws.same[var.pick]\n  name     = "same"\n}\n'
+        'resource "aws_backup_vault" "open" {\n  provider = aws.open["x"]\n  name     = "open"\n}\n'
+    )})
+    result = load(repo)
+    assert result.errors == []
+    regions = {i.address: i.region for i in result.instances}
+    assert regions["aws_backup_vault.same"] == "eu-west-1"  # every instance is in eu-west-1
+    assert isinstance(regions["aws_backup_vault.open"], Unknown)
+    assert "variable 'later' has no value" in regions["aws_backup_vault.open"].reason
+
+
+def test_references_opentofu_refuses_are_located_errors(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": (
+        'provider "aws" {\n  alias    = "by_region"\n  for_each = toset(["us-east-1"])\n  region   = each.value\n}\n'
+        'provider "aws" {\n  alias  = "plain"\n  region = "eu-west-1"\n}\n'
+        'resource "aws_backup_vault" "missing" {\n  provider = aws.by_region["eu-central-1"]\n  name     = "m"\n}\n'
+        'resource "aws_backup_vault" "no_key" {\n  provider = aws.by_region\n  name     = "n"\n}\n'
+        'resource "aws_backup_vault" "not_iterated" {\n  provider = aws.plain["x"]\n  name     = "p"\n}\n'
+    )})
+    result = load(repo)
+    assert sorted((e.origin.line, e.origin.column, e.message) for e in result.errors) == [
+        (11, 28, 'provider configuration aws.by_region has no instance ["eu-central-1"]'),
+        (15, 14, "provider configuration aws.by_region has for_each: name one of its instances (aws.by_region[...])"),
+        (19, 24, "provider configuration aws.plain has no for_each: it cannot be indexed"),
+    ]
+    regions = {i.address: i.region for i in result.instances}
+    assert regions["aws_backup_vault.not_iterated"] == "eu-west-1"
+    assert isinstance(regions["aws_backup_vault.missing"], Unknown) and isinstance(regions["aws_backup_vault.no_key"], Unknown)
+
+
+def test_provider_references_in_json_syntax(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf.json": json.dumps({
+        "provider": {"aws": [{"alias": "by_region", "for_each": '${toset(["us-west-2"])}', "region": "${each.value}"}]},
+        "resource": {"aws_backup_vault": {"v": {"provider": 'aws.by_region["us-west-2"]', "name": "v"}}},
+    })})
+    result = load(repo)
+    assert result.errors == []
+    assert [i.region for i in result.instances] == ["us-west-2"]
