@@ -463,3 +463,13 @@ def test_provider_references_in_json_syntax(tmp_path: Path):
     result = load(repo)
     assert result.errors == []
     assert [i.region for i in result.instances] == ["us-west-2"]
+
+
+def test_a_region_data_source_with_only_meta_arguments_describes_its_provider(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": (
+        'provider "aws" {\n  alias  = "replica"\n  region = "eu-west-1"\n}\n'
+        'data "aws_region" "replica" {\n  provider = aws.replica\n}\n'
+        'resource "aws_backup_vault" "v" {\n  name = "copy-${data.aws_region.replica.name}"\n}\n'
+    )})
+    [vault] = load(repo).instances
+    assert vault.values["name"] == "copy-eu-west-1"
