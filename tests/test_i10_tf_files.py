@@ -159,6 +159,15 @@ def test_a_folder_and_non_utf8_content_are_terraforms_errors(tmp_path: Path):
     ]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path: Path):
+    repo = write(tmp_path / "repo", {"main.tf": exposing(pipe='file("pipe")', there='fileexists("pipe")')})
+    os.mkfifo(repo / "pipe")  # opening it to read would block until a writer comes
+    result = load(repo)
+    assert sorted(e.message for e in result.errors) == ['local.pipe: file(): "pipe" is not a regular file',
+                                                         'local.there: fileexists(): "pipe" is not a regular file']
+
+
 def test_a_file_over_the_size_cap_is_a_located_error_not_read(tmp_path: Path):
     repo = write(tmp_path / "repo", {"main.tf": exposing(big='file("big.json")')})
     with (repo / "big.json").open("wb") as handle:

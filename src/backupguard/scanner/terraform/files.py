@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -70,19 +71,18 @@ class FileAccess:
 
     def locate(self, text: str, function: str) -> Path:
         """The real path ``text`` names, checked to be inside the scanned tree (else OutsideRoot)."""
-        reference = f"{function}() path {json.dumps(text, ensure_ascii=False)}"
+        reference = f"{function}() path {json.dumps(text)}"
         if text.startswith("~") or "\x00" in text:
             raise OutsideRoot(reference, self.limit)
         return check_inside(Path(os.path.realpath(self.joined(text))), self.limit, reference)
 
     def read(self, text: str, function: str) -> bytes:
-        """The bytes of the file ``text`` names (Terraform's errors for a missing file or a folder)."""
+        """The bytes of the file ``text`` names (Terraform's errors for a missing file or a folder;
+        anything but a regular file, a FIFO that would block for one, is refused before opening)."""
         path = self.locate(text, function)
-        if not path.exists():
+        if not self._regular(path, text):
             raise FileError(f"no file exists at {_cleaned(text)}; {function}() reads only files of the configuration, "
                             "not files that a resource creates")
-        if path.is_dir():
-            raise FileError(f"{_cleaned(text)} is a directory, not a file")
         try:
             data = read_capped(path)
         except OSError as exc:
@@ -91,6 +91,21 @@ class FileAccess:
             raise BudgetExceeded(f"{_cleaned(text)} is {too_large()}; not read")
         spend(1 + len(data) // 256)
         return data
+
+    @staticmethod
+    def _regular(path: Path, text: str) -> bool:
+        """Whether ``path`` is a regular file (False: nothing there); a folder or a device is Terraform's error."""
+        try:
+            mode = path.stat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise FileError(f"cannot read {_cleaned(text)}: {exc.strerror or type(exc).__name__}") from None
+        if stat.S_ISDIR(mode):
+            raise FileError(f"{_cleaned(text)} is a directory, not a file")
+        if not stat.S_ISREG(mode):
+            raise FileError(f"{_cleaned(text)} is not a regular file")
+        return True
 
     def text(self, text: str, function: str) -> str:
         """The file's content as a string: UTF-8, or Terraform's error."""
@@ -103,15 +118,12 @@ class FileAccess:
 
     def exists(self, text: str) -> bool:
         """``fileexists()``: whether a regular file is there (a folder is Terraform's error)."""
-        path = self.locate(text, "fileexists")
-        if path.is_dir():
-            raise FileError(f"{_cleaned(text)} is a directory, not a file")
-        return path.is_file()
+        return self._regular(self.locate(text, "fileexists"), text)
 
 
 def _cleaned(text: str) -> str:
     """The path as Terraform names it in its errors: lexically cleaned, quoted."""
-    return json.dumps(Path(os.path.normpath(text)).as_posix(), ensure_ascii=False)
+    return json.dumps(Path(os.path.normpath(text)).as_posix())
 
 
 # ---------------------------------------------------------------------------
@@ -127,7 +139,7 @@ def parse_template(text: str) -> hcl.Expr | hcl.Problem:
     AST is never mutated."""
     cached = _TEMPLATES.get(text)
     if cached is None:
-        if len(_TEMPLATES) >= 256:
+        if len(_TEMPLATES) >= 64:
             _TEMPLATES.clear()
         cached = _TEMPLATES[text] = _parse_template(text)
     return cached

@@ -797,7 +797,9 @@ def fn_templatefile(files: FileAccess, path: Any, variables: Any) -> Any:
         if not _TEMPLATE_NAME.fullmatch(name):
             raise FileError(f"invalid template variable name {json.dumps(name)}: must start with a letter, "
                             "followed by zero or more letters, digits, and underscores")
-    template = parse_template(files.text(text, "templatefile"))
+    source = files.text(text, "templatefile")
+    check_length(len(source), "the template")  # real templates are a few KiB: a huge one is not parsed
+    template = parse_template(source)
     shown = files.name(text)
     if isinstance(template, Problem):
         raise FileError(f"{shown}{f':{template.line},{template.column}' if template.line else ''}: {template.message}")

@@ -58,7 +58,15 @@ Design choices a consumer must know:
   ``Instance.provider`` is that configuration's address in the module that
   declares it (``aws.replica``; ``module.x.aws`` for a provider block inside a
   module). ``default_tags`` are exposed, not merged into ``tags``; their
-  positions are in the provider's own file.
+  positions are in the provider's own file. OpenTofu's provider ``for_each``
+  gives one configuration per key (``aws.by_region["us-east-1"]``), chosen by
+  ``provider = aws.by_region[each.key]`` or ``providers = {aws = aws.by_region[each.key]}``
+  per instance; an unknown key leaves the region unknown (``aws.by_region[?]``).
+* **files.** ``file()`` and ``templatefile()`` read through one
+  :class:`~backupguard.scanner.terraform.files.FileAccess` per load: relative to
+  the root module folder (Terraform's working directory), where ``path.module``
+  is the module's folder relative to it and ``path.root``/``path.cwd`` are ``.``;
+  nothing outside the scan root (without one, outside the root module folder).
 
 Besides address, type, name, values, origin, region, default_tags and
 provider, an :class:`Instance` has ``key`` (its count
