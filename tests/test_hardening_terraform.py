@@ -198,9 +198,9 @@ def test_regex_through_a_var_is_linear_time(tmp_path: Path):
 
 
 def test_a_tf_file_over_the_size_cap_is_a_located_error(tmp_path: Path, monkeypatch):
-    from backupguard.scanner.terraform import module
+    from backupguard.scanner.terraform import budget
 
-    monkeypatch.setattr(module, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(budget, "MAX_FILE_BYTES", 1024)
     repo = write(tmp_path / "repo", {"big.tf": "# " + "x" * 2000 + "\n", "main.tf": WEEKLY_7_DAYS})
     loaded = load(repo)
     [error] = loaded.errors

@@ -452,7 +452,8 @@ def test_path_terraform_and_self(tmp_path):
         "  triggers = { module = path.module, ws = terraform.workspace }\n"
         "}\n"
     )})
-    assert result.instances[0].values["triggers"] == {"module": "m", "ws": "default"}
+    # Terraform's path.module is relative to its working directory, the root module folder
+    assert result.instances[0].values["triggers"] == {"module": ".", "ws": "default"}
 
 
 def test_locals_in_any_order_and_cycles(tmp_path):

@@ -15,6 +15,7 @@ loader (:mod:`module`) all check through the helpers here, so the limits live in
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any, Iterator
 
 # Terraform itself refuses nothing here; these are our own resource limits.
@@ -38,7 +39,9 @@ under 3,000 steps, so this leaves a margin of more than 300 times."""
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """Size of one .tf / .tf.json / .tfvars file read (the CloudFormation cap): the parser's memory
-grows with the input, and a 50 MB .tf took 9 GB."""
+grows with the input, and a 50 MB .tf took 9 GB. Files read by ``file()`` / ``templatefile()``
+have the same cap."""
+
 
 
 class BudgetExceeded(Exception):
@@ -123,6 +126,19 @@ def check_value(value: Any) -> Any:
     else:
         check_number(value)
     return value
+
+
+def too_large() -> str:
+    """How a file over :data:`MAX_FILE_BYTES` is described in errors ("file is larger than 20 MiB")."""
+    return f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"
+
+
+def read_capped(path: Path) -> bytes | None:
+    """The bytes of ``path``, or None when it holds more than :data:`MAX_FILE_BYTES` (one byte more
+    is read to tell, never the rest: a hostile 10 GB file costs 20 MiB). ``OSError`` propagates."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    return None if len(data) > MAX_FILE_BYTES else data
 
 
 def _amount(count: int) -> str:

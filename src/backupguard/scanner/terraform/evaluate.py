@@ -38,11 +38,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import partial
 from itertools import product
 from math import prod
 from typing import Any, Callable
 
 from backupguard.estate import Reference, Unknown
+from backupguard.scanner.paths import OutsideRoot
 from backupguard.scanner.terraform.budget import (
     MAX_STRING_CHARS, BudgetExceeded, check_items, check_length, check_number, check_value, spend,
 )
@@ -127,14 +129,18 @@ class Lazy:
 
 class Scope:
     """The names an expression can use: ``symbols`` (each, count, for variables, iterators) first,
-    then ``resolver(name, node)`` for module-level names. ``file`` is where the expression is written."""
+    then ``resolver(name, node)`` for module-level names. ``file`` is where the expression is written;
+    ``files`` (a :class:`~backupguard.scanner.terraform.files.FileAccess`) what ``file()`` and its
+    kin may read: without it (a variables file, a default) they give an Unknown."""
 
-    __slots__ = ("resolver", "symbols", "file")
+    __slots__ = ("resolver", "symbols", "file", "files")
 
-    def __init__(self, resolver: Callable[[str, Any], Any] | None = None, symbols: dict | None = None, file: str | None = None):
+    def __init__(self, resolver: Callable[[str, Any], Any] | None = None, symbols: dict | None = None, file: str | None = None,
+                 files: Any = None):
         self.resolver = resolver
         self.symbols = symbols or {}
         self.file = file
+        self.files = files
 
     def lookup(self, name: str, node: Any) -> Any:
         if name in self.symbols:
@@ -144,7 +150,7 @@ class Scope:
         return self.resolver(name, node)
 
     def with_symbols(self, extra: dict) -> "Scope":
-        return Scope(self.resolver, {**self.symbols, **extra}, self.file)
+        return Scope(self.resolver, {**self.symbols, **extra}, self.file, self.files)
 
 
 # ---------------------------------------------------------------------------
@@ -887,18 +893,25 @@ def _call(expr: Call, scope: Scope) -> Any:
         if not isinstance(last, list):
             raise EvalError("the argument before ... must be a list", expr.line, expr.column)
         args.extend(last)
-    from backupguard.scanner.terraform.functions import FUNCTIONS  # the library imports this module's helpers
+    from backupguard.scanner.terraform.functions import FILE_FUNCTIONS, FUNCTIONS  # the library imports this module's helpers
 
     function = FUNCTIONS.get(name)
+    if name in FILE_FUNCTIONS:
+        if scope.files is None:
+            return Unknown(f"{name}() reads a file when Terraform runs")
+        function = partial(FILE_FUNCTIONS[name], scope.files)
     if function is None:
         if "::" in name:
             return Unknown(f"provider function {name}() is not evaluated")
         return Unknown(f"function {name}() is not evaluated")
     try:
         return check_value(function(*args))
+    except OutsideRoot as exc:  # refused, not failed: one located error, and the value is unknown
+        scope.files.report(str(exc), scope.file, expr.line, expr.column)
+        return Unknown(str(exc))
     except EvalError as exc:
         if exc.line is None:
-            raise EvalError(f"{name}(): {exc.message}", expr.line, expr.column) from None
+            raise type(exc)(f"{name}(): {exc.message}", expr.line, expr.column) from None
         raise
     except (TypeError, ValueError, KeyError, IndexError, OverflowError, ZeroDivisionError, re.error) as exc:
         raise EvalError(f"{name}(): invalid arguments ({exc})", expr.line, expr.column) from None

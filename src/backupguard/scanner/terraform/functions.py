@@ -9,8 +9,11 @@ arguments; the evaluator (:mod:`evaluate`) does the dispatch, ``try``/``can`` an
 * the others are wrapped by :func:`_strict`: an unknown argument gives an Unknown, or
   the result for each candidate when the unknown arguments have a few candidates.
 
-Functions that read files or depend on the run (``file``, ``timestamp``) are never
-evaluated: they read nothing and give an Unknown. Functions that could build huge
+:data:`FILE_FUNCTIONS` (``file``, ``filebase64``, ``fileexists``, ``templatefile``) read the
+configuration's own files through the :class:`~backupguard.scanner.terraform.files.FileAccess`
+the evaluator passes first: only inside the scanned tree, size-capped, with Terraform's errors.
+Other functions that read files or depend on the run (``fileset``, ``filemd5``, ``timestamp``)
+are never evaluated: they read nothing and give an Unknown. Functions that could build huge
 values refuse to before allocating them (see :mod:`budget`), and the regular
 expression functions use RE2 (linear time, Terraform's own syntax and semantics).
 """
@@ -30,11 +33,13 @@ import re2
 from backupguard.estate import Reference, Unknown
 from backupguard.scanner.terraform.budget import check_items, check_length, spend
 from backupguard.scanner.terraform.evaluate import (
-    EvalError, _bare, _combine, _describe, _equal, _is_number, _num, _sorted_set, _to_bool, _to_number,
-    as_unknown, find_unknown, to_string,
+    EvalError, Scope, _bare, _combine, _describe, _equal, _is_number, _num, _sorted_set, _to_bool, _to_number,
+    as_unknown, evaluate, find_unknown, materialize, to_string,
 )
+from backupguard.scanner.terraform.files import FileAccess, FileError, free_variables, parse_template
+from backupguard.scanner.terraform.hcl import Problem
 
-__all__ = ["FUNCTIONS", "fn_jsonencode", "json_text", "placeholders"]
+__all__ = ["FILE_FUNCTIONS", "FUNCTIONS", "fn_jsonencode", "json_text", "placeholders"]
 
 
 def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -756,6 +761,68 @@ def _parseint(text: Any, base: Any) -> int:
     return int(_str_arg(text), _int_arg(base))
 
 
+# -- the configuration's files (FileAccess decides what may be read) --------------------
+
+
+def fn_file(files: FileAccess, path: Any) -> Any:
+    return _combine(lambda p: files.text(_str_arg(p), "file"), path)
+
+
+def fn_filebase64(files: FileAccess, path: Any) -> Any:
+    return _combine(lambda p: base64.b64encode(files.read(_str_arg(p), "filebase64")).decode("ascii"), path)
+
+
+def fn_fileexists(files: FileAccess, path: Any) -> Any:
+    return _combine(lambda p: files.exists(_str_arg(p)), path)
+
+
+_TEMPLATE_NAME = re.compile(r"[^\W\d][\w-]*")  # an HCL identifier: the only names a template can refer to
+
+
+def fn_templatefile(files: FileAccess, path: Any, variables: Any) -> Any:
+    """The template file rendered with ``variables`` and nothing else (Terraform's rule: every
+    name the template uses must be a key of the map, checked before rendering). Unknown values
+    in the map make the parts that use them unknown; the rest is rendered."""
+    if files.in_template:
+        raise FileError("cannot call templatefile() from inside a template")
+    if isinstance(path, (Unknown, Reference)):
+        return _bare(path)
+    if isinstance(variables, (Unknown, Reference)):
+        return _bare(variables)
+    if variables is None:
+        raise EvalError("the template variables must be a map, not null")
+    text = _str_arg(path)
+    names = _map_arg(variables)
+    for name in names:
+        if not _TEMPLATE_NAME.fullmatch(name):
+            raise FileError(f"invalid template variable name {json.dumps(name)}: must start with a letter, "
+                            "followed by zero or more letters, digits, and underscores")
+    source = files.text(text, "templatefile")
+    check_length(len(source), "the template")  # real templates are a few KiB: a huge one is not parsed
+    template = parse_template(source)
+    shown = files.name(text)
+    if isinstance(template, Problem):
+        raise FileError(f"{shown}{f':{template.line},{template.column}' if template.line else ''}: {template.message}")
+    for variable in free_variables(template):
+        if variable.name not in names:
+            raise FileError(f"vars map does not contain key {json.dumps(variable.name)}, referenced at "
+                            f"{shown}:{variable.line},{variable.column}")
+    try:
+        return materialize(evaluate(template, Scope(None, dict(names), shown, files.template_access())))
+    except EvalError as exc:  # located in the template: named there, reported at the call
+        where = f"{shown}:{exc.line},{exc.column}: " if exc.line is not None else f"{shown}: "
+        raise type(exc)(where + exc.message) from None
+
+
+FILE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "file": fn_file,
+    "filebase64": fn_filebase64,
+    "fileexists": fn_fileexists,
+    "templatefile": fn_templatefile,
+}
+"""Functions whose first argument is the FileAccess of the module being evaluated."""
+
+
 def _not_evaluated(reason: str) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
         return Unknown(reason)
@@ -864,11 +931,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "cidrhost": _strict(_cidrhost),
     "cidrnetmask": _strict(_cidrnetmask),
     # known only when Terraform runs
-    "file": _not_evaluated("file() reads a file when Terraform runs"),
-    "filebase64": _not_evaluated("filebase64() reads a file when Terraform runs"),
-    "fileexists": _not_evaluated("fileexists() checks a file when Terraform runs"),
     "fileset": _not_evaluated("fileset() lists files when Terraform runs"),
-    "templatefile": _not_evaluated("templatefile() reads a file when Terraform runs"),
     "filemd5": _not_evaluated("filemd5() reads a file when Terraform runs"),
     "filesha256": _not_evaluated("filesha256() reads a file when Terraform runs"),
     "abspath": _not_evaluated("abspath() depends on where Terraform runs"),

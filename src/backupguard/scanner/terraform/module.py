@@ -58,7 +58,15 @@ Design choices a consumer must know:
   ``Instance.provider`` is that configuration's address in the module that
   declares it (``aws.replica``; ``module.x.aws`` for a provider block inside a
   module). ``default_tags`` are exposed, not merged into ``tags``; their
-  positions are in the provider's own file.
+  positions are in the provider's own file. OpenTofu's provider ``for_each``
+  gives one configuration per key (``aws.by_region["us-east-1"]``), chosen by
+  ``provider = aws.by_region[each.key]`` or ``providers = {aws = aws.by_region[each.key]}``
+  per instance; an unknown key leaves the region unknown (``aws.by_region[?]``).
+* **files.** ``file()`` and ``templatefile()`` read through one
+  :class:`~backupguard.scanner.terraform.files.FileAccess` per load: relative to
+  the root module folder (Terraform's working directory), where ``path.module``
+  is the module's folder relative to it and ``path.root``/``path.cwd`` are ``.``;
+  nothing outside the scan root (without one, outside the root module folder).
 
 Besides address, type, name, values, origin, region, default_tags and
 provider, an :class:`Instance` has ``key`` (its count
@@ -91,8 +99,9 @@ from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 from backupguard.scanner.paths import OutsideRoot, check_inside
 from backupguard.scanner.terraform import hcl, hcl_json
+from backupguard.scanner.terraform.files import FileAccess, FileError
 from backupguard.scanner.terraform.budget import (
-    MAX_FILE_BYTES, BudgetExceeded, WorkExhausted, check_instances, check_items, metered, spend,
+    BudgetExceeded, WorkExhausted, check_instances, check_items, metered, read_capped, spend, too_large,
 )
 from backupguard.scanner.terraform.policy_document import policy_document_json
 from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
@@ -236,7 +245,17 @@ class _Loader:
         self.root_dir: Path | None = None
         self.account_id: str | None = None  # --account-id: what data.aws_caller_identity returns
         self.root: Path | None = None  # the scan root: no file whose real path is outside it is read
+        self.files: FileAccess | None = None  # what file() and templatefile() may read (set by load_module)
         self._installed: dict[str, Path] | None = None
+
+    def path_values(self, directory: Path) -> dict[str, str]:
+        """``path.module``, ``path.root`` and ``path.cwd`` as Terraform gives them when it runs in the
+        root module folder: the module's folder relative to it, and ``.`` (Terraform's cwd is an
+        absolute path; its relative form keeps the machine's folders out of values and messages,
+        and resolves to the same files)."""
+        base = os.path.abspath(self.root_dir or ".")
+        module = Path(os.path.relpath(os.path.abspath(directory), base)).as_posix()
+        return {"module": module, "root": ".", "cwd": "."}
 
     def outside(self, path: Path, reference: str, file: str | None, line: int = 1, column: int = 1) -> bool:
         """True (and a located error naming ``reference``) when ``path`` resolves outside the scan root."""
@@ -354,13 +373,12 @@ class _Loader:
 
     def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_capped(path)
         except OSError as exc:
             self.error(f"cannot read file: {exc.strerror or exc}", shown)
             return None
-        if len(data) > MAX_FILE_BYTES:
-            self.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not parsed", shown)
+        if data is None:
+            self.error(f"file is {too_large()}; not parsed", shown)
             return None
         try:
             data.decode("utf-8")
@@ -444,6 +462,53 @@ class _Provider:
     default_tags: Any = field(default_factory=dict)
     other_account: bool = False  # assumes a role or uses a profile/keys: --account-id may not be its account
     account: str | None = None  # pinned by allowed_account_ids = ["<one account>"]: Terraform runs nowhere else
+    # OpenTofu's provider for_each: the configuration's instances by key, or the Unknown for_each when
+    # its keys are not known; None for a configuration that is not iterated.
+    instances: "dict[str, _Provider] | Unknown | None" = None
+
+
+def _provider_reference(expr: hcl.Expr) -> tuple[str, hcl.Expr | None] | None:
+    """``aws.replica`` -> ("aws.replica", None); OpenTofu's ``aws.by_region[each.key]`` ->
+    ("aws.by_region", the key expression); anything else (not a provider configuration) None.
+    In JSON syntax the reference is a string, parsed here (its parts placed at the string)."""
+    if isinstance(expr, hcl.Literal) and isinstance(expr.value, str) and "[" in expr.value:
+        parsed = hcl.parse_expression(expr.value)
+        return None if parsed is None else _provider_reference(hcl.relocate(parsed, expr.line, expr.column))
+    name = hcl.traversal_name(expr)
+    if name is not None:
+        return name, None
+    if isinstance(expr, hcl.Traversal) and expr.steps and isinstance(expr.steps[-1], hcl.Index):
+        name = hcl.traversal_name(hcl.Traversal(expr.line, expr.column, expr.source, expr.steps[:-1]))
+        if name is not None and "." in name:
+            return name, expr.steps[-1].key
+    return None
+
+
+def _refused(provider: _Provider, reason: str) -> _Provider:
+    """The instance a reference OpenTofu refuses would name: its region and tags are unknown."""
+    unknown = Unknown(f"provider {provider.address}: {reason}")
+    return _Provider(f"{provider.address}[?]", unknown, unknown, True)
+
+
+def _some_instance(provider: _Provider, cause: Unknown) -> _Provider:
+    """An instance of an iterated configuration, which one depending on ``cause``: what all its
+    instances share (one region, the same tags or account) is known, the rest is unknown."""
+    options = list(provider.instances.values()) if isinstance(provider.instances, dict) else []
+    reason = f"the instance of provider {provider.address} is unknown: {cause.reason}"
+    regions = [option.region for option in options]
+    if options and all(isinstance(r, str) for r in regions) and len(set(regions)) == 1:
+        region: Any = regions[0]
+    else:
+        known = all(isinstance(r, str) for r in regions)
+        region = Unknown(reason, cause.refs, tuple(sorted(set(regions))) if known else ())
+    tags = [option.default_tags for option in options]
+    accounts = {option.account for option in options}
+    return _Provider(
+        f"{provider.address}[?]", region,
+        tags[0] if tags and all(t == tags[0] and not isinstance(t, Unknown) for t in tags) else Unknown(reason, cause.refs),
+        any(option.other_account for option in options) or not options,
+        accounts.pop() if len(accounts) == 1 else None,
+    )
 
 
 # Provider arguments that can make its account differ from the one the scan was told (--account-id).
@@ -541,12 +606,12 @@ class _Module:
                 loader.error(f"provider configuration {key} is declared more than once", shown, block.line, block.column)
                 continue
             self._provider_blocks[key] = (block, shown)
-        self._path = {"module": config.shown, "root": loader.root_shown, "cwd": "."}
+        self._path = loader.path_values(config.directory)
 
     # -- scopes ------------------------------------------------------------------
 
     def scope(self, file: str, symbols: dict | None = None) -> Scope:
-        return Scope(self.resolve, symbols, file)
+        return Scope(self.resolve, symbols, file, self.loader.files)
 
     def resolve(self, name: str, node: Any) -> Any:
         if name == "var":
@@ -584,7 +649,10 @@ class _Module:
         except EvalError as exc:
             line = exc.line or expr.line
             column = exc.column or expr.column
-            self.loader.note(f"{scope.file}:{line}:{column}: {what}: {exc.message}")
+            if isinstance(exc, FileError):  # a missing or unreadable file: Terraform stops there
+                self.loader.error(f"{what}: {exc.message}", scope.file, line, column)
+            else:
+                self.loader.note(f"{scope.file}:{line}:{column}: {what}: {exc.message}")
             return Unknown(f"{what} could not be evaluated: {exc.message}")
         except RecursionError:
             self.loader.error(f"{what}: expression is nested too deeply", scope.file, expr.line, expr.column)
@@ -739,7 +807,10 @@ class _Module:
             return cached
         if key in self._provider_blocks:
             block, shown = self._provider_blocks[key]
-            provider = self._evaluate_provider(key, block, shown)
+            if "for_each" in block.body.attributes:
+                provider = self._iterated_provider(key, block, shown)
+            else:
+                provider = self._evaluate_provider(key, block, shown)
         elif key in self.inherited:
             provider = self.inherited[key]
         elif "." in key:
@@ -751,8 +822,57 @@ class _Module:
         self._providers[key] = provider
         return provider
 
-    def _evaluate_provider(self, key: str, block: hcl.Block, shown: str) -> _Provider:
-        scope = self.scope(shown)
+    def _iterated_provider(self, key: str, block: hcl.Block, shown: str) -> _Provider:
+        """OpenTofu's ``for_each`` on a provider block: one configuration per key, each evaluated
+        with its ``each.key`` / ``each.value``; used as ``aws.by_region[key]``."""
+        expansion = _expand(self, block.body, shown, f"provider {self.prefix}{key}", "provider")
+        if expansion.kind == "unknown":
+            unknown = expansion.unknown or Unknown(f"the for_each of provider {self.prefix}{key} is unknown")
+            return _Provider(self.prefix + key, unknown, unknown, instances=unknown)
+        instances = {to_string(instance_key): self._evaluate_provider(key, block, shown, symbols, instance_key)
+                     for instance_key, symbols, _ in expansion.items}
+        reason = f"provider {self.prefix}{key} has for_each: its instances are {self.prefix}{key}[key]"
+        return _Provider(self.prefix + key, Unknown(reason), Unknown(reason), instances=instances)
+
+    def provider_for(self, expr: hcl.Expr | None, default: str, scope: Scope, at: Any) -> _Provider:
+        """The configuration a ``provider = ...`` argument or a ``providers`` map value names
+        (``default`` when there is none; ``at`` is then where the block using it is), an instance
+        key evaluated in ``scope``. What OpenTofu refuses is a located error; an unknown key gives
+        an instance whose region is unknown, not an error."""
+        reference = _provider_reference(expr) if expr is not None else (default, None)
+        if reference is None:
+            self.loader.error("provider must be a provider configuration such as aws.replica or aws.by_region[each.key]",
+                              scope.file, expr.line, expr.column)
+            reference = (default, None)
+        key, index_expr = reference
+        provider = self.provider(key)
+        if index_expr is None:
+            if provider.instances is None:
+                return provider
+            place = expr if expr is not None else at
+            self.loader.error(f"provider configuration {key} has for_each: name one of its instances ({key}[...])",
+                              scope.file, place.line, place.column)
+            return _refused(provider, f"{key} is used without an instance key")
+        if provider.instances is None:
+            self.loader.error(f"provider configuration {key} has no for_each: it cannot be indexed",
+                              scope.file, index_expr.line, index_expr.column)
+            return provider
+        index = materialize(self.safe(index_expr, scope, f"the instance key of provider {key}"))
+        if isinstance(index, (Unknown, Reference)):
+            return _some_instance(provider, as_unknown(index))
+        if isinstance(provider.instances, Unknown):
+            return _some_instance(provider, provider.instances)
+        found = None if index is None or isinstance(index, (dict, list)) else provider.instances.get(to_string(index))
+        if found is None:
+            shown = _key_suffix(index) if isinstance(index, (str, int)) and not isinstance(index, bool) else "[...]"
+            self.loader.error(f"provider configuration {key} has no instance {shown}", scope.file, index_expr.line, index_expr.column)
+            return _refused(provider, f"{key} has no instance {shown}")
+        return found
+
+    def _evaluate_provider(self, key: str, block: hcl.Block, shown: str, symbols: dict | None = None,
+                           instance_key: Any = None) -> _Provider:
+        scope = self.scope(shown, symbols)
+        key = key + _key_suffix(instance_key)
         region: Any = None
         attribute = block.body.attributes.get("region")
         if attribute is not None:
@@ -773,7 +893,8 @@ class _Module:
                 account = ids[0]
         return _Provider(self.prefix + key, region, tags, other_account, account)
 
-    def child_providers(self, call: "_CallNode") -> dict:
+    def child_providers(self, call: "_CallNode", symbols: dict) -> dict:
+        """The configurations one instance of a module call passes (``symbols``: its each/count)."""
         mapping = call.block.body.attributes.get("providers")
         if mapping is None:
             return {key: self.provider(key) for key in self._default_keys()}
@@ -781,13 +902,14 @@ class _Module:
         if not isinstance(mapping.expr, hcl.ObjectExpr):
             self.loader.error("providers must be a map of provider configurations", call.file, mapping.line, mapping.column)
             return result
+        scope = self.scope(call.file, symbols)
         for key_expr, value_expr in mapping.expr.items:
             child_key = hcl.traversal_name(key_expr)
-            parent_key = hcl.traversal_name(value_expr)
-            if child_key is None or parent_key is None:
-                self.loader.error("providers entries must look like aws = aws.alias", call.file, key_expr.line, key_expr.column)
+            if child_key is None or _provider_reference(value_expr) is None:
+                self.loader.error("providers entries must look like aws = aws.alias (or aws.alias[key])",
+                                  call.file, key_expr.line, key_expr.column)
                 continue
-            result[child_key] = self.provider(parent_key)
+            result[child_key] = self.provider_for(value_expr, child_key, scope, value_expr)
         return result
 
     def _default_keys(self) -> list[str]:
@@ -1062,7 +1184,7 @@ class _ResourceNode(Lazy):
 
 
 class _InstanceNode(Lazy):
-    __slots__ = ("resource", "key", "symbols", "exists", "address", "_args", "_groups", "_scope")
+    __slots__ = ("resource", "key", "symbols", "exists", "address", "_args", "_groups", "_scope", "_provider")
 
     def __init__(self, resource: _ResourceNode, key: Any, symbols: dict, exists: Any):
         self.resource = resource
@@ -1073,6 +1195,7 @@ class _InstanceNode(Lazy):
         self._args: dict[str, Any] = {}
         self._groups: dict[str, Any] = {}
         self._scope: Scope | None = None
+        self._provider: _Provider | None = None
 
     @property
     def decl(self) -> _Decl:
@@ -1169,7 +1292,8 @@ class _InstanceNode(Lazy):
         """Data sources without arguments that describe their provider: aws_region and aws_partition (from
         its region), aws_caller_identity (the --account-id given, unless the provider may switch account)."""
         decl = self.decl
-        if decl.type not in ("aws_region", "aws_partition", "aws_caller_identity") or decl.block.body.attributes:
+        arguments = set(decl.block.body.attributes) - _RESOURCE_META_ATTRS  # provider, for_each... choose, not filter
+        if decl.type not in ("aws_region", "aws_partition", "aws_caller_identity") or arguments:
             return None
         if decl.type == "aws_caller_identity":
             provider = self.provider()
@@ -1194,10 +1318,12 @@ class _InstanceNode(Lazy):
         return None
 
     def provider(self) -> _Provider:
-        module = self.resource.module
-        attribute = self.decl.block.body.attributes.get("provider")
-        key = hcl.traversal_name(attribute.expr) if attribute is not None else None
-        return module.provider(key or self.decl.type.split("_", 1)[0])
+        if self._provider is None:
+            attribute = self.decl.block.body.attributes.get("provider")
+            self._provider = self.resource.module.provider_for(
+                attribute.expr if attribute is not None else None, self.decl.type.split("_", 1)[0], self.scope(),
+                self.decl.block)
+        return self._provider
 
     def get_index(self, key: Any, step: Any) -> Any:
         raise EvalError(f"{self.address} is a single instance: it cannot be indexed", step.line, step.column)
@@ -1233,9 +1359,6 @@ class _InstanceNode(Lazy):
     def instance(self) -> Instance:
         module = self.resource.module
         decl = self.decl
-        provider_attr = decl.block.body.attributes.get("provider")
-        if provider_attr is not None and hcl.traversal_name(provider_attr.expr) is None:
-            module.loader.error("provider must be a provider configuration such as aws.replica", decl.file, provider_attr.line, provider_attr.column)
         provider = self.provider()
         region = provider.region
         values = self.values()
@@ -1463,10 +1586,10 @@ class _CallNode(Lazy):
         self._kind = expansion.kind
         self._unknown = expansion.unknown
         config = loader.config(self.directory)
-        providers = module.child_providers(self)
         for instance_key, symbols, exists in expansion.items:
             child = _Module(
-                loader, config, base + _key_suffix(instance_key), module, self, symbols, None, providers,
+                loader, config, base + _key_suffix(instance_key), module, self, symbols, None,
+                module.child_providers(self, symbols),
                 module.depth + 1, module.ancestors + (module.config.directory,), _and_exists(module.exists, exists),
                 instance_key,
             )
@@ -1568,10 +1691,9 @@ def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
 def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
     shown = loader.show(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            loader.error(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not read", shown)
+        raw = read_capped(path)
+        if raw is None:
+            loader.error(f"file is {too_large()}; not read", shown)
             return
         data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
@@ -1697,6 +1819,9 @@ def load_module(
     loader.root_dir = directory
     loader.account_id = account_id
     loader.root = root
+    # Without a scan root (the library default) file() still reads only inside the root module's folder.
+    loader.files = FileAccess(directory, root if root is not None else Path(os.path.realpath(directory)),
+                              loader.show, loader.error)
     instances: list[Instance] = []
     data_sources: list[Instance] = []
     limit = sys.getrecursionlimit()
