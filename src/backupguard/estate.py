@@ -456,6 +456,8 @@ class Estate:
     # Account-wide AWS Backup settings the sources declare (aws_backup_global_settings), as AWS
     # gives them (strings: {"isCrossAccountBackupEnabled": "true"}), per settings_scope()
     global_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # CloudFormation parameter names the templates declare (a --parameter none declares is a typo to warn about)
+    declared_parameters: list[str] = field(default_factory=list)
 
     def add(self, entity: Any) -> None:
         """Put an entity in the collection of its kind."""
