@@ -22,7 +22,7 @@ from backupguard.waivers import parse_waivers
 
 MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers", "allow_empty"}
 
 
 class ConfigError(Exception):
@@ -38,13 +38,17 @@ class UserConfig:
     strict: bool = False  # unknown results count as failures (exit code, JUnit)
     opt_in: dict[str, bool] = field(default_factory=dict)  # AWS Backup service opt-in, where templates don't say
     waivers: list = field(default_factory=list)  # backupguard.waivers.Waiver
+    allow_empty: bool = False  # a scan that finds nothing to check exits 0 (as --allow-empty)
     source: str | None = None
 
 
 def load_config(path: Path | None) -> UserConfig:
-    """The config file given, else ``.backupguard.yaml`` in the working directory, else defaults."""
+    """The config file given, else ``.backupguard.yaml`` in the working directory or the nearest
+    folder above it up to the repository root (config_file.find_config), else defaults."""
     if path is None:
-        path = next((Path(name) for name in DEFAULT_CONFIG_NAMES if Path(name).is_file()), None)
+        from backupguard.config_file import find_config
+
+        path = find_config()
         if path is None:
             return UserConfig()
     data, lines = _read_yaml(path)
@@ -78,6 +82,7 @@ def load_config(path: Path | None) -> UserConfig:
         exclude=[str(e) for e in data.get("exclude") or []],
         fail_on=data.get("fail_on"),
         strict=data.get("strict", False),
+        allow_empty=bool(data.get("allow_empty")),
         source=str(path),
     )
 
@@ -87,7 +92,8 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
 
     The config may come from the pull request under review: plain ``safe_load`` expands aliases
     ("billion laughs": a few hundred bytes become gigabytes), so aliases are refused before
-    anything is built. Each mistake is a :class:`ConfigError` naming the file and line.
+    anything is built. A mapping is then checked against the shipped JSON Schema
+    (``config.schema.json``). Each mistake is a :class:`ConfigError` naming the file and line.
     Returns the data and the line of each top-level key's value.
     """
     try:
@@ -119,6 +125,15 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
     lines = {}
     if isinstance(node, yaml.MappingNode):
         lines = {str(key.value): value.start_mark.line + 1 for key, value in node.value}
+    if isinstance(data, dict):
+        from backupguard.config_file import schema_problem
+
+        try:
+            problem = schema_problem(data, node, str(path))
+        except RecursionError:
+            raise ConfigError(f"{path}: the config file is nested too deeply") from None
+        if problem:
+            raise ConfigError(problem)
     return ({} if data is None else data), lines
 
 
