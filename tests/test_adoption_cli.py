@@ -224,6 +224,11 @@ def test_version_short_option_and_completion_options():
     assert runner.invoke(app, ["--version"]).stdout == f"backupguard {__version__}\n"
     main = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
     assert "--install-completion" in main and "--show-completion" in main
+    env = {**os.environ, "_BACKUPGUARD_COMPLETE": "complete_bash", "COMP_WORDS": "backupguard lint --fail-on ", "COMP_CWORD": "3"}
+    script = Path(sys.executable).parent / "backupguard"  # completion keys on the program's name
+    if script.is_file():
+        done = subprocess.run([str(script)], capture_output=True, text=True, env=env)
+        assert done.stdout.split() == ["info", "low", "medium", "high", "critical", "never"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +317,29 @@ def test_a_terraform_snippet_on_stdin():
     assert [(r["file"], r["line"], r["resource_id"], r["status"]) for r in vault] == [
         ("<stdin>", 1, "aws_backup_vault.main", "fail")
     ]
+
+
+def test_a_terraform_plan_on_stdin():
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [
+            {"address": "aws_backup_plan.p", "mode": "managed", "type": "aws_backup_plan", "name": "p",
+             "values": {"name": "p", "rule": [{"rule_name": "weekly", "target_vault_name": "v",
+                                               "schedule": "cron(0 5 ? * 1 *)", "lifecycle": [{"delete_after": 7}]}]}},
+        ]}},
+    }
+    doc = json.loads(lint("-", "-f", "json", input=json.dumps(plan)).stdout)
+    assert doc["scan"]["files"] == ["<stdin>"]
+    assert [(r["file"], r["resource_id"], r["status"]) for r in doc["results"] if r["rule_id"] == "BG101"] == [
+        ("<stdin>", "aws_backup_plan.p", "fail")
+    ]
+
+
+def test_terraform_files_named_beside_their_module_are_not_errors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, {"prod.tfvars": "retention = 7\n", ".terraform.lock.hcl": 'provider "x" {\n  version = "1"\n}\n'})
+    result = lint("prod.tfvars", ".terraform.lock.hcl")
+    assert result.exit_code == 0 and f"note: prod.tfvars: {NOT_IAC}" in result.stdout
 
 
 def test_stdin_that_is_not_iac_is_an_error_and_stdin_mixes_with_files(tmp_path):
