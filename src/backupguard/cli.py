@@ -322,7 +322,7 @@ def lint(
     var: Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")] = [],
     var_file: Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")] = [],
     exclude: Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")] = [],
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
     root: Annotated[Optional[Path], typer.Option(
         "--root", metavar="PATH", help="Scan root: no file outside it is read." + _default("the common folder of the PATHs"))] = None,
@@ -418,7 +418,7 @@ def scan(
     param: Annotated[list[str], typer.Option("--param", metavar="RULE.PARAM=VALUE", help="Rule parameter (repeatable).")] = [],
     config: Annotated[Optional[Path], typer.Option(
         metavar="PATH", help="Config file." + _default(".backupguard.yaml here or in a folder above, up to the repository root"))] = None,
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
     soft_fail: SoftFail = False,
     quiet: Quiet = False,
@@ -524,9 +524,9 @@ def report(
     output_format: FormatOption = None,
     output: OutputOption = [],
     fail_on: Annotated[Optional[FailOn], typer.Option(
-        "--fail-on", metavar="SEVERITY", help=f"Exit 1 when a failing result has at least this severity ({_SEVERITIES}), "
-        "as lint does; re-rendering alone does not fail." + _default("never"))] = None,
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+        "--fail-on", metavar="SEVERITY",
+        help=f"Exit 1 when a failing result has at least this severity: {_SEVERITIES}." + _default("never"))] = None,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
     soft_fail: SoftFail = False,
     sarif_root: Annotated[Optional[Path], typer.Option(

@@ -82,7 +82,7 @@ def source_relative(root: Path) -> Callable[[str], str]:
     base = os.path.realpath(root)
 
     def relative(name: str) -> str:
-        if name == "<stdin>":
+        if name == STDIN_NAME:
             return name
         rel = os.path.relpath(os.path.normpath(os.path.join(cwd, name)), base)
         if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
@@ -202,7 +202,7 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callabl
     # A walked file is ours only if it looks like a template or a backup policy; others are skipped quietly.
     sample = _decode(data[:65536], errors="replace")
     if explicit:
-        ours = _named_iac_hint(path, sample)
+        ours = _named_iac_hint(sample)
     else:
         ours = looks_like_template(sample) or looks_like_policy(sample)
     if len(data) > MAX_FILE_BYTES:
@@ -253,7 +253,7 @@ _RESOURCE_KEYS = frozenset({"Type", "Properties", "DependsOn", "Condition", "Del
                             "Metadata", "CreationPolicy", "UpdatePolicy"})
 
 
-def _named_iac_hint(path: Path, sample: str) -> bool:
+def _named_iac_hint(sample: str) -> bool:
     """Cheap: may a named file's first 64 KiB be IaC (so that its size or encoding is an error, not a skip)?"""
     return bool(_TEMPLATE_MARK.search(sample) or looks_like_policy(sample) or '"format_version"' in sample)
 
