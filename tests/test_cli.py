@@ -178,9 +178,11 @@ def test_rules_explain_and_frameworks_commands():
     bg101 = next(r for r in listed if r["id"] == "BG101")
     assert bg101["references"]["audit_manager_control"] == "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"
     assert bg101["parameters"]["required_retention_days"]["default"] == 35
-    page = runner.invoke(app, ["explain", "bg101"])
-    assert page.exit_code == 0 and "## How to fix it" in page.output
-    assert runner.invoke(app, ["explain", "cold-storage-minimum-90-days"]).output.startswith("# BG102")
+    page = runner.invoke(app, ["explain", "bg101"])  # rendered for reading: no Markdown marks
+    assert page.exit_code == 0 and "How to fix it\n-------------\n" in page.output and "## " not in page.output
+    source = runner.invoke(app, ["explain", "bg101", "--markdown"])
+    assert source.exit_code == 0 and "## How to fix it" in source.output
+    assert runner.invoke(app, ["explain", "cold-storage-minimum-90-days"]).output.startswith("BG102: ")
     assert runner.invoke(app, ["explain", "BG000x"]).exit_code == 2
     frameworks = json.loads(runner.invoke(app, ["frameworks", "--format", "json"]).output)
     assert frameworks[0]["id"] == "aws-backup-audit-manager"

@@ -109,7 +109,7 @@ def test_listing_commands_show_the_users_rules_and_frameworks():
     as_json = json.loads(run("rules", "--rules-dir", EXAMPLE / "rules", "-f", "json").stdout)
     assert as_json[-1]["id"] == "ACME-101" and as_json[-1]["parameters"]["required_tags"]["default"] == ["backup:owner"]
     page = run("explain", "acme-101", "--rules-dir", EXAMPLE / "rules")
-    assert page.exit_code == 0 and page.stdout.startswith("# ACME-101: vault-has-owner-tag")
+    assert page.exit_code == 0 and page.stdout.startswith("ACME-101: vault-has-owner-tag\n=====")
     assert run("explain", "vault-has-owner-tag", "--rules-dir", EXAMPLE / "rules").exit_code == 0
     assert run("explain", "ACME-101").exit_code == 2  # not without its folder
     frameworks = run("frameworks", "--rules-dir", EXAMPLE / "rules", "--frameworks-dir", EXAMPLE / "frameworks")

@@ -110,4 +110,4 @@ def test_a_config_key_that_is_a_number_is_named_as_unknown(tmp_path, monkeypatch
     (tmp_path / "t.yaml").write_text("Resources: {}\n")
     result = CliRunner().invoke(app, ["lint", "t.yaml"])
     assert result.exit_code == 2
-    assert result.stderr.startswith("backupguard: error: .backupguard.yaml: unknown key(s) 101; expected ")
+    assert result.stderr.startswith("backupguard: error: .backupguard.yaml:1: unknown key(s) 101; expected ")

@@ -672,10 +672,20 @@ def test_circular_condition_in_folder_is_one_located_error(tree):
     assert [v.resource_id for v in estate.vaults] == ["A", "B", "C"]
 
 
-def test_explicit_non_template_is_an_error(tree):
-    estate = scan([Path("package.json")])
+def test_explicit_non_template_is_skipped_with_a_note(tree):
+    # pre-commit names every staged file: one that is not IaC is no error (tests/test_adoption_cli.py has more).
+    estate = scan([Path("package.json"), Path("k8s.yaml"), Path("docker-compose.yml")])
+    assert estate.errors == [] and estate.files == []
+    assert estate.notes == [f"{name}: {scanner.NOT_IAC}" for name in ("package.json", "k8s.yaml", "docker-compose.yml")]
+
+
+def test_explicit_broken_template_is_an_error(tree):
+    (tree / "broken.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  - a\n")
+    (tree / "untyped.yaml").write_text("Resources:\n  W: {Properties: {}}\n")
+    estate = scan([Path("broken.yaml"), Path("untyped.yaml")])
     assert [(e.message, e.origin.file, e.origin.line) for e in estate.errors] == [
-        ("not a CloudFormation template (no Resources section of typed resources)", "package.json", 1)
+        ("the Resources section must be a mapping", "broken.yaml", 2),
+        ("not a CloudFormation template (no Resources section of typed resources)", "untyped.yaml", 1),
     ]
 
 
@@ -724,12 +734,10 @@ def test_utf8_bom_is_accepted(tree):
     assert estate.errors == [] and [v.resource_id for v in estate.vaults] == ["Bom"]
 
 
-def test_empty_file_explicit_is_an_error_and_walked_is_skipped(tree):
+def test_empty_file_explicit_is_skipped_with_a_note_and_walked_is_skipped(tree):
     (tree / "empty.yaml").write_text("")
     estate = scan([Path("empty.yaml")])
-    assert [(e.message, e.origin.file, e.origin.line) for e in estate.errors] == [
-        ("not a CloudFormation template (no Resources section of typed resources)", "empty.yaml", 1)
-    ]
+    assert estate.errors == [] and estate.notes == [f"empty.yaml: {scanner.NOT_IAC}"]
     walked = scan([Path(".")])
     assert walked.errors == [] and "empty.yaml" not in walked.files
 
@@ -741,7 +749,9 @@ def test_oversized_file_is_an_error_when_it_is_a_template_or_named(tree, monkeyp
     assert [e.origin.file for e in walked_template.errors] == ["big.yaml"]
     assert "larger than" in walked_template.errors[0].message
     assert scan_file(Path("package.json"), ScanOptions(), explicit=False).errors == []  # not ours: quiet
-    assert len(scan_file(Path("package.json"), ScanOptions(), explicit=True).errors) == 1
+    named = scan_file(Path("package.json"), ScanOptions(), explicit=True)  # not IaC either: a note
+    assert named.errors == [] and named.notes == [f"package.json: {scanner.NOT_IAC}"]
+    assert len(scan_file(Path("big.yaml"), ScanOptions(), explicit=True).errors) == 1
 
 
 def test_scan_file_walked_non_template_returns_empty_estate(tree):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from enum import Enum
 from functools import lru_cache
@@ -14,14 +15,56 @@ import typer
 
 from backupguard import __version__
 
+from backupguard.pipeline import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+
+# --help prints option help through Rich markup, where "[default: low]" is a tag (and vanishes).
+_OPEN = "\\[" if getattr(typer.core, "DEFAULT_MARKUP_MODE", None) == "rich" else "["
+
+
+def _default(text: str) -> str:
+    """`` [default: text]`` as --help must print it (for options whose default is decided later)."""
+    return f" {_OPEN}default: {text}]"
+
+
+EXIT_CODES = (
+    "Exit codes:\n\n"
+    f"{EXIT_OK}  no failing result reaches --fail-on (always, with --soft-fail)\n"
+    f"{EXIT_FINDINGS}  a failing result reaches --fail-on\n"
+    f"{EXIT_USAGE}  usage or configuration error, an input file that could not be read, or nothing to scan "
+    "(--allow-empty accepts that)\n"
+    f"{EXIT_INCOMPLETE}  scan only: an account, Region or service could not be read"
+)
+
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Policy-as-code compliance linter and scanner for AWS Backup.",
+    epilog=EXIT_CODES,
 )
 
-from backupguard.pipeline import EXIT_INCOMPLETE, EXIT_USAGE
+
+def _readable_help_types() -> None:
+    """typer 0.2x prints Python types in --help (``<list[Path]>`` beside an argument's metavar,
+    ``<bool>`` beside every flag): show the metavar alone, and nothing for flags. Older typer
+    versions print click's names already and have no such method (then nothing is changed)."""
+    from typer import core
+
+    argument, option = getattr(core, "TyperArgument", None), getattr(core, "TyperOption", None)
+    if argument is None or option is None or not hasattr(argument, "display_type_rich"):
+        return
+    shown_argument, shown_option = argument.display_type_rich, option.display_type_rich
+
+    def argument_type(self, ctx):  # type: ignore[no-untyped-def]
+        return None if self.metavar else shown_argument(self, ctx)
+
+    def option_type(self, ctx):  # type: ignore[no-untyped-def]
+        return None if getattr(self, "is_flag", False) and self.metavar is None else shown_option(self, ctx)
+
+    argument.display_type_rich, option.display_type_rich = argument_type, option_type
+
+
+_readable_help_types()
 
 
 class OutputFormat(str, Enum):
@@ -33,9 +76,9 @@ class OutputFormat(str, Enum):
 
 # The user's own rules and frameworks (docs/custom-rules.md), on every command that runs or lists rules.
 RulesDirs = Annotated[list[Path], typer.Option(
-    "--rules-dir", help="Folder of your own rule files, IDs PREFIX-NAME (repeatable; also config rules_dir).")]
+    "--rules-dir", metavar="DIR", help="Folder of your own rule files, IDs PREFIX-NAME (repeatable; also config rules_dir).")]
 FrameworksDirs = Annotated[list[Path], typer.Option(
-    "--frameworks-dir", help="Folder of your own framework files (repeatable; also config frameworks_dir).")]
+    "--frameworks-dir", metavar="DIR", help="Folder of your own framework files (repeatable; also config frameworks_dir).")]
 
 
 class FailOn(str, Enum):
@@ -68,7 +111,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = None,
 ) -> None:
     """Policy-as-code compliance linter and scanner for AWS Backup."""
@@ -118,33 +161,77 @@ class Format(str, Enum):
     codequality = "codequality"
 
 
-def _outputs(options: list[str], default: Format) -> list[tuple[str, Optional[Path]]]:
-    """``--output FORMAT=PATH`` (repeatable) or ``--output PATH`` (in --format); none: --format to stdout."""
-    if not options:
-        return [(default.value, None)]
-    outputs = []
+# Options every command that judges results shares (lint, scan, report).
+Quiet = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No terminal summary, notes or progress; reports given with --output (or --format) are still "
+    "written, and errors still go to stderr.")]
+NoColor = Annotated[bool, typer.Option(
+    "--no-color", help="No colour in the terminal summary (as NO_COLOR=1). Colour is only ever written to a terminal.")]
+SoftFail = Annotated[bool, typer.Option(
+    "--soft-fail", help="Exit 0 whatever the results (findings, unreadable files, an empty or incomplete scan): a report "
+    "without a red build. Usage and configuration errors still exit 2.")]
+_SEVERITIES = "info, low, medium, high, critical or never"
+FailOnOption = Annotated[Optional[FailOn], typer.Option(
+    "--fail-on", metavar="SEVERITY",
+    help=f"Exit 1 when a failing result has at least this severity: {_SEVERITIES} (config: fail_on)." + _default("low"))]
+FormatOption = Annotated[Optional[Format], typer.Option(
+    "--format", "-f", metavar="FORMAT",
+    help=f"Format for stdout and for --output PATH: {', '.join(f.value for f in Format)}." + _default("text"))]
+OutputOption = Annotated[list[str], typer.Option(
+    "--output", "-o", metavar="FORMAT=PATH",
+    help="Write FORMAT to PATH (repeatable); PATH '-' is stdout; a bare PATH is in --format. The terminal summary "
+    "stays on stdout unless an output is '-' or --quiet.")]
+
+
+_FORMAT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+Output = tuple[str, Optional[Path]]  # (format, path); no path: stdout
+
+
+def _outputs(options: list[str], output_format: Optional[Format], quiet: bool = False) -> list[Output]:
+    """What to write where. ``--output FORMAT=PATH`` (repeatable; PATH ``-`` is stdout) or
+    ``--output PATH`` (in --format); none: --format to stdout. Outputs to files keep the terminal
+    summary (text) on stdout, unless one output is stdout already or ``quiet``. ``quiet`` without
+    --format or --output writes nothing: the exit code is the answer.
+
+    ``NAME=...`` where NAME is a word but no format is a mistake (a misspelt format), listed with
+    the formats; a file name with ``=`` can be given as ``./name=...``."""
     names = {f.value for f in Format}
+    default = (output_format or Format.text).value
+    outputs: list[Output] = []
     for option in options:
         name, sep, path = option.partition("=")
-        if sep and name in names:
-            outputs.append((name, Path(path)))
-        elif sep and not Path(option).suffix:  # "foo=bar" with an unknown format name
+        if sep and name.lower() in names:
+            if not path:
+                raise _fail(f"--output {option!r}: expected {name}=PATH (- for stdout)")
+            outputs.append((name.lower(), None if path == "-" else Path(path)))
+        elif sep and _FORMAT_NAME.fullmatch(name):
             raise _fail(f"--output {option!r}: unknown format {name!r} (formats: {', '.join(sorted(names))})")
         else:
-            outputs.append((default.value, Path(option)))
+            outputs.append((default, None if option == "-" else Path(option)))
+    if sum(path is None for _, path in outputs) > 1:
+        raise _fail("--output: only one output can go to stdout (-)")
+    if not options:
+        if not quiet or output_format is not None:
+            outputs.append((default, None))
+    elif not quiet and all(path is not None for _, path in outputs):
+        outputs.append((Format.text.value, None))  # the terminal summary beside the report files
     return outputs
 
 
-def _write_reports(doc: dict, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, strict: bool) -> bool:
+def _write_reports(doc: dict, outputs: list[Output], show_passed: bool, strict: bool, *,
+                   no_color: bool = False, relocate: Optional[Callable[[str], str]] = None) -> bool:
     """Render and write every output; a failed one is named on stderr and the others are still written.
 
-    Returns False when any output failed (the run then exits 2).
+    Colour only for text on a terminal (never in a file or a pipe); ``relocate`` makes SARIF URIs
+    relative to the source root. Returns False when any output failed (the run then exits 2).
     """
     from backupguard.reports import render
+    from backupguard.terminal import use_color
 
     ok = True
     for name, path in outputs:
-        text = render(name, doc, show_passed=show_passed, strict=strict)
+        color = path is None and name == "text" and use_color(sys.stdout, no_color)
+        text = render(name, doc, show_passed=show_passed, strict=strict, color=color, relocate=relocate)
         try:
             _write_stdout(text) if path is None else _write_atomically(path, text)
         except OSError as exc:
@@ -204,14 +291,14 @@ def _umask() -> int:
 def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
     """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
     working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
-    from backupguard.scanner import display_path, encodable
+    from backupguard.scanner import STDIN_NAME, display_path, encodable
 
     cwd = os.path.realpath(Path.cwd())
 
     @lru_cache(maxsize=None)
     def shown(name: Optional[str]) -> Optional[str]:
-        if name is None:
-            return None
+        if name is None or name == STDIN_NAME:
+            return name
         path = root / name
         below = display_path(path)
         if not relative or not Path(below).is_absolute():
@@ -221,52 +308,77 @@ def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optiona
     return shown
 
 
-_CHECK_HELP = "Run only these rules: IDs, names or globs (BG3*), comma-separated or repeated [default: config 'check', else all]."
-_SKIP_CHECK_HELP = "Leave out these rules: IDs, names or globs, comma-separated or repeated [default: config 'skip_check']."
+_CHECK_HELP = "Run only these rules: IDs, names or globs (BG3*), comma-separated or repeated." + _default("config 'check', else all")
+_SKIP_CHECK_HELP = "Leave out these rules: IDs, names or globs, comma-separated or repeated." + _default("config 'skip_check'")
 _BASELINE_HELP = ("Fail only on results not in this baseline (written by `backupguard baseline`, or a -f json "
                   "result document); the others are marked unchanged.")
 
 
-@app.command()
+# Options shared by lint, baseline and scan.
+FrameworkOption = Annotated[list[str], typer.Option("--framework", metavar="ID", help="Run this framework's controls (repeatable).")]
+ParamOption = Annotated[list[str], typer.Option("--param", metavar="RULE.PARAM=VALUE", help="Rule parameter (repeatable).")]
+ConfigOption = Annotated[Optional[Path], typer.Option(
+        metavar="PATH", help="Config file." + _default(".backupguard.yaml here or in a folder above, up to the repository root"))]
+CheckOption = Annotated[list[str], typer.Option("--check", metavar="RULES", help=_CHECK_HELP)]
+SkipCheckOption = Annotated[list[str], typer.Option("--skip-check", metavar="RULES", help=_SKIP_CHECK_HELP)]
+BaselineOption = Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help=_BASELINE_HELP)]
+ParameterOption = Annotated[list[str], typer.Option("--parameter", metavar="KEY=VALUE", help="CloudFormation parameter (repeatable).")]
+ParametersFileOption = Annotated[Optional[Path], typer.Option(metavar="PATH", help="CloudFormation parameters JSON file.")]
+RegionOption = Annotated[Optional[str], typer.Option(metavar="REGION", help="Value of AWS::Region." + _default("symbolic"))]
+AccountIdOption = Annotated[Optional[str], typer.Option(metavar="ACCOUNT", help="Value of AWS::AccountId." + _default("symbolic"))]
+VarOption = Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")]
+VarFileOption = Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")]
+ExcludeOption = Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")]
+RootOption = Annotated[Optional[Path], typer.Option(
+        "--root", metavar="PATH", help="Scan root: no file outside it is read." + _default("the common folder of the PATHs"))]
+
+
+@app.command(epilog=EXIT_CODES)
 def lint(
     paths: Annotated[list[Path], typer.Argument(
-        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
+        metavar="PATH", show_default=False,
+        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk; - reads a template, "
+        "Terraform snippet or plan from stdin. Named files that are not IaC are skipped with a note.",
         readable=False,  # an unreadable path is a located error of the scan, not a usage error that stops it
     )],
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
-    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
-    fail_on: Annotated[
-        Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity [default: low].")
-    ] = None,
-    framework: Annotated[list[str], typer.Option("--framework", help="Run this framework's controls (repeatable).")] = [],
-    param: Annotated[list[str], typer.Option("--param", help="Rule parameter RULE.PARAM=VALUE (repeatable).")] = [],
-    config: Annotated[Optional[Path], typer.Option(help="Config file [default: ./.backupguard.yaml if present].")] = None,
-    parameter: Annotated[list[str], typer.Option("--parameter", help="CloudFormation parameter Key=Value (repeatable).")] = [],
-    parameters_file: Annotated[Optional[Path], typer.Option(help="CloudFormation parameters JSON file.")] = None,
-    region: Annotated[Optional[str], typer.Option(help="Value of AWS::Region (else symbolic).")] = None,
-    account_id: Annotated[Optional[str], typer.Option(help="Value of AWS::AccountId (else symbolic).")] = None,
-    var: Annotated[list[str], typer.Option("--var", help="Terraform variable NAME=VALUE (repeatable).")] = [],
-    var_file: Annotated[list[Path], typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")] = [],
-    exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    output_format: FormatOption = None,
+    output: OutputOption = [],
+    fail_on: FailOnOption = None,
+    framework: FrameworkOption = [],
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    parameter: ParameterOption = [],
+    parameters_file: ParametersFileOption = None,
+    region: RegionOption = None,
+    account_id: AccountIdOption = None,
+    var: VarOption = [],
+    var_file: VarFileOption = [],
+    exclude: ExcludeOption = [],
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
-    root: Annotated[
-        Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
-    ] = None,
-    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
-    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
+    root: RootOption = None,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Exit 0 when the PATHs hold no template, Terraform configuration, plan or policy (config: "
+        "allow_empty); else that exits 2. Named files that are all not IaC exit 0 anyway.")] = False,
+    soft_fail: SoftFail = False,
+    sarif_root: Annotated[Optional[Path], typer.Option(
+        metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))] = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    check: CheckOption = [],
+    skip_check: SkipCheckOption = [],
+    baseline: BaselineOption = None,
     rules_dir: RulesDirs = [],
     frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard import pipeline
-    from backupguard.scanner import ScanOptions, encodable
+    from backupguard.scanner import ScanOptions, encodable, is_stdin
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
 
-    outputs = _outputs(output, output_format)
+    outputs = _outputs(output, output_format, quiet)
     run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
@@ -275,9 +387,15 @@ def lint(
         root=scan_root(paths, root),
     )
     scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
+    shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
     outcome = pipeline.lint(paths, run, options, scan_info, shown)
-    _finish(outcome, outputs, show_passed, run)
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        from backupguard.scanner import source_relative
+
+        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
+            allow_empty=allow_empty or run.config.allow_empty, no_color=no_color, relocate=relocate)
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
@@ -294,40 +412,42 @@ def _settings(config: Optional[Path], framework: list[str], param: list[str], fa
         raise _fail(str(exc)) from None
 
 
-def _finish(outcome, outputs: list[tuple[str, Optional[Path]]], show_passed: bool, run, incomplete: int | None = None) -> None:
-    """Write every report, then exit with the documented code."""
-    if not _write_reports(outcome.document, outputs, show_passed, run.strict):
-        raise typer.Exit(EXIT_USAGE)
-    from backupguard.pipeline import exit_code
+def _finish(outcome, outputs: list[Output], show_passed: bool, threshold: str, strict: bool, *, soft_fail: bool = False,
+            allow_empty: bool = False, incomplete: int | None = None, no_color: bool = False,
+            relocate: Optional[Callable[[str], str]] = None) -> None:
+    """Warn, write every report, then exit with the documented code (pipeline.exit_status)."""
+    from backupguard.pipeline import exit_status
 
-    code = exit_code(outcome.results, run.threshold, run.strict)
-    if incomplete is not None and code == EXIT_USAGE:  # a live scope could not be read: the scan is incomplete
-        code = incomplete
-    raise typer.Exit(code)
+    for warning in outcome.warnings:
+        _say(f"backupguard: warning: {warning}")
+    if not _write_reports(outcome.document, outputs, show_passed, strict, no_color=no_color, relocate=relocate):
+        raise typer.Exit(EXIT_USAGE)
+    if outcome.empty and not allow_empty:
+        level = "warning" if soft_fail else "error"
+        _say(f"backupguard: {level}: nothing to scan: {outcome.empty} (--allow-empty or allow_empty: true accepts this)")
+    raise typer.Exit(exit_status(outcome, threshold, strict, soft_fail=soft_fail, allow_empty=allow_empty, incomplete=incomplete))
 
 
 @app.command("baseline")
 def write_baseline(
     paths: Annotated[list[Path], typer.Argument(
-        help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
+        metavar="PATH", help="Templates, Terraform folders, plan JSON or policy files, or folders to walk.", show_default=False,
         readable=False,
     )],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the baseline here [default: stdout].")] = None,
-    framework: Annotated[list[str], typer.Option("--framework", help="Run this framework's controls (repeatable).")] = [],
-    param: Annotated[list[str], typer.Option("--param", help="Rule parameter RULE.PARAM=VALUE (repeatable).")] = [],
-    config: Annotated[Optional[Path], typer.Option(help="Config file [default: ./.backupguard.yaml if present].")] = None,
-    parameter: Annotated[list[str], typer.Option("--parameter", help="CloudFormation parameter Key=Value (repeatable).")] = [],
-    parameters_file: Annotated[Optional[Path], typer.Option(help="CloudFormation parameters JSON file.")] = None,
-    region: Annotated[Optional[str], typer.Option(help="Value of AWS::Region (else symbolic).")] = None,
-    account_id: Annotated[Optional[str], typer.Option(help="Value of AWS::AccountId (else symbolic).")] = None,
-    var: Annotated[list[str], typer.Option("--var", help="Terraform variable NAME=VALUE (repeatable).")] = [],
-    var_file: Annotated[list[Path], typer.Option("--var-file", help="Terraform .tfvars file (repeatable).")] = [],
-    exclude: Annotated[list[str], typer.Option("--exclude", help="Skip files matching this glob (repeatable).")] = [],
-    root: Annotated[
-        Optional[Path], typer.Option("--root", help="Scan root: no file outside it is read [default: the common folder of PATHS].")
-    ] = None,
-    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
-    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="PATH", help="Write the baseline here." + _default("stdout"))] = None,
+    framework: FrameworkOption = [],
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    parameter: ParameterOption = [],
+    parameters_file: ParametersFileOption = None,
+    region: RegionOption = None,
+    account_id: AccountIdOption = None,
+    var: VarOption = [],
+    var_file: VarFileOption = [],
+    exclude: ExcludeOption = [],
+    root: RootOption = None,
+    check: CheckOption = [],
+    skip_check: SkipCheckOption = [],
 ) -> None:
     """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
 
@@ -375,44 +495,42 @@ def _shard(value: Optional[str]) -> Optional[tuple[int, int]]:
     return int(index), int(count)
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def scan(
-    profile: Annotated[Optional[str], typer.Option(help="AWS profile [default: the standard credential chain].")] = None,
-    region: Annotated[list[str], typer.Option("--region", help="Region to scan (repeatable) [default: every Region enabled for the account].")] = [],
+    profile: Annotated[Optional[str], typer.Option(metavar="NAME", help="AWS profile." + _default("the standard credential chain"))] = None,
+    region: Annotated[list[str], typer.Option("--region", metavar="REGION", help="Region to scan (repeatable)." + _default("every Region enabled for the account"))] = [],
     org: Annotated[bool, typer.Option("--org", help="Scan every active account of the Organization.")] = False,
-    role_name: Annotated[Optional[str], typer.Option(help="Role assumed in member accounts (with --org or --account).")] = None,
-    external_id: Annotated[Optional[str], typer.Option(help="External ID for assuming --role-name.")] = None,
-    ou: Annotated[list[str], typer.Option("--ou", help="Only accounts below this OU or root (repeatable).")] = [],
-    account: Annotated[list[str], typer.Option("--account", help="Only this account (repeatable).")] = [],
-    accounts_file: Annotated[Optional[Path], typer.Option(help="File of account IDs, one per line (# comments).")] = None,
-    exclude_account: Annotated[list[str], typer.Option("--exclude-account", help="Skip this account (repeatable).")] = [],
-    max_workers: Annotated[int, typer.Option(min=1, max=512, help="Concurrent API calls.")] = 64,
-    shard: Annotated[Optional[str], typer.Option(help="I/N: scan the I-th (0-based) of N deterministic shares of the accounts.")] = None,
-    lookback_days: Annotated[int, typer.Option(min=1, max=3650, help="Read recovery points of the last N days.")] = 35,
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
-    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
-    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity [default: low].")] = None,
-    framework: Annotated[list[str], typer.Option("--framework", help="Run this framework's controls (repeatable).")] = [],
-    param: Annotated[list[str], typer.Option("--param", help="Rule parameter RULE.PARAM=VALUE (repeatable).")] = [],
-    config: Annotated[Optional[Path], typer.Option(help="Config file [default: ./.backupguard.yaml if present].")] = None,
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    role_name: Annotated[Optional[str], typer.Option(metavar="NAME", help="Role assumed in member accounts (with --org or --account).")] = None,
+    external_id: Annotated[Optional[str], typer.Option(metavar="ID", help="External ID for assuming --role-name.")] = None,
+    ou: Annotated[list[str], typer.Option("--ou", metavar="ID", help="Only accounts below this OU or root (repeatable).")] = [],
+    account: Annotated[list[str], typer.Option("--account", metavar="ACCOUNT", help="Only this account (repeatable).")] = [],
+    accounts_file: Annotated[Optional[Path], typer.Option(metavar="PATH", help="File of account IDs, one per line (# comments).")] = None,
+    exclude_account: Annotated[list[str], typer.Option("--exclude-account", metavar="ACCOUNT", help="Skip this account (repeatable).")] = [],
+    max_workers: Annotated[int, typer.Option(min=1, max=512, metavar="N", help="Concurrent API calls.")] = 64,
+    shard: Annotated[Optional[str], typer.Option(metavar="I/N", help="Scan the I-th (0-based) of N deterministic shares of the accounts.")] = None,
+    lookback_days: Annotated[int, typer.Option(min=1, max=3650, metavar="DAYS", help="Read recovery points of the last DAYS days.")] = 35,
+    output_format: FormatOption = None,
+    output: OutputOption = [],
+    fail_on: FailOnOption = None,
+    framework: FrameworkOption = [],
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
-    check: Annotated[list[str], typer.Option("--check", help=_CHECK_HELP)] = [],
-    skip_check: Annotated[list[str], typer.Option("--skip-check", help=_SKIP_CHECK_HELP)] = [],
-    baseline: Annotated[Optional[Path], typer.Option("--baseline", help=_BASELINE_HELP)] = None,
+    soft_fail: SoftFail = False,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    check: CheckOption = [],
+    skip_check: SkipCheckOption = [],
+    baseline: BaselineOption = None,
     rules_dir: RulesDirs = [],
     frameworks_dir: FrameworksDirs = [],
 ) -> None:
-    """Scan live AWS accounts (read-only) with the same rules: one account, many Regions, or an Organization.
-
-    Exit codes: 0 compliant, 1 findings at --fail-on or above, 2 usage or configuration error,
-    3 the scan is incomplete (an account, Region or service could not be read; see the error results).
-    """
+    """Scan live AWS accounts (read-only) with the same rules: one account, many Regions, or an Organization."""
     from backupguard import pipeline
     from backupguard.scanner.aws.live import LiveOptions, scan_live
 
-    outputs = _outputs(output, output_format)
+    outputs = _outputs(output, output_format, quiet)
     run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     accounts = list(account)
     if accounts_file is not None:
@@ -450,7 +568,8 @@ def scan(
     if any(name == "sarif" for name, _ in outputs):
         _say("backupguard: warning: GitHub code scanning refuses a SARIF upload whose results have no file; "
              "live results carry ARNs (use JSON, HTML or JUnit for live scans, SARIF for lint)")
-    _finish(outcome, outputs, show_passed, run, incomplete=EXIT_INCOMPLETE)
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail, incomplete=EXIT_INCOMPLETE,
+            no_color=no_color)
 
 
 def _summarise_incomplete(results: list) -> None:
@@ -500,38 +619,39 @@ def iam_policy() -> None:
     typer.echo(json.dumps(policy(), indent=2))
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def report(
-    documents: Annotated[list[Path], typer.Argument(help="JSON result documents (backupguard lint --format json).", show_default=False)],
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="Format for stdout and for --output PATH.")] = Format.text,
-    output: Annotated[list[str], typer.Option("--output", "-o", help="FORMAT=PATH (repeatable), or PATH in --format.")] = [],
-    fail_on: Annotated[Optional[FailOn], typer.Option(help="Exit 1 when a failing result has at least this severity.")] = None,
-    show_passed: Annotated[bool, typer.Option(help="List passing results in the text output.")] = False,
+    documents: Annotated[list[Path], typer.Argument(
+        metavar="DOCUMENT", help="JSON result documents (backupguard lint --format json).", show_default=False)],
+    output_format: FormatOption = None,
+    output: OutputOption = [],
+    fail_on: Annotated[Optional[FailOn], typer.Option(
+        "--fail-on", metavar="SEVERITY",
+        help=f"Exit 1 when a failing result has at least this severity: {_SEVERITIES}." + _default("never"))] = None,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    soft_fail: SoftFail = False,
+    sarif_root: Annotated[Optional[Path], typer.Option(
+        metavar="PATH", help="Folder SARIF URIs are relative to; the documents' file names are read relative to the "
+        "working directory." + _default("the git repository of the working directory, else the working directory"))] = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
 ) -> None:
     """Re-render saved JSON results in any format, merging several (shards, repositories) into one."""
-    from backupguard.reports.json_report import DocumentError, merge, results_of, upgrade, validate
+    from backupguard import pipeline
 
-    outputs = _outputs(output, output_format)
-    docs = []
-    for path in documents:
-        try:
-            doc = json.loads(path.read_text("utf-8"))
-        except OSError as exc:
-            raise _fail(f"{path}: cannot read result document: {exc.strerror or exc}") from None
-        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5,000-digit number, too deep
-            raise _fail(f"{path}: not a JSON result document: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
-        try:
-            validate(doc, str(path))
-        except DocumentError as exc:
-            raise _fail(str(exc)) from None
-        docs.append(upgrade(doc))
-    doc = docs[0] if len(docs) == 1 else merge(docs)
-    if not _write_reports(doc, outputs, show_passed, strict):
-        raise typer.Exit(EXIT_USAGE)
-    from backupguard.pipeline import exit_code
+    outputs = _outputs(output, output_format, quiet)
+    try:
+        outcome = pipeline.report(documents)
+    except pipeline.RunError as exc:
+        raise _fail(str(exc)) from None
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        from backupguard.scanner import source_relative
 
-    raise typer.Exit(exit_code(results_of(doc), (fail_on.value if fail_on else "never"), strict))
+        relocate = source_relative(pipeline.source_root(sarif_root, Path.cwd()))
+    _finish(outcome, outputs, show_passed, fail_on.value if fail_on else "never", strict, soft_fail=soft_fail,
+            no_color=no_color, relocate=relocate)
 
 
 def _catalogue(config: Optional[Path], rules_dir: list[Path], frameworks_dir: Optional[list[Path]] = None) -> tuple[dict, dict]:
@@ -543,9 +663,6 @@ def _catalogue(config: Optional[Path], rules_dir: list[Path], frameworks_dir: Op
         return pipeline.catalogue(config, tuple(rules_dir), None if frameworks_dir is None else tuple(frameworks_dir))
     except pipeline.RunError as exc:
         raise _fail(str(exc)) from None
-
-
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Config file [default: ./.backupguard.yaml if present].")]
 
 
 @app.command("rules")
@@ -568,19 +685,52 @@ def list_rules(
 
 @app.command()
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="Rule ID (BG101) or name.")],
+    rule: Annotated[str, typer.Argument(
+        metavar="RULE", help="Rule ID (BG101) or name, or what it corresponds to: an Audit Manager control, AWS Config "
+        "rule, Security Hub control or Checkov ID (CKV_AWS_166).")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the page's Markdown source (as in docs/rules/).")] = False,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="No bold or colour (as NO_COLOR=1); they are only ever written to a terminal.")] = False,
     rules_dir: RulesDirs = [],
     config: ConfigOption = None,
 ) -> None:
     """Print a rule's documentation: what it checks, why, how to fix it, examples."""
-    from backupguard.rules.docs import page
+    from backupguard.rules.docs import lookup, page
 
     rules, _ = _catalogue(config, rules_dir)
-    wanted = rule_id.strip()
-    rule = rules.get(wanted.upper()) or next((r for r in rules.values() if r.name == wanted), None)
-    if rule is None:
-        raise _fail(f"no rule {rule_id!r}; `backupguard rules` lists them")
-    typer.echo(page(rule))
+    found = lookup(rule, rules)
+    if not found:
+        raise _fail(f"no rule {rule!r}; `backupguard rules` lists them")
+    if len(found) > 1:
+        _say(f"backupguard: error: {rule!r} matches {len(found)} rules; explain one of them:")
+        for candidate in found:
+            _say(f"  {candidate.id}  {candidate.title}")
+        raise typer.Exit(EXIT_USAGE)
+    text = page(found[0])
+    if markdown:
+        typer.echo(text)
+        return
+    from backupguard.terminal import render_markdown, use_color, wrap_width
+
+    typer.echo(render_markdown(text, wrap_width(sys.stdout), use_color(sys.stdout, no_color)).rstrip("\n"))
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Where to write the config file.")] = Path(".backupguard.yaml"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing when the file is written.")] = False,
+) -> None:
+    """Write a commented starter .backupguard.yaml (with its JSON Schema for editors); never over an existing file."""
+    from backupguard.config_file import write_starter
+
+    try:
+        write_starter(path)
+    except FileExistsError:
+        raise _fail(f"{path} exists; not overwritten (edit it, or remove it and run init again)") from None
+    except OSError as exc:
+        raise _fail(f"{path}: cannot write: {exc.strerror or exc}") from None
+    if not quiet:
+        typer.echo(f"wrote {path}: every key with its default, commented; `backupguard lint` reads it from here and the folders below")
 
 
 @app.command("frameworks")

@@ -23,7 +23,8 @@ from backupguard.waivers import parse_waivers
 
 MAX_CONFIG_BYTES = 256 * 1024
 DEFAULT_CONFIG_NAMES = (".backupguard.yaml", ".backupguard.yml")
-_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers", "check", "skip_check"}
+_CONFIG_KEYS = {"parameters", "frameworks", "exclude", "fail_on", "strict", "opt_in", "waivers", "check", "skip_check",
+                "allow_empty"}
 # Folders of the user's own rule and framework files (--rules-dir, --frameworks-dir), relative to the config file.
 _CONFIG_KEYS |= {"rules_dir", "frameworks_dir"}
 
@@ -43,15 +44,19 @@ class UserConfig:
     waivers: list = field(default_factory=list)  # backupguard.waivers.Waiver
     check: list[str] = field(default_factory=list)  # rule IDs, names or globs to run (default: all)
     skip_check: list[str] = field(default_factory=list)  # ... and to leave out
+    allow_empty: bool = False  # a scan that finds nothing to check exits 0 (as --allow-empty)
     source: str | None = None
     rules_dirs: list[Path] = field(default_factory=list)  # config rules_dir, resolved from the config's folder
     frameworks_dirs: list[Path] = field(default_factory=list)  # config frameworks_dir, likewise
 
 
 def load_config(path: Path | None) -> UserConfig:
-    """The config file given, else ``.backupguard.yaml`` in the working directory, else defaults."""
+    """The config file given, else ``.backupguard.yaml`` in the working directory or the nearest
+    folder above it up to the repository root (config_file.find_config), else defaults."""
     if path is None:
-        path = next((Path(name) for name in DEFAULT_CONFIG_NAMES if Path(name).is_file()), None)
+        from backupguard.config_file import find_config
+
+        path = find_config()
         if path is None:
             return UserConfig()
     data, lines = _read_yaml(path)
@@ -89,6 +94,7 @@ def load_config(path: Path | None) -> UserConfig:
         skip_check=list(data.get("skip_check") or []),
         fail_on=data.get("fail_on"),
         strict=data.get("strict", False),
+        allow_empty=bool(data.get("allow_empty")),
         source=str(path),
         rules_dirs=folders["rules_dir"],
         frameworks_dirs=folders["frameworks_dir"],
@@ -124,7 +130,8 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
 
     The config may come from the pull request under review: plain ``safe_load`` expands aliases
     ("billion laughs": a few hundred bytes become gigabytes), so aliases are refused before
-    anything is built. Each mistake is a :class:`ConfigError` naming the file and line.
+    anything is built. A mapping is then checked against the shipped JSON Schema
+    (``config.schema.json``). Each mistake is a :class:`ConfigError` naming the file and line.
     Returns the data and the line of each top-level key's value.
     """
     try:
@@ -159,6 +166,15 @@ def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
         for key, value in node.value:  # each entry of a top-level list (a waiver's results point at it)
             if isinstance(value, yaml.SequenceNode):
                 lines.update({f"{key.value}[{i}]": item.start_mark.line + 1 for i, item in enumerate(value.value)})
+    if isinstance(data, dict):
+        from backupguard.config_file import schema_problem
+
+        try:
+            problem = schema_problem(data, node, str(path))
+        except RecursionError:
+            raise ConfigError(f"{path}: the config file is nested too deeply") from None
+        if problem:
+            raise ConfigError(problem)
     return ({} if data is None else data), lines
 
 

@@ -477,6 +477,8 @@ class Estate:
     # gives them (strings: {"isCrossAccountBackupEnabled": "true"}), per settings_scope()
     global_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     suppressions: list[InlineSuppression] = field(default_factory=list)  # inline, as the sources read them
+    # CloudFormation parameter names the templates declare (a --parameter none declares is a typo to warn about)
+    declared_parameters: list[str] = field(default_factory=list)
 
     def add(self, entity: Any) -> None:
         """Put an entity in the collection of its kind."""

@@ -123,6 +123,8 @@ def _catalogue(user: UserConfig, rules_dirs: tuple[Path, ...], frameworks_dirs: 
 class Outcome:
     results: list[Result]
     document: dict[str, Any]
+    warnings: tuple[str, ...] = ()  # about the invocation (a --parameter no template declares): for stderr
+    empty: str | None = None  # the scan found nothing to check, and why: the run fails unless empty scans are allowed
 
 
 def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
@@ -176,11 +178,36 @@ def lint(paths: list[Path], run: RunSettings, options: Any, scan_info: dict[str,
     ``options`` is a :class:`backupguard.scanner.ScanOptions` with its root set; results are
     identified by their path below that root (the same finding keeps its fingerprint wherever
     backupguard runs from) and shown through ``show``."""
-    from backupguard.scanner import root_relative, scan
+    from backupguard.scanner import encodable, is_stdin, root_relative, scan
 
     options = replace(options, exclude=tuple(options.exclude) + tuple(run.config.exclude))
     estate = scan(paths, options, name=root_relative(options.root))
-    return evaluate(estate, run, scan_info, show)
+    empty = None
+    if not estate.files and not estate.errors:
+        if paths and all(not is_stdin(p) and not p.is_dir() for p in paths):
+            # Named files, none of them IaC (pre-commit names every staged YAML file): nothing to do, and fine.
+            estate.notes.append("nothing to scan: none of the named files is a template, Terraform file, plan or backup policy")
+        else:  # a folder without IaC: a wrong path or a broken checkout, not a green build
+            empty = ("no CloudFormation template, Terraform configuration, plan or backup policy in "
+                     + ", ".join(encodable(p.as_posix()) for p in paths))
+            estate.notes.append(f"nothing to scan: {empty}")
+    outcome = evaluate(estate, run, scan_info, show)
+    warnings = parameter_warnings(options.cfn.parameters, estate.declared_parameters)
+    return replace(outcome, warnings=tuple(warnings), empty=empty)
+
+
+def parameter_warnings(given: dict[str, str], declared: list[str]) -> list[str]:
+    """A CloudFormation parameter value no scanned template declares is most likely a typo: name the
+    closest declared parameter."""
+    import difflib
+
+    known = sorted(set(declared))
+    warnings = []
+    for name in sorted(set(given) - set(known)):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"CloudFormation parameter {name!r} is not declared by any scanned template{hint}")
+    return warnings
 
 
 def live(read: Callable[[], Estate], run: RunSettings, scan_info: dict[str, Any]) -> Outcome:
@@ -198,6 +225,54 @@ def live(read: Callable[[], Estate], run: RunSettings, scan_info: dict[str, Any]
         "errors": len(estate.errors),
     }
     return evaluate(estate, run, info)
+
+
+def report(documents: list[Path]) -> Outcome:
+    """Saved result documents -> one document: each read, validated against the schema, upgraded
+    to this version's shape, then merged (shards, repositories). Raises :class:`RunError` naming
+    the document that cannot be read."""
+    import json
+
+    from backupguard.reports.json_report import DocumentError, merge, results_of, upgrade, validate
+
+    docs = []
+    for path in documents:
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except OSError as exc:
+            raise RunError(f"{path}: cannot read result document: {exc.strerror or exc}") from None
+        except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a 5,000-digit number, too deep
+            raise RunError(f"{path}: not a JSON result document: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
+        try:
+            validate(doc, str(path))
+        except DocumentError as exc:
+            raise RunError(str(exc)) from None
+        docs.append(upgrade(doc))
+    doc = docs[0] if len(docs) == 1 else merge(docs)
+    return Outcome(results_of(doc), doc)
+
+
+def source_root(explicit: Path | None, scanned: Path) -> Path:
+    """The folder SARIF URIs are relative to: ``explicit`` (--sarif-root), else the git repository
+    holding ``scanned`` (GitHub resolves URIs against the repository root), else the working directory."""
+    from backupguard.scanner.paths import repository_root
+
+    if explicit is not None:
+        return explicit
+    return repository_root(scanned) or Path.cwd()
+
+
+def exit_status(outcome: Outcome, threshold: str, strict: bool, *, soft_fail: bool = False,
+                allow_empty: bool = False, incomplete: int | None = None) -> int:
+    """The run's exit code (README, --help): :func:`exit_code`, with an unread live scope as
+    ``incomplete`` (3), an empty scan as a usage error (2) unless allowed, and 0 whatever the
+    results with ``soft_fail`` (a report without a red build)."""
+    code = exit_code(outcome.results, threshold, strict)
+    if incomplete is not None and code == EXIT_USAGE:  # a live scope could not be read: the scan is incomplete
+        code = incomplete
+    if outcome.empty and not allow_empty:
+        code = EXIT_USAGE
+    return EXIT_OK if soft_fail else code
 
 
 def exit_code(results: list[Result], threshold: str, strict: bool) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from backupguard.results import STATUSES, Result
 
@@ -67,15 +67,22 @@ def control_summary(results: list[Result], frameworks: list[dict[str, Any]]) -> 
     return summary
 
 
-def render(name: str, doc: dict[str, Any], *, show_passed: bool = False, strict: bool = False) -> str:
+def render(name: str, doc: dict[str, Any], *, show_passed: bool = False, strict: bool = False,
+           color: bool = False, relocate: Callable[[str], str] | None = None) -> str:
     """The document in one format; renderers are imported only when used.
 
     ``strict``: unknown results count as failures where a format decides that (JUnit).
+    ``color``: ANSI colours for the statuses of the text format (only ever for a terminal).
+    ``relocate``: file names -> relative to the source root, for SARIF URIs (``--sarif-root``).
     """
     if name == "text":
         from backupguard.reports import text
 
-        return text.render(doc, show_passed=show_passed)
+        return text.render(doc, show_passed=show_passed, color=color)
+    if name == "sarif":
+        from backupguard.reports import sarif
+
+        return sarif.render(doc, relocate)
     if name == "json":
         from backupguard.reports import json_report
 

@@ -28,15 +28,16 @@ Results
 Locations
     ``artifactLocation.uri`` is the result's file as a relative POSIX path, percent-encoded
     (a ``:`` is encoded too, so the first segment never reads as a URI scheme), with
-    ``uriBaseId: "%SRCROOT%"``. GitHub resolves relative URIs against the repository root,
-    so run backupguard from the repository root with relative paths. ``run.originalUriBaseIds``
-    describes ``%SRCROOT%`` without a ``uri``: a ``file:///<cwd>/`` value would make the output
-    depend on where it was rendered (``backupguard report`` re-renders saved documents
-    elsewhere) and would add nothing GitHub uses. A file given as an absolute path stays an
-    absolute ``file://`` URI without a base id; GitHub's upload-sarif action makes such URIs
-    relative through its ``checkout_path``. Backslashes in paths are read as separators. Files
-    outside the working directory (``../``) cannot be placed by GitHub: a warning notification
-    says how many results are in such files.
+    ``uriBaseId: "%SRCROOT%"``. GitHub resolves relative URIs against the repository root, so
+    the CLI passes ``relocate``, which makes each file relative to the source root
+    (``--sarif-root``; by default the git repository holding the scanned paths, else the working
+    directory), wherever backupguard ran from. ``run.originalUriBaseIds`` describes
+    ``%SRCROOT%`` without a ``uri``: a ``file:///<root>/`` value would make the output depend on
+    the machine and would add nothing GitHub uses. A file outside the source root given as an
+    absolute path stays an absolute ``file://`` URI without a base id; GitHub's upload-sarif
+    action makes such URIs relative through its ``checkout_path``. Backslashes in paths are read
+    as separators. Files outside the source root (``../``) cannot be placed by GitHub: a warning
+    notification says how many results are in such files. See docs/code-scanning.md.
 
     ``region`` has ``startLine`` and ``startColumn`` (at least 1; line 1 for a finding on the
     whole template) and ``endLine = startLine``; no ``endColumn``, which in SARIF means "to the
@@ -106,7 +107,7 @@ import logging
 import posixpath
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from backupguard.reports.printable import json_safe
@@ -164,9 +165,12 @@ _INPUT_ERROR_RULE = {
 }
 
 
-def render(doc: dict[str, Any]) -> str:
-    """The document as a SARIF 2.1.0 log (one run), as text ending with a newline."""
-    sarif = build(doc)
+def render(doc: dict[str, Any], relocate: Callable[[str], str] | None = None) -> str:
+    """The document as a SARIF 2.1.0 log (one run), as text ending with a newline.
+
+    ``relocate`` turns a result's file (as the document names it) into its path relative to the
+    source root (``--sarif-root``: by default the repository root), which ``%SRCROOT%`` stands for."""
+    sarif = build(doc, relocate)
     text = _dumps(sarif)
     size = _gzip_size(text)
     if size > MAX_GZIP_BYTES:
@@ -181,12 +185,14 @@ def render(doc: dict[str, Any]) -> str:
     return text
 
 
-def build(doc: dict[str, Any]) -> dict[str, Any]:
+def build(doc: dict[str, Any], relocate: Callable[[str], str] | None = None) -> dict[str, Any]:
     """The SARIF log as a dict (``render`` adds the size check)."""
     frameworks = doc.get("frameworks") or []
     scan = doc.get("scan") or {}
     all_results = doc.get("results") or []
     alerts = [r for r in all_results if r.get("status") in ALERT_STATUSES]
+    if relocate is not None:
+        alerts = [{**r, "file": relocate(str(r["file"]))} if r.get("file") else r for r in alerts]
     notifications = [_notification("note", str(note)) for note in scan.get("notes") or []]
 
     if len(alerts) > MAX_RESULTS:
@@ -208,8 +214,8 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     if outside:
         notifications.append(_notification("warning", (
             f"{outside} {'result is' if outside == 1 else 'results are'} in files outside the directory backupguard "
-            "ran from (paths starting with ../): GitHub resolves relative paths against the repository root and "
-            "cannot place them. Run backupguard from the repository root."
+            "ran from or outside the source root (paths starting with ../): GitHub resolves relative paths against "
+            "the repository root and cannot place them. Set --sarif-root to the repository root."
         )))
 
     live = sum(1 for r in alerts if not r.get("file"))
@@ -237,8 +243,8 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
         "tool": {"driver": driver},
         "automationDetails": {"id": automation_id(scan.get("paths") or [])},
         "originalUriBaseIds": {SRCROOT: {"description": {"text": (
-            "The directory backupguard was run from: the repository root in CI. Result URIs are "
-            "relative to it (GitHub resolves relative URIs against the repository root)."
+            "The source root: --sarif-root, by default the git repository holding the scanned files (else "
+            "the directory backupguard ran from). Result URIs are relative to it, as GitHub resolves them."
         )}}},
         "columnKind": "unicodeCodePoints",
         "invocations": [{

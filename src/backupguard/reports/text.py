@@ -43,7 +43,10 @@ def live_scopes(doc: dict[str, Any], results: list[Result]) -> tuple[list[str], 
     return accounts, regions
 
 
-def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
+def render(doc: dict[str, Any], *, show_passed: bool = False, color: bool = False) -> str:
+    """``color``: statuses in ANSI colours (FAIL red, UNKNOWN yellow, PASS green...), for a terminal only."""
+    from backupguard.terminal import paint
+
     results = results_of(doc)
     shown = [r for r in results if show_passed or r.status in _SHOWN_BY_DEFAULT]
     lines: list[str] = []
@@ -51,21 +54,23 @@ def render(doc: dict[str, Any], *, show_passed: bool = False) -> str:
         lines.append(heading)
         for r in group:
             status = _status(r)
+            cell = paint(f"{status:<7}", status, color)
             waiver = _accepted(r)
             if r.is_live:  # no line to show: the ARN names the resource (none for a whole-scope error)
                 name = r.arn or r.resource_id
                 resource = f"{p(name)}: " if name else ""
-                lines.append(f"  {status:<7} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
+                lines.append(f"  {cell} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
                 continue
             where = f"{r.line}:{r.column}"
             resource = f"{p(r.resource_id)}: " if r.resource_id else ""
-            lines.append(f"  {where:<8} {status:<7} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
+            lines.append(f"  {where:<8} {cell} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
         lines.append("")
     for framework in doc.get("frameworks") or []:
         lines.append(f"{p(framework['id'])}: {p(framework['title'])}")
         for control in framework["controls"]:
             tally = ", ".join(f"{n} {p(s)}" for s, n in control["results"].items() if n)
-            lines.append(f"  {p(control['status']).upper():<14} {p(control['id'])}  {p(control['title'])}  ({tally or 'no resources'})")
+            verdict = paint(f"{p(control['status']).upper():<14}", str(control["status"]), color)
+            lines.append(f"  {verdict} {p(control['id'])}  {p(control['title'])}  ({tally or 'no resources'})")
         lines.append("")
     notes = (doc.get("scan") or {}).get("notes") or []
     for note in notes[:MAX_NOTES]:

@@ -78,6 +78,39 @@ _FAMILIES = (
 )
 
 
+def aliases(rule: Rule) -> list[str]:
+    """What a user may call a rule: its ID and name, and each reference (the Audit Manager control,
+    the AWS Config rule, Security Hub controls, other tools' IDs such as "Checkov CKV_AWS_166",
+    also without the tool's name). A ``<type>`` in a Config rule name stands for any resource type."""
+    names = [rule.id, rule.name]
+    for value in rule.references.values():
+        for entry in value if isinstance(value, list) else str(value).split(","):
+            entry = str(entry).strip()
+            if entry:
+                names.append(entry)
+                if " " in entry:
+                    names.append(entry.rsplit(" ", 1)[1])  # "Checkov CKV_AWS_166" -> "CKV_AWS_166"
+    return names
+
+
+def _matches(query: str, alias: str) -> bool:
+    alias = alias.casefold()
+    if "<type>" in alias:
+        before, _, after = alias.partition("<type>")
+        return re.fullmatch(re.escape(before) + r"[a-z0-9-]+" + re.escape(after), query) is not None
+    return alias == query
+
+
+def lookup(query: str, rules: dict[str, Rule]) -> list[Rule]:
+    """The rules ``query`` names (case-insensitive): one by ID or name, else every rule one of whose
+    :func:`aliases` it is (an Audit Manager control may map to several rules)."""
+    wanted = query.strip().casefold()
+    exact = [rule for rule in rules.values() if wanted in (rule.id.casefold(), rule.name.casefold())]
+    if exact:
+        return exact
+    return [rule for rule in rules.values() if any(_matches(wanted, alias) for alias in aliases(rule))]
+
+
 def index() -> str:
     """The catalogue at a glance: one line per rule, grouped by family, with its references."""
     out = ["# Rule catalogue", "", "Generated from the rule files; `backupguard explain RULE` prints each page.", ""]

@@ -10,6 +10,8 @@ import codecs
 import fnmatch
 import json
 import os
+import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -70,6 +72,24 @@ def root_relative(root: Path) -> Callable[[Path], str]:
         return encodable(Path(shown).as_posix())
 
     return name
+
+
+def source_relative(root: Path) -> Callable[[str], str]:
+    """File names as results show them (relative to the working directory, or absolute) -> relative
+    to ``root`` when they lie below it, else unchanged: SARIF URIs for GitHub, which resolves them
+    against the repository root wherever backupguard ran from. ``<stdin>`` stays as it is."""
+    cwd = os.path.realpath(Path.cwd())
+    base = os.path.realpath(root)
+
+    def relative(name: str) -> str:
+        if name == STDIN_NAME:
+            return name
+        rel = os.path.relpath(os.path.normpath(os.path.join(cwd, name)), base)
+        if rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+            return name
+        return Path(rel).as_posix()
+
+    return relative
 
 
 def _excluded(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -167,7 +187,10 @@ def _decode(data: bytes, errors: str = "strict") -> str:
 
 
 def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callable[[Path], str] = display_path) -> Estate:
-    """One file -> Estate. ``explicit`` files must be templates; walked files may be skipped."""
+    """One file -> Estate. Walked files that are not ours are skipped quietly; a named (``explicit``)
+    file that is not infrastructure as code at all (a workflow, a Kubernetes manifest, a README:
+    pre-commit passes every staged file) is skipped with a note, and one that is IaC but broken is
+    a located error."""
     shown = name(path)
     if not inside(path, options.root):
         return _error(shown, TemplateError(str(OutsideRoot(shown, options.root))), True)  # type: ignore[arg-type]
@@ -178,26 +201,39 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callabl
         return _error(shown, TemplateError(f"cannot read file: {exc.strerror or exc}"), True)
     # A walked file is ours only if it looks like a template or a backup policy; others are skipped quietly.
     sample = _decode(data[:65536], errors="replace")
-    ours = explicit or looks_like_template(sample) or looks_like_policy(sample)
+    if explicit:
+        ours = _named_iac_hint(sample)
+    else:
+        ours = looks_like_template(sample) or looks_like_policy(sample)
     if len(data) > MAX_FILE_BYTES:
-        return _error(shown, TemplateError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned"), ours)
+        problem = TemplateError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned")
+        return _error(shown, problem, True) if ours else _skipped(shown, explicit)
     try:
         text = _decode(data)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return _error(shown, TemplateError("file is not UTF-8 text", line), ours)
-    policy = looks_like_policy(text)
+        return _error(shown, TemplateError("file is not UTF-8 text", line), True) if ours else _skipped(shown, explicit)
     if is_plan_text(text):
         return _guarded(shown, lambda: scan_plan(path, text, options.cfn.account_id, name, options.root))
-    if not ours and not policy or (not explicit and not looks_like_template(text) and not policy):
+    policy = looks_like_policy(text)
+    if not explicit and (not ours and not policy or not looks_like_template(text) and not policy):
         return Estate()
+    return _scan_text(shown, text, options, explicit=explicit, named_iac=lambda: _named_iac(path, text))
+
+
+def _scan_text(shown: str, text: str, options: ScanOptions, *, explicit: bool,
+               named_iac: Callable[[], bool] | None = None) -> Estate:
+    """Template or backup policy text -> Estate; a named file's failure is an error only when
+    ``named_iac`` says that it is IaC (else it is skipped with a note)."""
     try:
-        if policy:
+        if looks_like_policy(text):
             data = load_text(text)
             if is_policy(data):
                 return parse_policy_file(shown, text, data)
         estate = parse_template(shown, text, options.cfn, strict=explicit)
     except TemplateError as exc:
+        if explicit and named_iac is not None and not named_iac():
+            return _skipped(shown, True)
         last = text.count("\n") + (0 if text.endswith("\n") else 1)  # an error "after the end" is on the last line
         if exc.line > max(last, 1):
             exc.line, exc.column = max(last, 1), 1
@@ -207,6 +243,46 @@ def scan_file(path: Path, options: ScanOptions, *, explicit: bool, name: Callabl
     except Exception as exc:  # noqa: BLE001 - one odd file must never stop the scan of the others
         return _error(shown, TemplateError(f"internal error while reading this file ({type(exc).__name__}: {exc}); please report it"), True)
     return estate or Estate()
+
+
+NOT_IAC = "not a CloudFormation template, Terraform file, plan or backup policy; skipped"
+
+# What a template that does not parse still shows: its format version or a top-level Resources key.
+_TEMPLATE_MARK = re.compile(r'AWSTemplateFormatVersion|^Resources\s*:|"Resources"\s*:', re.M)
+_RESOURCE_KEYS = frozenset({"Type", "Properties", "DependsOn", "Condition", "DeletionPolicy", "UpdateReplacePolicy",
+                            "Metadata", "CreationPolicy", "UpdatePolicy"})
+
+
+def _named_iac_hint(sample: str) -> bool:
+    """Cheap: may a named file's first 64 KiB be IaC (so that its size or encoding is an error, not a skip)?"""
+    return bool(_TEMPLATE_MARK.search(sample) or looks_like_policy(sample) or '"format_version"' in sample)
+
+
+def _named_iac(path: Path, text: str) -> bool:
+    """Is a named file that failed to read as a template or policy infrastructure as code (then the
+    failure is an error), or something else pre-commit passed (a workflow, a manifest, a README)?
+
+    Read again only on failure: a template that reads is never parsed twice. Parsed: a template
+    format version, a Resources mapping with a resource-shaped entry, or a backup policy's plans.
+    Not parsed (broken YAML or JSON): a template or policy file suffix and the marks of a template
+    or policy in the text."""
+    try:
+        data = load_text(text)
+    except (TemplateError, RecursionError):
+        return path.suffix.lower() in TEMPLATE_SUFFIXES and bool(
+            _TEMPLATE_MARK.search(text) or looks_like_policy(text) and '"plans"' in text
+        )
+    if not isinstance(data, dict):
+        return False
+    if "AWSTemplateFormatVersion" in data or "plans" in data and looks_like_policy(text):
+        return True
+    resources = data.get("Resources")
+    return isinstance(resources, dict) and any(isinstance(r, dict) and _RESOURCE_KEYS & set(r) for r in resources.values())
+
+
+def _skipped(shown: str, explicit: bool) -> Estate:
+    """A file that is not ours: nothing when walked, a note when named."""
+    return Estate(notes=[f"{shown}: {NOT_IAC}"]) if explicit else Estate()
 
 
 PLAN_CONTENT = frozenset({"planned_values", "resource_changes", "configuration", "prior_state"})
@@ -246,6 +322,59 @@ def _error(shown: str, exc: TemplateError, report: bool) -> Estate:
     return Estate(files=[shown], errors=[InputError(exc.message, Origin(shown, exc.line, exc.column))])
 
 
+STDIN = "-"  # a path argument that means standard input
+STDIN_NAME = "<stdin>"  # the file name results from standard input carry
+
+# A Terraform snippet: a top-level block (resource "type" "name" {, locals {, ...).
+_HCL_BLOCK = re.compile(r'^(?:resource|data|module|provider|variable|locals|terraform|output)\b[^\n{=:]*\{', re.M)
+
+
+def is_stdin(path: Path) -> bool:
+    return str(path) == STDIN
+
+
+def read_stdin() -> bytes:
+    """Standard input, bounded like a file (one byte more than the limit, to tell that it is over)."""
+    stream = getattr(sys.stdin, "buffer", None) or sys.stdin
+    if stream is None:
+        return b""
+    data = stream.read(MAX_FILE_BYTES + 1)
+    return data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+
+
+def scan_stdin(data: bytes, options: ScanOptions) -> Estate:
+    """A template, Terraform snippet, plan JSON or backup policy given on standard input, named
+    ``<stdin>`` in results. What it holds is decided by content; anything else is an error (it was
+    given explicitly). Terraform (a snippet or a plan) is read from a private temporary folder
+    that is its own scan root: no other file is read with it."""
+    if len(data) > MAX_FILE_BYTES:
+        return _error(STDIN_NAME, TemplateError(f"standard input is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not scanned"), True)
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        return _error(STDIN_NAME, TemplateError("standard input is not UTF-8 text", data.count(b"\n", 0, exc.start) + 1), True)
+    if not text.strip():
+        return _error(STDIN_NAME, TemplateError("standard input is empty"), True)
+    plan = is_plan_text(text)
+    if plan or not text.lstrip().startswith("{") and _HCL_BLOCK.search(text):
+        return _terraform_text(text, options, plan)
+    return _scan_text(STDIN_NAME, text, options, explicit=True)
+
+
+def _terraform_text(text: str, options: ScanOptions, plan: bool) -> Estate:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="backupguard-stdin-") as tmp:
+        folder = Path(os.path.realpath(tmp))
+        path = folder / ("plan.json" if plan else "stdin.tf")
+        path.write_text(text, encoding="utf-8")
+        name = lambda _path: STDIN_NAME  # noqa: E731 - every file of the folder is standard input
+        if plan:
+            return _guarded(STDIN_NAME, lambda: scan_plan(path, text, options.cfn.account_id, name, folder))
+        terraform = replace(options.terraform, root=folder)
+        return _guarded(STDIN_NAME, lambda: scan_module(folder, terraform, options.cfn.account_id, name))
+
+
 def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callable[[Path], str] | None = None) -> Estate:
     """Scan files and folders into one Estate; each file is parsed once, and nothing outside the root is read.
 
@@ -276,7 +405,11 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
         estate.extend(_error(shown(path), TemplateError(message), True))
 
     for given in paths:
-        if not os.path.lexists(given):
+        if is_stdin(given):
+            if STDIN not in seen:  # standard input can be read once
+                seen.add(STDIN)
+                estate.extend(scan_stdin(read_stdin(), options))
+        elif not os.path.lexists(given):
             refuse(given, "no such file or directory")
         elif not inside(given, root):
             refuse(given, str(OutsideRoot(encodable(given.as_posix()), root)))

@@ -29,6 +29,8 @@ def scan_root(paths: list[Path], explicit: Path | None = None) -> Path:
         return Path(os.path.realpath(explicit))
     folders = []
     for path in paths:
+        if str(path) == "-":  # standard input (scanner.STDIN) is no folder
+            continue
         # A named file's own symlink is not followed here: the root is its folder, so a link named
         # on the command line (pre-commit passes the PR's file names) to /etc/passwd stays outside.
         absolute = Path(os.path.abspath(path))
@@ -54,3 +56,13 @@ def check_inside(path: Path, root: Path | None, reference: str) -> Path:
     if not inside(path, root):
         raise OutsideRoot(reference, root)  # type: ignore[arg-type]
     return path
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds ``.git`` (a folder, or a file in a git
+    worktree or submodule), else None."""
+    here = Path(os.path.realpath(start))
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None

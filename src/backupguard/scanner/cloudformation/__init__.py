@@ -61,6 +61,8 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             raise TemplateError("not a CloudFormation template (no Resources section of typed resources)")
         return None
     estate = Estate(files=[path])
+    if isinstance(data.get("Parameters"), dict):  # so that a --parameter no template declares is named
+        estate.declared_parameters = sorted(str(name) for name in data["Parameters"])
     resources = data.get("Resources")
     if not isinstance(resources, LineDict):
         if resources is None and "AWSTemplateFormatVersion" in data:
