@@ -4,6 +4,8 @@ Field semantics are those of the CloudFormation source (``scanner.cloudformation
 a plan rule's ``target_vault`` is the vault *name*, a copy action's destination is the vault ARN,
 ``Lifecycle`` values are numbers or None (keep forever). Entities are identified by their ARN
 (``resource_id``), and a selection's ``plan_ref`` is a :class:`Reference` to its plan's ARN.
+Attributes carry the API's field names (``Lifecycle.DeleteAfterDays``, ``EncryptionKeyArn``) and
+no positions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 from typing import Any
 
 from backupguard.estate import (
+    Attribute,
+    Attributes,
     BackupEvidence,
     BackupFramework,
     BackupPlan,
@@ -81,6 +85,29 @@ def tags(scope: Scope, client: Any, arn: str) -> Any:
 # -- plans and selections ----------------------------------------------------------------
 
 
+def _named(fields: dict[str, str]) -> Attributes:
+    """Attributes named as the API's responses name them (``{model key: field}``), without positions."""
+    return {key: Attribute(name) for key, name in fields.items()}
+
+
+_LIFECYCLE_FIELDS = {
+    "lifecycle.delete_after_days": "Lifecycle.DeleteAfterDays",
+    "lifecycle.move_to_cold_storage_after_days": "Lifecycle.MoveToColdStorageAfterDays",
+    "lifecycle.opt_in_to_archive": "Lifecycle.OptInToArchiveForSupportedResources",
+}
+_RULE_FIELDS = {
+    "schedule": "ScheduleExpression", "start_window_minutes": "StartWindowMinutes",
+    "completion_window_minutes": "CompletionWindowMinutes", "continuous_backup": "EnableContinuousBackup",
+    **_LIFECYCLE_FIELDS,
+}
+_COPY_FIELDS = {"destination_vault_arn": "DestinationBackupVaultArn", **_LIFECYCLE_FIELDS}
+_VAULT_FIELDS = {
+    "encryption_key_arn": "EncryptionKeyArn", "lock": "Locked", "lock.min_retention_days": "MinRetentionDays",
+    "lock.max_retention_days": "MaxRetentionDays", "lock.changeable_for_days": "LockDate",
+    "access_policy": "AccessPolicy", "notifications": "BackupVaultEvents",
+}
+
+
 def lifecycle(data: Any, origin: Origin) -> Lifecycle | None:
     if data is None:
         return None
@@ -102,12 +129,14 @@ def rule(data: dict, origin: Origin) -> BackupRule:
         completion_window_minutes=data.get("CompletionWindowMinutes"),
         lifecycle=lifecycle(data.get("Lifecycle"), origin),
         copy_actions=[
-            CopyAction(copy.get("DestinationBackupVaultArn"), lifecycle(copy.get("Lifecycle"), origin), origin)
+            CopyAction(copy.get("DestinationBackupVaultArn"), lifecycle(copy.get("Lifecycle"), origin), origin,
+                       _named(_COPY_FIELDS))
             for copy in data.get("CopyActions") or []
         ],
         continuous_backup=bool(data.get("EnableContinuousBackup", False)),
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
+        attributes=_named(_RULE_FIELDS),
     )
 
 
@@ -235,6 +264,7 @@ def _vaults(scope: Scope, client: Any) -> list[BackupVault]:
             air_gapped=air_gapped,
             resource_type="AWS::Backup::LogicallyAirGappedBackupVault" if air_gapped else "AWS::Backup::BackupVault",
             tags=tags(scope, client, arn),
+            attributes=_named(_VAULT_FIELDS),
         )
         scope.estate.vaults.append(vault)
         found.append(vault)
