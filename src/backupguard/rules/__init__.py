@@ -103,6 +103,8 @@ class Rule:
     each_quantifier: str = "any"
     evidence: str = "any"
     file: str = ""
+    # The facts each input reads (from its expression's tree): the attributes a message and a location use.
+    input_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -202,8 +204,9 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
         raise CatalogueError(f"{source}: field 'message': each_empty 'fail' needs an 'empty' message")
     if document.get("each_label") not in (None, *input_names):
         raise CatalogueError(f"{source}: field 'each_label': '{document['each_label']}' is not an input")
+    allowed = input_names | set(parameters) | {"element"} | {f"@{name}" for name in input_names}
     for key, text in document["message"].items():
-        _check_placeholders(text, input_names | set(parameters) | {"element"}, f"{source}: field 'message/{key}'")
+        _check_placeholders(text, allowed, f"{source}: field 'message/{key}'")
     return Rule(
         id=document["id"],
         name=document["name"],
@@ -230,7 +233,16 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
         each_quantifier=document.get("each_quantifier", "any"),
         evidence=document.get("evidence", "any"),
         file=source,
+        input_fields={name: _read_fields(expression) for name, expression in inputs.items()},
     )
+
+
+def _read_fields(expression: Any) -> tuple[str, ...]:
+    """The facts an input expression reads: the field itself for a plain field, else every field of its tree."""
+    parsed = expression.parsed
+    if parsed.get("type") == "field":
+        return (parsed["value"],)
+    return tuple(sorted(parsed[FIELDS_KEY]))
 
 
 def _check_placeholders(text: str, allowed: set[str], where: str) -> None:
@@ -238,7 +250,7 @@ def _check_placeholders(text: str, allowed: set[str], where: str) -> None:
 
     for _, name, _, _ in string.Formatter().parse(text):
         if name is not None and name not in allowed:
-            raise CatalogueError(f"{where}: placeholder '{{{name}}}' is not an input or parameter")
+            raise CatalogueError(f"{where}: placeholder '{{{name}}}' is not an input, '@' and an input, or a parameter")
 
 
 def load_rule_file(path: Path) -> Rule:
