@@ -82,6 +82,21 @@ def never_pseudo(value: Any) -> str | None:
 GENERATED = "${generated}"
 
 
+def in_words(value: Any) -> str:
+    """A value as a message shows it: what is known of an undetermined one rather than its repr.
+
+    A partly known text shows its known parts (``arn:aws:kms:${var.region}:...:alias/backup``), a
+    value the inputs narrow down its possible values (``alias/aws/backup``, ``7 or 35``);
+    only a value nothing is known of reads "unknown (reason)".
+    """
+    if isinstance(value, Unknown):
+        if value.text is not None:
+            return value.text.replace(GENERATED, "...")
+        if value.candidates:
+            return " or ".join(dict.fromkeys(in_words(candidate) for candidate in value.candidates))
+    return "not set" if value is None else str(value)
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 

@@ -171,7 +171,7 @@ def _notification_events(notifications: Any) -> Any:
     if isinstance(events, Unknown):
         return Unknown(events.reason, events.refs)
     if not isinstance(events, list):
-        return Unknown("BackupVaultEvents is not a list")
+        return Unknown("the vault's notification events are not a list")
     return [e if isinstance(e, (str, Unknown)) else Unknown(f"event {e} is not a name") for e in events]
 
 
@@ -280,7 +280,7 @@ def _database_facts(resource: ProtectedResource) -> dict[str, Any]:
     settings = resource.settings
     retention = settings.get("backup_retention_days")
     replica = settings.get("read_replica", False)
-    name = attribute_name(resource.attributes, "backup_retention_days", "backup_retention_days")
+    name = attribute_name(resource.attributes, "backup_retention_days", "BackupRetentionPeriod")
     if retention is not None:
         source = name
     elif replica:
@@ -301,12 +301,12 @@ def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
     settings = resource.settings
     retention = settings.get("automatic_backup_retention_days")
     fs_type = settings.get("file_system_type")
-    name = attribute_name(resource.attributes, "automatic_backup_retention_days", "automatic_backup_retention_days")
+    name = attribute_name(resource.attributes, "automatic_backup_retention_days", "AutomaticBackupRetentionDays")
     if settings.get("retention_is_default"):  # the source applied its own default (Terraform provider)
         source = f"{name} not set: provider default"
     elif retention is None:
         default = FSX_DEFAULT_RETENTION.get(fs_type, FSX_DEFAULT_RETENTION_OTHERS) if isinstance(fs_type, str) else None
-        type_name = attribute_name(resource.attributes, "file_system_type", "file_system_type")
+        type_name = attribute_name(resource.attributes, "file_system_type", "FileSystemType")
         retention = default if default is not None else Unknown(f"{type_name} is not known, so the default retention is not")
         source = f"{name} not set: default"
     else:

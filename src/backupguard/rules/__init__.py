@@ -9,7 +9,7 @@ Every expression is compiled when the catalogue loads, not per resource.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,7 @@ class Parameter:
     minimum: float | None = None
     maximum: float | None = None
     enum: tuple | None = None
+    shown_when_empty: str | None = None  # a string_list's words in messages when it is empty ("any other Region")
 
     def coerce(self, raw: Any, where: str) -> Any:
         """Convert a user-given value (often a string from the command line) to this type."""
@@ -193,12 +194,9 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
     for name, spec in (document.get("parameters") or {}).items():
         param = Parameter(
             name, spec["type"], None, spec["description"], spec.get("minimum"), spec.get("maximum"),
-            tuple(spec["enum"]) if "enum" in spec else None,
+            tuple(spec["enum"]) if "enum" in spec else None, spec.get("shown_when_empty"),
         )
-        parameters[name] = Parameter(
-            name, param.type, param.coerce(spec["default"], f"{source}: parameters/{name}/default"), param.description,
-            param.minimum, param.maximum, param.enum,
-        )
+        parameters[name] = replace(param, default=param.coerce(spec["default"], f"{source}: parameters/{name}/default"))
     input_names = set(inputs)
     if document.get("each_empty") == "fail" and "empty" not in document["message"]:
         raise CatalogueError(f"{source}: field 'message': each_empty 'fail' needs an 'empty' message")

@@ -105,6 +105,8 @@ def _shown(value: Any) -> str:
         return f"unknown ({value.reason})"
     if isinstance(value, (list, tuple, dict)) and _too_deep(value, _MAX_VALUE_DEPTH):
         return "(nested too deeply to show)"
+    if isinstance(value, (list, tuple)):  # in words: "BACKUP_JOB_FAILED, COPY_JOB_FAILED", or "none"
+        return ", ".join(_shown(item) for item in value) if value else "none"
     return str(value)
 
 
@@ -124,10 +126,18 @@ class _Namespace(dict):
         return "{" + key + "}"
 
 
-def _format(template: str, values: dict[str, Any], params: dict[str, Any], element: str | None,
+def _shown_param(rule: Rule, name: str, value: Any) -> str:
+    """A parameter in a message: an empty list in the words its rule gives (``any other Region``)."""
+    param = rule.parameters.get(name)
+    if value == [] and param is not None and param.shown_when_empty is not None:
+        return param.shown_when_empty
+    return _shown(value)
+
+
+def _format(rule: Rule, template: str, values: dict[str, Any], params: dict[str, Any], element: str | None,
             names: dict[str, str] | None = None) -> str:
     """A message: ``{input}`` and ``{param}`` show values, ``{@input}`` the source's name of the input's attribute."""
-    shown = _Namespace({k: _shown(v) for k, v in params.items()})
+    shown = _Namespace({k: _shown_param(rule, k, v) for k, v in params.items()})
     shown.update({k: _shown(v) for k, v in values.items()})
     shown.update({f"@{k}": v for k, v in (names or {}).items()})
     shown["element"] = element or ""
@@ -351,7 +361,7 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         elements = rule.each.search(facts) or []
         if not elements and rule.each_empty == "fail":
             status, explaining = "fail", [_Outcome("fail", {})]
-            message = _format(rule.messages["empty"], _top_values(rule, facts), params, subject.element,
+            message = _format(rule, rule.messages["empty"], _top_values(rule, facts), params, subject.element,
                               _names(rule, subject.attributes))
         else:
             memo = {} if memo is None else memo
@@ -445,7 +455,7 @@ def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element
             found = _attribute(rule, outcome.blocked, attributes) if outcome.blocked is not None else None
             outcome.text = prefix + (f"{found.name} is unknown ({outcome.reason})" if found else outcome.reason)
         else:
-            outcome.text = _format(rule.messages[outcome.status], outcome.values, params, element,
+            outcome.text = _format(rule, rule.messages[outcome.status], outcome.values, params, element,
                                    _names(rule, attributes))
     return outcome.text
 
