@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from backupguard.config import parse_param_options
 from backupguard.scanner.cloudformation.loader import load_text
 
 from conftest import CORPUS, lint_paths
@@ -198,3 +199,78 @@ def test_corpus_messages_speak_their_own_source_vocabulary():
     assert sum((r.resource_type or "").startswith("aws_") for r in results) > 500
     assert not _foreign(results, terraform=True)
     assert not _foreign(results, terraform=False)
+
+
+# -- messages read as English with what is known -------------------------------------------------
+
+
+def test_a_partly_known_key_shows_what_is_known_not_an_internal_repr():
+    found = message(RULES / "i10-tf-managed-key", "BG201", "aws_backup_vault.managed_by_key")
+    assert found == "vault 'managed-by-key' is encrypted with the AWS managed key alias/aws/backup, not a customer-managed key"
+
+
+CHOICE = """
+Parameters:
+  Env: {Type: String, AllowedValues: [prod, dev]}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Plan:
+    Type: AWS::Backup::BackupPlan
+    Properties:
+      BackupPlan:
+        BackupPlanName: p
+        BackupPlanRule:
+          - RuleName: daily
+            TargetBackupVault: main
+            ScheduleExpression: cron(0 5 ? * * *)
+            Lifecycle:
+              DeleteAfterDays: !If [IsProd, 90, 35]
+"""
+
+
+def test_a_retention_the_inputs_narrow_down_reads_as_its_possible_values(lint_text):
+    [result] = [r for r in lint_text(CHOICE) if r.rule_id == "BG101"]
+    assert result.status == "pass"  # either retention is long enough
+    assert result.message.endswith("keeps recovery points 90 days or 35 days")
+
+
+COPIES = """
+Resources:
+  Vault:
+    Type: AWS::Backup::BackupVault
+    Properties: {BackupVaultName: main}
+  Plan:
+    Type: AWS::Backup::BackupPlan
+    Properties:
+      BackupPlan:
+        BackupPlanName: p
+        BackupPlanRule:
+          - RuleName: daily
+            TargetBackupVault: !Ref Vault
+            CopyActions:
+              - DestinationBackupVaultArn: arn:aws:backup:eu-west-1:111122223333:backup-vault:dr
+  Selection:
+    Type: AWS::Backup::BackupSelection
+    Properties:
+      BackupPlanId: !Ref Plan
+      BackupSelection:
+        SelectionName: all
+        IamRoleArn: arn:aws:iam::111122223333:role/backup
+        Resources: ["*"]
+  Volume:
+    Type: AWS::EC2::Volume
+    Properties: {AvailabilityZone: us-east-1a, Size: 8}
+"""
+
+
+@pytest.mark.parametrize(("params", "status", "expected"), [
+    ({}, "pass", "plan 'p' rule 'daily' copies it to eu-west-1"),
+    ({"BG403.cross_region_list": "us-west-2,ap-south-1"}, "fail",
+     "plan 'p' rule 'daily' copies it to eu-west-1; required: a copy to us-west-2, ap-south-1"),
+])
+def test_copy_messages_say_what_is_copied_where(lint_text, params, status, expected):
+    options = [f"{name}={value}" for name, value in params.items()]
+    results = lint_text(COPIES, region="us-east-1", account_id="111122223333", params=parse_param_options(options))
+    [result] = [r for r in results if r.rule_id == "BG403"]
+    assert (result.status, result.message) == (status, expected)

@@ -28,7 +28,9 @@ from backupguard.resolve.attributes import (
 from backupguard.resolve.coverage import Coverage
 from backupguard.resolve.evidence import recovery_point_facts, resource_evidence
 from backupguard.resolve.links import EstateIndex, split_arn
-from backupguard.resolve.plans import copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts
+from backupguard.resolve.plans import (
+    copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts, vault_words,
+)
 from backupguard.resolve.services import facts_for
 from backupguard.resolve.vaults import is_locked, key_description, key_kind, lock_bounds_problem, lock_mode
 
@@ -91,10 +93,11 @@ def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subj
             "backup_rule", plan.resource_id, plan.resource_type, rule.origin, facts, element, plan.tags,
             attributes=attributes,
         ))
-        lifecycles = [(rule.lifecycle, element, rule.attributes)]
+        lifecycles = [(rule.lifecycle, element, element, rule.attributes)]
         for copy in rule.copy_actions:
-            where = f"{element} copy to {copy.destination_vault_arn}"
-            lifecycles.append((copy.lifecycle, where, copy.attributes))
+            where = f"{element} copy to {copy.destination_vault_arn}"  # the element: part of the fingerprint
+            lifecycles.append((copy.lifecycle, where, f"{element} copy to {vault_words(copy.destination_vault_arn)}",
+                               copy.attributes))
             destination = links.destination(copy.destination_vault_arn, rule.origin)
             copy_view = copy_facts(copy, rule, destination, facts)
             copy_view["global_settings_declared"] = "isCrossAccountBackupEnabled" in settings
@@ -103,13 +106,13 @@ def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subj
                 "copy_action", plan.resource_id, plan.resource_type, copy.origin, copy_view, where, plan.tags,
                 attributes=_copy_attributes(copy, rule, destination),
             ))
-        for life, where, holder in lifecycles:
+        for life, where, words, holder in lifecycles:
             if life is None:
                 continue
             life_facts = {
                 "plan": facts["plan"],
                 "rule": facts["rule"],
-                "where": where,
+                "where": words,
                 "delete_after_days": life.delete_after_days,
                 "cold_storage_after_days": life.move_to_cold_storage_after_days,
                 "days_in_cold_storage": days_in_cold_storage(life),

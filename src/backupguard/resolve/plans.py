@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive, never_pseudo
+from backupguard.estate import (
+    BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive, in_words, never_pseudo,
+)
 from backupguard.resolve.attributes import name_of as attribute_name
 from backupguard.resolve.links import Destination, EstateIndex
 from backupguard.resolve.schedule import ScheduleError, ScheduleUnsupported, cadence
@@ -80,6 +82,13 @@ def retention_text(days: Any, name: str) -> str:
             return " or ".join(dict.fromkeys(retention_text(candidate, name) for candidate in days.candidates))
         return f"unknown ({days.reason})"
     return f"{days} days"
+
+
+def vault_words(arn: Any) -> str:
+    """A copy destination in words for messages: what is known of it (never "unknown (...)" as a name)."""
+    if isinstance(arn, Unknown) and arn.text is None and not arn.candidates:
+        return f"a vault not known here ({arn.reason})"
+    return in_words(arn)
 
 
 def delete_after_name(holder: Any) -> str:
@@ -170,7 +179,7 @@ def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, bas
     return {
         "plan": base["plan"],
         "rule": base["rule"],
-        "where": f"rule '{base['rule']}' copy to {copy.destination_vault_arn}",
+        "where": f"rule '{base['rule']}' copy to {vault_words(copy.destination_vault_arn)}",
         "destination": str(copy.destination_vault_arn),
         "destination_region": destination.region,
         "destination_account": destination.account,

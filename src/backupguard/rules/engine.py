@@ -29,7 +29,7 @@ from typing import Any, Iterable
 from jmespath.exceptions import JMESPathError
 from jmespath.visitor import Options, TreeInterpreter
 
-from backupguard.estate import Attribute, Attributes, Estate, Origin, Reference, Unknown
+from backupguard.estate import Attribute, Attributes, Estate, Origin, Reference, Unknown, in_words
 from backupguard.resolve import Deferred, Subject, subjects
 from backupguard.results import INPUT_ERROR_RULE, Result, fingerprint
 from backupguard.rules import FIELDS_KEY, Rule
@@ -101,7 +101,11 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, Unknown):
+    if isinstance(value, Unknown):  # what is known of it: its known text, or the values it can take
+        if value.text is not None:
+            return in_words(value)
+        if value.candidates:
+            return " or ".join(dict.fromkeys(_shown(candidate) for candidate in value.candidates))
         return f"unknown ({value.reason})"
     if isinstance(value, (list, tuple, dict)) and _too_deep(value, _MAX_VALUE_DEPTH):
         return "(nested too deeply to show)"
