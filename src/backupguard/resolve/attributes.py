@@ -35,12 +35,11 @@ LIFECYCLE_FACTS = {
     "days_in_cold_storage": "lifecycle.delete_after_days",
     "cold_storage_after_days": "lifecycle.move_to_cold_storage_after_days",
 }
-# Facts of a copy action (resolve.plans.copy_facts) -> the copy action's attribute keys.
-COPY_FACTS = {
-    **dict.fromkeys(("destination", "destination_region", "destination_account", "cross_account"),
-                    "destination_vault_arn"),
-    **dict.fromkeys(("retention_days", "retention", "retention_vs_lock"), "lifecycle.delete_after_days"),
-}
+# Facts of a copy action (resolve.plans.copy_facts) -> the copy action's attribute keys; its retention
+# is its own lifecycle's, else its rule's (COPY_RETENTION_FACTS, read from whichever holds it).
+COPY_FACTS = dict.fromkeys(("destination", "destination_region", "destination_account", "cross_account"),
+                           "destination_vault_arn")
+COPY_RETENTION_FACTS = dict.fromkeys(("retention_days", "retention", "retention_vs_lock"), "lifecycle.delete_after_days")
 # Facts of a vault -> its attribute keys.
 VAULT_FACTS = {
     **dict.fromkeys(("kms_key", "key_managed_by", "key_description"), "encryption_key_arn"),

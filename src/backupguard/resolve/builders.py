@@ -7,10 +7,13 @@ import re
 from typing import Any, Callable
 
 from backupguard.estate import (
+    Attributes,
     BackupFramework,
     BackupPlan,
+    BackupRule,
     BackupSelection,
     BackupVault,
+    CopyAction,
     OrgBackupPolicy,
     ProtectedResource,
     RecoveryPoint,
@@ -23,11 +26,12 @@ from backupguard.estate import (
 )
 from backupguard.resolve import Deferred, Subject
 from backupguard.resolve.attributes import (
-    COPY_FACTS, LIFECYCLE_FACTS, RULE_FACTS, VAULT_FACTS, lent, name_of as attribute_name, pick, resource_attributes,
+    COPY_FACTS, COPY_RETENTION_FACTS, LIFECYCLE_FACTS, RULE_FACTS, VAULT_FACTS, lent, name_of as attribute_name, pick,
+    resource_attributes,
 )
 from backupguard.resolve.coverage import Coverage
 from backupguard.resolve.evidence import recovery_point_facts, resource_evidence
-from backupguard.resolve.links import EstateIndex, split_arn
+from backupguard.resolve.links import Destination, EstateIndex, split_arn
 from backupguard.resolve.plans import (
     copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts, vault_words,
 )
@@ -54,11 +58,12 @@ _DESTINATION_LOCK = {"destination_lock_min_days": "lock.min_retention_days",
                      "destination_lock_max_days": "lock.max_retention_days"}
 
 
-def _vault_names(vault: Any, facts: dict[str, str]) -> dict:
+def _vault_names(vault: Any, facts: dict[str, str]) -> Attributes:
+    """A linked vault's lock bounds, by name only (a result is never placed in another entity)."""
     return lent(vault.attributes, facts) if isinstance(vault, BackupVault) else {}
 
 
-def _rule_attributes(rule: Any, links: EstateIndex) -> dict:
+def _rule_attributes(rule: BackupRule, links: EstateIndex) -> Attributes:
     """A plan rule's facts -> its attributes, with its target vaults' lock bounds by name."""
     attributes = pick(rule.attributes, RULE_FACTS)
     attributes.update(_vault_names(links.vault_named(rule.target_vault, rule.origin), _TARGET_LOCK))
@@ -68,12 +73,12 @@ def _rule_attributes(rule: Any, links: EstateIndex) -> dict:
     return attributes
 
 
-def _copy_attributes(copy: Any, rule: Any, destination: Any) -> dict:
+def _copy_attributes(copy: CopyAction, rule: BackupRule, destination: Destination) -> Attributes:
     """A copy action's facts -> attributes; its retention is its own lifecycle's, else the rule's."""
     holder = copy if copy.lifecycle is not None else rule
     return {
         **pick(copy.attributes, COPY_FACTS),
-        **pick(holder.attributes, {fact: COPY_FACTS[fact] for fact in ("retention_days", "retention", "retention_vs_lock")}),
+        **pick(holder.attributes, COPY_RETENTION_FACTS),
         **pick(rule.attributes, {"continuous_backup": "continuous_backup"}),
         **_vault_names(destination.vault, _DESTINATION_LOCK),
     }
