@@ -314,3 +314,14 @@ def attribute(origin: Origin, container: Any, path: str, name: str | None = None
 def attributes_of(origin: Origin, container: Any, paths: dict[str, str]) -> Attributes:
     """:func:`attribute` for each ``{key: path}``: an entity's attributes under the model's keys."""
     return {key: attribute(origin, container, path) for key, path in paths.items()}
+
+
+def spec_attributes(origin: Origin, container: Any, spec: dict[str, tuple[str, Any]]) -> Attributes:
+    """The attributes of a ``{property: (settings key, coerce)}`` table's settings, written or not."""
+    return {key: attribute(origin, container, prop) for prop, (key, _) in spec.items()}
+
+
+def named(names: dict[str, str]) -> Attributes:
+    """Attributes known by name only (``{key: name}``): a source without positions, or a setting that
+    is decided elsewhere (a Terraform resource that configures this one)."""
+    return {key: Attribute(name) for key, name in names.items()}

@@ -15,8 +15,6 @@ import math
 from typing import Any
 
 from backupguard.estate import (
-    Attribute,
-    Attributes,
     BackupEvidence,
     BackupFramework,
     BackupPlan,
@@ -38,6 +36,8 @@ from backupguard.estate import (
 )
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import pages
+from backupguard.scanner.cloudformation.resources import COPY_PATHS, RULE_PATHS
+from backupguard.scanner.values import named
 
 AIR_GAPPED = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
 RESTORE_ACCESS = "RESTORE_ACCESS_BACKUP_VAULT"
@@ -85,22 +85,8 @@ def tags(scope: Scope, client: Any, arn: str) -> Any:
 # -- plans and selections ----------------------------------------------------------------
 
 
-def _named(fields: dict[str, str]) -> Attributes:
-    """Attributes named as the API's responses name them (``{model key: field}``), without positions."""
-    return {key: Attribute(name) for key, name in fields.items()}
-
-
-_LIFECYCLE_FIELDS = {
-    "lifecycle.delete_after_days": "Lifecycle.DeleteAfterDays",
-    "lifecycle.move_to_cold_storage_after_days": "Lifecycle.MoveToColdStorageAfterDays",
-    "lifecycle.opt_in_to_archive": "Lifecycle.OptInToArchiveForSupportedResources",
-}
-_RULE_FIELDS = {
-    "schedule": "ScheduleExpression", "start_window_minutes": "StartWindowMinutes",
-    "completion_window_minutes": "CompletionWindowMinutes", "continuous_backup": "EnableContinuousBackup",
-    **_LIFECYCLE_FIELDS,
-}
-_COPY_FIELDS = {"destination_vault_arn": "DestinationBackupVaultArn", **_LIFECYCLE_FIELDS}
+# A plan rule's fields are named as in CloudFormation (cloudformation.resources.RULE_PATHS); a vault's
+# lock as DescribeBackupVault reports it.
 _VAULT_FIELDS = {
     "encryption_key_arn": "EncryptionKeyArn", "lock": "Locked", "lock.min_retention_days": "MinRetentionDays",
     "lock.max_retention_days": "MaxRetentionDays", "lock.changeable_for_days": "LockDate",
@@ -130,13 +116,13 @@ def rule(data: dict, origin: Origin) -> BackupRule:
         lifecycle=lifecycle(data.get("Lifecycle"), origin),
         copy_actions=[
             CopyAction(copy.get("DestinationBackupVaultArn"), lifecycle(copy.get("Lifecycle"), origin), origin,
-                       _named(_COPY_FIELDS))
+                       named(COPY_PATHS))
             for copy in data.get("CopyActions") or []
         ],
         continuous_backup=bool(data.get("EnableContinuousBackup", False)),
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
-        attributes=_named(_RULE_FIELDS),
+        attributes=named(RULE_PATHS),
     )
 
 
@@ -264,7 +250,7 @@ def _vaults(scope: Scope, client: Any) -> list[BackupVault]:
             air_gapped=air_gapped,
             resource_type="AWS::Backup::LogicallyAirGappedBackupVault" if air_gapped else "AWS::Backup::BackupVault",
             tags=tags(scope, client, arn),
-            attributes=_named(_VAULT_FIELDS),
+            attributes=named(_VAULT_FIELDS),
         )
         scope.estate.vaults.append(vault)
         found.append(vault)

@@ -17,27 +17,24 @@ from typing import Any, Callable
 from backupguard.estate import Attribute, Attributes, ProtectedResource, Unknown
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import pages
+from backupguard.scanner.values import named
 
 
 def _tags(items: Any) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items or [] if "Key" in t}
 
 
-def _named(fields: dict[str, str]) -> Attributes:
-    """Attributes named as the API's responses name them (``{settings key: field}``); live has no positions."""
-    return {key: Attribute(name) for key, name in fields.items()}
-
-
-_EBS_FIELDS = _named({"encrypted": "Encrypted", "kms_key_id": "KmsKeyId"})
-_TABLE_FIELDS = _named({
+# Settings named as the API's responses name them (a live scan has no positions).
+_EBS_FIELDS = named({"encrypted": "Encrypted", "kms_key_id": "KmsKeyId"})
+_TABLE_FIELDS = named({
     "deletion_protection": "DeletionProtectionEnabled",
     "pitr_enabled": "PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
     "pitr_recovery_period_days": "PointInTimeRecoveryDescription.RecoveryPeriodInDays",
 })
-_EFS_FIELDS = _named({"encrypted": "Encrypted", "backup_policy_status": "BackupPolicy.Status"})
-_S3_FIELDS = _named({"versioning_status": "VersioningConfiguration.Status",
+_EFS_FIELDS = named({"encrypted": "Encrypted", "backup_policy_status": "BackupPolicy.Status"})
+_S3_FIELDS = named({"versioning_status": "VersioningConfiguration.Status",
                      "object_lock_enabled": "ObjectLockConfiguration.ObjectLockEnabled"})
-_VOLUME_FIELDS = _named({"volume_type": "VolumeType"})
+_VOLUME_FIELDS = named({"volume_type": "VolumeType"})
 
 
 def _resource(scope: Scope, arn: str, resource_type: str, service: str, tags: Any, settings: dict, name: Any,
@@ -77,7 +74,7 @@ _DB_FIELDS = {
     "StorageEncrypted": "storage_encrypted",
     "Engine": "engine",
 }
-_DB_ATTRIBUTES = _named({name: field for field, name in _DB_FIELDS.items()})
+_DB_ATTRIBUTES = named({name: field for field, name in _DB_FIELDS.items()})
 _CLUSTER_ONLY_ENGINES = ("docdb", "neptune")  # their instances are not protected on their own
 
 
@@ -167,7 +164,7 @@ def fsx(scope: Scope) -> None:
     for page in pages(client, "describe_file_systems"):
         for data in page.get("FileSystems") or []:
             settings: dict[str, Any] = {"file_system_type": data.get("FileSystemType")}
-            attributes = _named({"file_system_type": "FileSystemType",
+            attributes = named({"file_system_type": "FileSystemType",
                                  "automatic_backup_retention_days": "AutomaticBackupRetentionDays",
                                  "copy_tags_to_backups": "CopyTagsToBackups"})
             for name in _FSX_CONFIGS:

@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 from backupguard.estate import (
     Attribute,
-    Attributes,
     BackupFramework,
     BackupPlan,
     BackupRule,
@@ -44,6 +43,7 @@ from backupguard.scanner.values import (
     located,
     object_at,
     objects_at,
+    spec_attributes,
     strict_bool,
     strict_int,
     strings_at,
@@ -54,20 +54,21 @@ from backupguard.scanner.values import (
 # -- AWS Backup ----------------------------------------------------------------
 
 
-# Where a rule or copy action writes its lifecycle, relative to that rule or copy action.
+# Where a rule or copy action writes its settings, relative to that rule or copy action (AWS Backup's
+# API names them the same way: the live source reads them under these names too).
 _LIFECYCLE_PATHS = {
     "lifecycle.delete_after_days": "Lifecycle.DeleteAfterDays",
     "lifecycle.move_to_cold_storage_after_days": "Lifecycle.MoveToColdStorageAfterDays",
     "lifecycle.opt_in_to_archive": "Lifecycle.OptInToArchiveForSupportedResources",
 }
-_RULE_PATHS = {
+RULE_PATHS = {
     "schedule": "ScheduleExpression",
     "start_window_minutes": "StartWindowMinutes",
     "completion_window_minutes": "CompletionWindowMinutes",
     "continuous_backup": "EnableContinuousBackup",
     **_LIFECYCLE_PATHS,
 }
-_COPY_PATHS = {"destination_vault_arn": "DestinationBackupVaultArn", **_LIFECYCLE_PATHS}
+COPY_PATHS = {"destination_vault_arn": "DestinationBackupVaultArn", **_LIFECYCLE_PATHS}
 
 
 def _lifecycle(container: Any, key: str, origin: Origin) -> Lifecycle | None:
@@ -89,7 +90,7 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
             destination_vault_arn=copy.get("DestinationBackupVaultArn"),
             lifecycle=_lifecycle(copy, "Lifecycle", copy_origin),
             origin=copy_origin,
-            attributes=attributes_of(copy_origin, copy, _COPY_PATHS),
+            attributes=attributes_of(copy_origin, copy, COPY_PATHS),
         )
         for copy, copy_origin in objects_at(origin, data, "CopyActions")
     ]
@@ -105,7 +106,7 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
         continuous_backup=located(origin, data, "EnableContinuousBackup", strict_bool) or False,
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
-        attributes=attributes_of(origin, data, _RULE_PATHS),
+        attributes=attributes_of(origin, data, RULE_PATHS),
     )
 
 
@@ -262,11 +263,6 @@ def _settings(origin: Origin, props: LineDict, spec: dict[str, tuple[str, Callab
     return {name: located(origin, props, prop, coerce) for prop, (name, coerce) in spec.items() if prop in props}
 
 
-def _named(origin: Origin, props: LineDict, spec: dict[str, tuple[str, Any]]) -> Attributes:
-    """The attributes of a spec's settings, written or not (see :func:`attribute`)."""
-    return {name: attribute(origin, props, prop) for prop, (name, _) in spec.items()}
-
-
 def _keep(value: Any, what: str) -> Any:
     return value
 
@@ -283,7 +279,7 @@ _DB_SPEC = {
 
 def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings = _settings(origin, props, _DB_SPEC)
-    attributes = _named(origin, props, _DB_SPEC)
+    attributes = spec_attributes(origin, props, _DB_SPEC)
     if "DBClusterIdentifier" in props:
         settings["cluster_member"] = True  # retention is the cluster's (cfn-lint E3719)
     if "SourceDBInstanceIdentifier" in props:
@@ -305,7 +301,7 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
             engine = settings.get("engine")
             kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
         return ProtectedResource(logical_id, resource_type, kind, origin, tags_of(props.get("Tags")), settings,
-                                 attributes=_named(origin, props, _DB_SPEC))
+                                 attributes=spec_attributes(origin, props, _DB_SPEC))
 
     return build
 
@@ -459,7 +455,7 @@ def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedReso
 def ec2_volume(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     spec = {"Encrypted": ("encrypted", strict_bool), "KmsKeyId": ("kms_key_id", _keep)}
     return ProtectedResource(logical_id, "AWS::EC2::Volume", "EBS", origin, tags_of(props.get("Tags")),
-                             _settings(origin, props, spec), attributes=_named(origin, props, spec))
+                             _settings(origin, props, spec), attributes=spec_attributes(origin, props, spec))
 
 
 def ec2_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:

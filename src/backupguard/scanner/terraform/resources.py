@@ -41,7 +41,7 @@ from backupguard.estate import (
 )
 from backupguard.scanner.cloudformation.loader import LineDict
 from backupguard.scanner.values import (
-    as_bool, as_int, as_json, at, attribute, attributes_of, block, items, tags_of as _tags_of,
+    as_bool, as_int, as_json, at, attribute, attributes_of, block, items, named, spec_attributes, tags_of as _tags_of,
 )
 
 _INT64 = 2**63
@@ -257,8 +257,7 @@ def backup_vault(address: str, values: LineDict, origin: Origin) -> BackupVault:
         encryption_key_arn=values.get("kms_key_arn"),
         resource_type="aws_backup_vault",
         tags=tags_of(values.get("tags")),
-        attributes={**{key: Attribute(name) for key, name in _VAULT_ATTACHMENT_NAMES.items()},
-                    "encryption_key_arn": attribute(origin, values, "kms_key_arn")},
+        attributes={**named(_VAULT_ATTACHMENT_NAMES), "encryption_key_arn": attribute(origin, values, "kms_key_arn")},
     )
 
 
@@ -275,7 +274,7 @@ def air_gapped_vault(address: str, values: LineDict, origin: Origin) -> BackupVa
         resource_type="aws_backup_logically_air_gapped_vault",
         tags=tags_of(values.get("tags")),
         attributes={
-            **{key: Attribute(_VAULT_ATTACHMENT_NAMES[key]) for key in ("access_policy", "notifications")},
+            **named({key: _VAULT_ATTACHMENT_NAMES[key] for key in ("access_policy", "notifications")}),
             **attributes_of(origin, values, {
                 "encryption_key_arn": "encryption_key_arn", "lock.min_retention_days": "min_retention_days",
                 "lock.max_retention_days": "max_retention_days",
@@ -330,9 +329,6 @@ def _settings(values: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], 
     return {name: coerce(values[arg], arg) for arg, (name, coerce) in spec.items() if arg in values}
 
 
-def _named(origin: Origin, values: LineDict, spec: dict[str, tuple[str, Any]]) -> Attributes:
-    """The attributes of a spec's settings, written or not (see :func:`~backupguard.scanner.values.attribute`)."""
-    return {name: attribute(origin, values, arg) for arg, (name, _) in spec.items()}
 
 
 def _keep(value: Any, what: str) -> Any:
@@ -365,7 +361,7 @@ def db_instance(address: str, values: LineDict, origin: Origin) -> ProtectedReso
     elif values.get("snapshot_identifier") is not None:
         settings["encryption_from"] = values.get("snapshot_identifier")
     return _protected(address, "aws_db_instance", "RDS", values, origin, settings, "identifier",
-                      _named(origin, values, _DB_SPEC))
+                      spec_attributes(origin, values, _DB_SPEC))
 
 
 def db_cluster(rtype: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
@@ -378,7 +374,7 @@ def db_cluster(rtype: str, service: str) -> Callable[[str, LineDict, Origin], Pr
             engine = settings.get("engine")
             kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
         return _protected(address, rtype, kind, values, origin, settings, "cluster_identifier",
-                          _named(origin, values, _DB_SPEC))
+                          spec_attributes(origin, values, _DB_SPEC))
 
     return build
 
@@ -399,7 +395,7 @@ def dynamodb_table(address: str, values: LineDict, origin: Origin) -> ProtectedR
 
 def efs_file_system(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
     spec = {"encrypted": ("encrypted", as_bool)}
-    attributes = {**_named(origin, values, spec), "backup_policy_status": Attribute("aws_efs_backup_policy")}
+    attributes = {**spec_attributes(origin, values, spec), "backup_policy_status": Attribute("aws_efs_backup_policy")}
     return _protected(address, "aws_efs_file_system", "EFS", values, origin, _settings(values, spec), None, attributes)
 
 
@@ -425,7 +421,7 @@ def fsx_file_system(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedRe
             settings["automatic_backup_retention_days"] = default_days
             settings["retention_is_default"] = True
         settings["file_system_type"] = fs_type
-        return _protected(address, rtype, "FSx", values, origin, settings, None, _named(origin, values, spec))
+        return _protected(address, rtype, "FSx", values, origin, settings, None, spec_attributes(origin, values, spec))
 
     return build
 
@@ -434,7 +430,7 @@ def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResour
     spec = {"object_lock_enabled": ("object_lock_enabled", as_bool)}
     settings = _settings(values, spec)
     # Versioning is an aws_s3_bucket_versioning of its own (joined on in build.py), or the v3 inline block.
-    attributes = {**_named(origin, values, spec), "versioning_status": Attribute("aws_s3_bucket_versioning")}
+    attributes = {**spec_attributes(origin, values, spec), "versioning_status": Attribute("aws_s3_bucket_versioning")}
     legacy = _first(values, "versioning") if "versioning" in values else None
     if legacy is not None:  # the AWS provider v3 inline block
         enabled = as_bool(legacy.get("enabled"), "versioning.enabled")
@@ -459,7 +455,7 @@ def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResour
 def ebs_volume(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
     spec = {"encrypted": ("encrypted", as_bool), "kms_key_id": ("kms_key_id", _keep)}
     return _protected(address, "aws_ebs_volume", "EBS", values, origin, _settings(values, spec), None,
-                      _named(origin, values, spec))
+                      spec_attributes(origin, values, spec))
 
 
 def ec2_instance(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
@@ -470,7 +466,7 @@ def storage_gateway_volume(rtype: str) -> Callable[[str, LineDict, Origin], Prot
     def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
         spec = {"kms_encrypted": ("encrypted", as_bool), "kms_key": ("kms_key_id", _keep)}
         return _protected(address, rtype, "Storage Gateway", values, origin, _settings(values, spec), None,
-                          _named(origin, values, spec))
+                          spec_attributes(origin, values, spec))
 
     return build
 
