@@ -82,18 +82,21 @@ def never_pseudo(value: Any) -> str | None:
 GENERATED = "${generated}"
 
 
-def in_words(value: Any) -> str:
+def in_words(value: Any, what: str | None = None) -> str:
     """A value as a message shows it: what is known of an undetermined one rather than its repr.
 
     A partly known text shows its known parts (``arn:aws:kms:${var.region}:...:alias/backup``), a
     value the inputs narrow down its possible values (``alias/aws/backup``, ``7 or 35``);
-    only a value nothing is known of reads "unknown (reason)".
+    only a value nothing is known of reads "unknown (reason)", or "a vault not known here (reason)"
+    when ``what`` names what it is.
     """
     if isinstance(value, Unknown):
         if value.text is not None:
             return value.text.replace(GENERATED, "...")
         if value.candidates:
             return " or ".join(dict.fromkeys(in_words(candidate) for candidate in value.candidates))
+        if what is not None:
+            return f"a {what} not known here ({value.reason})"
     return "not set" if value is None else str(value)
 
 

@@ -22,6 +22,7 @@ from backupguard.estate import (
     RestoreTestingPlan,
     Unknown,
     derive,
+    in_words,
     settings_scope,
 )
 from backupguard.resolve import Deferred, Subject
@@ -33,7 +34,7 @@ from backupguard.resolve.coverage import Coverage
 from backupguard.resolve.evidence import recovery_point_facts, resource_evidence
 from backupguard.resolve.links import Destination, EstateIndex, split_arn
 from backupguard.resolve.plans import (
-    copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts, vault_words,
+    copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts,
 )
 from backupguard.resolve.services import facts_for
 from backupguard.resolve.vaults import is_locked, key_description, key_kind, lock_bounds_problem, lock_mode
@@ -101,7 +102,7 @@ def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subj
         lifecycles = [(rule.lifecycle, element, element, rule.attributes)]
         for copy in rule.copy_actions:
             where = f"{element} copy to {copy.destination_vault_arn}"  # the element: part of the fingerprint
-            lifecycles.append((copy.lifecycle, where, f"{element} copy to {vault_words(copy.destination_vault_arn)}",
+            lifecycles.append((copy.lifecycle, where, f"{element} copy to {in_words(copy.destination_vault_arn, 'vault')}",
                                copy.attributes))
             destination = links.destination(copy.destination_vault_arn, rule.origin)
             copy_view = copy_facts(copy, rule, destination, facts)

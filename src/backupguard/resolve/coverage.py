@@ -182,9 +182,7 @@ def _place(destination: Any, what: str) -> str:
         return f"its own {what}"
     if never_pseudo(destination) is not None:
         return repr(destination)  # "another Region than its own"
-    if isinstance(destination, Unknown) and destination.text is None and not destination.candidates:
-        return f"a {what} not known here ({destination.reason})"
-    return in_words(destination)
+    return in_words(destination, what)
 
 
 def copies_to(destinations: list[Any], what: str) -> str:

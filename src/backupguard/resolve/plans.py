@@ -84,13 +84,6 @@ def retention_text(days: Any, name: str) -> str:
     return f"{days} days"
 
 
-def vault_words(arn: Any) -> str:
-    """A copy destination in words for messages: what is known of it (never "unknown (...)" as a name)."""
-    if isinstance(arn, Unknown) and arn.text is None and not arn.candidates:
-        return f"a vault not known here ({arn.reason})"
-    return in_words(arn)
-
-
 def delete_after_name(holder: Any) -> str:
     """How the source of a rule or copy action names its lifecycle's DeleteAfterDays."""
     return attribute_name(holder.attributes, "lifecycle.delete_after_days", "DeleteAfterDays")
@@ -179,7 +172,7 @@ def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, bas
     return {
         "plan": base["plan"],
         "rule": base["rule"],
-        "where": f"rule '{base['rule']}' copy to {vault_words(copy.destination_vault_arn)}",
+        "where": f"rule '{base['rule']}' copy to {in_words(copy.destination_vault_arn, 'vault')}",
         "destination": str(copy.destination_vault_arn),
         "destination_region": destination.region,
         "destination_account": destination.account,
