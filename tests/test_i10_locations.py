@@ -97,8 +97,12 @@ PLAN = {
     "planned_values": {"root_module": {"resources": [
         {"address": "aws_db_instance.db", "mode": "managed", "type": "aws_db_instance", "name": "db",
          "values": {"engine": "postgres", "backup_retention_period": 0, "deletion_protection": False}},
+        {"address": "aws_backup_plan.weekly", "mode": "managed", "type": "aws_backup_plan", "name": "weekly",
+         "values": {"name": "weekly", "rule": [{"rule_name": "weekly", "target_vault_name": "v",
+                                                "schedule": "cron(0 5 ? * 1 *)", "lifecycle": [{"delete_after": 7}]}]}},
     ]}},
-    "resource_changes": [{"address": "aws_db_instance.db", "change": {"actions": ["create"]}}],
+    "resource_changes": [{"address": "aws_db_instance.db", "change": {"actions": ["create"]}},
+                         {"address": "aws_backup_plan.weekly", "change": {"actions": ["create"]}}],
 }
 
 
@@ -114,11 +118,14 @@ def test_a_plan_beside_its_configuration_points_at_the_argument(tmp_path: Path):
                                              "(0 turns them off, more than 35 is rejected)")
 
 
-def test_a_plan_alone_keeps_its_results_at_the_resource_in_the_plan(tmp_path: Path):
+@pytest.mark.parametrize("resource", ["aws_db_instance.db", "aws_backup_plan.weekly"])
+def test_a_plan_alone_keeps_its_results_at_the_resource_in_the_plan(tmp_path: Path, resource: str):
+    """No configuration, no positions: every result, a plan rule's and a lifecycle's too, is at the
+    resource's address in the plan (not at line 1)."""
     text = json.dumps(PLAN, indent=2)
     (tmp_path / "plan.json").write_text(text)
-    results = [r for r in lint_paths([tmp_path / "plan.json"]) if r.resource_id == "aws_db_instance.db"]
-    address = next(i for i, line in enumerate(text.splitlines(), start=1) if '"address": "aws_db_instance.db"' in line)
+    results = [r for r in lint_paths([tmp_path / "plan.json"]) if r.resource_id == resource]
+    address = next(i for i, line in enumerate(text.splitlines(), start=1) if f'"address": "{resource}"' in line)
     assert results and {(Path(r.file).name, r.line) for r in results} == {("plan.json", address)}
 
 

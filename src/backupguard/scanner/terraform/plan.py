@@ -179,6 +179,15 @@ def _borrow_positions(value: Any, configured: Any) -> None:
             _borrow_positions(item, configured_item)
 
 
+def _place_at(value: Any, line: int, column: int) -> None:
+    """Without a configuration, every block of a resource is at the resource's address in the plan
+    (in place), so a plan rule or lifecycle is located there rather than at line 1."""
+    if isinstance(value, (LineDict, LineList)):
+        value.line, value.column = line, column
+        for child in value.values() if isinstance(value, LineDict) else value:
+            _place_at(child, line, column)
+
+
 def load_plan(path: str, text: str, configured: dict[str, Instance] | None = None) -> list[Instance]:
     """Every planned (not deleted) managed resource of a plan document; ``configured`` holds the
     configuration's instances by address when the plan lies beside its configuration."""
@@ -222,6 +231,8 @@ def load_plan(path: str, text: str, configured: dict[str, Instance] | None = Non
             values = _wrap(values, change.get("after_unknown") or {}, refs.get(plain, {}), "")
             if source is not None:
                 _borrow_positions(values, source.values)
+            else:
+                _place_at(values, line, column)
             provider = provider_keys.get(plain, "aws")
             region = regions.get(provider)
             tags_all = values.get("tags_all")  # the provider's default_tags merged in by Terraform
