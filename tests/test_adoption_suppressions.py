@@ -36,16 +36,16 @@ DAILY_REASON = "Development plan; 7 days agreed with the data owner"
 EXPECTED = [
     ("BG002", "fail", None, "backupguard.yaml", 10, None),  # the expired BG301 waiver
     ("BG003", "fail", None, "backupguard.yaml", 16, None),  # the waiver for a vault that does not exist
-    ("BG201", "pass", "MainVault", "cfn/vaults.yaml", 9, None),
+    ("BG201", "pass", "MainVault", "cfn/vaults.yaml", 13, None),  # at its KmsKeyArn
     ("BG201", "fail", "LegacyVault", "cfn/vaults.yaml", 15, "inline"),
     ("BG201", "fail", "ArchiveVault", "cfn/vaults.yaml", 25, "inline"),
     ("BG201", "fail", "ScratchVault", "cfn/vaults.yaml", 35, None),
-    ("BG301", "pass", "SessionsTable", "cfn/vaults.yaml", 40, None),
     ("BG003", "fail", "SessionsTable", "cfn/vaults.yaml", 45, None),  # its suppression of a passing rule
+    ("BG301", "pass", "SessionsTable", "cfn/vaults.yaml", 57, None),  # at PointInTimeRecoveryEnabled
     ("BG201", "fail", "aws_backup_vault.legacy", "tf/main.tf", 2, "inline"),
     ("BG301", "fail", "aws_dynamodb_table.events", "tf/main.tf", 6, "inline"),
     ("BG301", "fail", "aws_dynamodb_table.orders", "tf/main.tf", 18, None),  # its waiver expired
-    ("BG101", "fail", "aws_backup_plan.daily", "tf/main.tf", 29, "waiver"),
+    ("BG101", "fail", "aws_backup_plan.daily", "tf/main.tf", 38, "waiver"),  # at delete_after
 ]
 # The unsuppressed failures: what fails the run, and what a baseline accepts.
 FAILING = [(rule, resource, file) for rule, status, resource, file, _, kind in EXPECTED if status == "fail" and not kind]
@@ -130,7 +130,7 @@ def test_suppressed_results_stay_visible_in_sarif_junit_and_text(estate):
     assert run.exit_code == 1
     text = Path("out.txt").read_text()
     assert (f"  15:3     SUPPRESSED medium   BG201  LegacyVault: vault 'legacy' is encrypted with the AWS managed key "
-            f"aws/backup (no EncryptionKeyArn), not a customer-managed key [inline: {LEGACY_REASON} "
+            f"aws/backup (EncryptionKeyArn not set), not a customer-managed key [inline: {LEGACY_REASON} "
             "(at cfn/vaults.yaml:20)]") in text.splitlines()
     assert (f"[waiver: {DAILY_REASON} (owner platform-team, ticket OPS-301, expires 2030-12-31, at backupguard.yaml:4)]"
             in text)
@@ -158,7 +158,7 @@ def test_suppressed_results_stay_visible_in_sarif_junit_and_text(estate):
     assert skipped == {
         ("BG201", "cfn/vaults.yaml:15 LegacyVault"):
             f"suppressed inline: {LEGACY_REASON} (was fail: vault 'legacy' is encrypted with the AWS managed key "
-            "aws/backup (no EncryptionKeyArn), not a customer-managed key)",
+            "aws/backup (EncryptionKeyArn not set), not a customer-managed key)",
         ("BG201", "cfn/vaults.yaml:25 ArchiveVault"): skipped[("BG201", "cfn/vaults.yaml:25 ArchiveVault")],
         ("BG201", "tf/main.tf:2 aws_backup_vault.legacy"): skipped[("BG201", "tf/main.tf:2 aws_backup_vault.legacy")],
         ("BG301", "tf/main.tf:6 aws_dynamodb_table.events"): skipped[("BG301", "tf/main.tf:6 aws_dynamodb_table.events")],

@@ -48,7 +48,7 @@ def test_worked_example_with_options(tmp_path):
     assert found[("BG402", "OrdersTable")] == "fail"  # env=prod: the control asks 90 days, the plan keeps 35
     assert ("BG402", "DevTable") not in found  # env=dev: outside the control's scope
     scratch = next(r for r in doc["results"] if r["rule_id"] == "ACME-101" and r["status"] == "fail")
-    assert scratch["message"] == "vault 'acme-scratch' has tags []; required: ['backup:owner']"
+    assert scratch["message"] == "vault 'acme-scratch' has tags none; required: backup:owner"
     orders = next(r for r in doc["results"] if r["rule_id"] == "BG402")
     assert "90 days" in orders["message"]
     controls = {c["id"]: c["status"] for c in doc["frameworks"][0]["controls"]}

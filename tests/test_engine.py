@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from backupguard.estate import Origin, Unknown
+from backupguard.estate import Attribute, Origin, Unknown
 from backupguard.resolve import Subject
 from backupguard.rules import CatalogueError, compile_rule, load_catalogue, load_rule_file
 from backupguard.rules.engine import Check, Scope, evaluate_subject
@@ -52,7 +52,8 @@ def test_an_unknown_input_that_cannot_change_the_verdict_does_not_hide_a_fail():
     assert evaluate({"retention_days": 7, "max_gap_hours": unknown_gap}).status == "fail"
     result = evaluate({"retention_days": 40, "max_gap_hours": unknown_gap})
     assert result.status == "unknown"
-    assert "Schedule" in result.message and "gap" in result.message
+    # no source attribute behind the fact: the reason alone, never the internal fact name
+    assert result.message == "Cannot decide: parameter 'Schedule' has no default"
 
 
 def test_or_with_a_true_side_passes_despite_unknown():
@@ -149,3 +150,59 @@ def test_duplicate_rule_id_is_rejected(tmp_path: Path):
         (tmp_path / name).write_text(yaml.safe_dump(RULE))
     with pytest.raises(CatalogueError, match="already used"):
         load_catalogue.__wrapped__(tmp_path)
+
+
+# -- locations and vocabulary ----------------------------------------------------------------
+
+AT_RETENTION = Origin("t.yaml", 12, 9)
+AT_SCHEDULE = Origin("t.yaml", 10, 9)
+
+
+def located(facts: dict, attributes: dict, rule: dict = RULE):
+    compiled = compile_rule(rule, "test")
+    subject = Subject("backup_rule", "Plan", "AWS::Backup::BackupPlan", Origin("t.yaml", 7, 5), facts, "rule 'daily'",
+                      attributes=attributes)
+    return evaluate_subject(Check(compiled, compiled.defaults()), subject)
+
+
+ATTRIBUTES = {
+    "retention_days": Attribute("Lifecycle.DeleteAfterDays", AT_RETENTION),
+    "max_gap_hours": Attribute("ScheduleExpression", AT_SCHEDULE),
+}
+
+
+def test_a_result_points_at_the_attribute_that_decided_it():
+    short = located({"retention_days": 7, "max_gap_hours": 24}, ATTRIBUTES)
+    assert (short.status, short.line, short.column) == ("fail", 12, 9)  # the retention fails, the gap does not
+    rare = located({"retention_days": 40, "max_gap_hours": 168}, ATTRIBUTES)
+    assert (rare.status, rare.line) == ("fail", 10)
+    both = located({"retention_days": 7, "max_gap_hours": 168}, ATTRIBUTES)
+    assert both.line == 12  # the first false side of the &&, in the rule's order of inputs
+    passed = located({"retention_days": 40, "max_gap_hours": 24}, ATTRIBUTES)
+    assert passed.line == 12  # every input decides a pass: the first in the rule's order
+
+
+def test_an_attribute_without_a_position_leaves_the_result_at_the_block():
+    absent = {"retention_days": Attribute("Lifecycle.DeleteAfterDays"), "max_gap_hours": ATTRIBUTES["max_gap_hours"]}
+    result = located({"retention_days": 7, "max_gap_hours": 24}, absent)
+    assert (result.line, result.column) == (7, 5)
+
+
+def test_an_unknown_points_at_and_names_the_attribute_that_left_it_open():
+    rule = {**RULE, "message": {"pass": "ok", "fail": "{@retention} is {retention}"}}
+    result = located({"retention_days": 40, "max_gap_hours": Unknown("variable 'cron' has no value")}, ATTRIBUTES, rule)
+    assert result.status == "unknown" and result.line == 10
+    assert result.message == "Cannot decide: ScheduleExpression is unknown (variable 'cron' has no value)"
+
+
+def test_messages_name_attributes_in_the_source_vocabulary_and_show_absent_values_as_not_set():
+    rule = {**RULE, "condition": "retention == `35`", "message": {"pass": "ok", "fail": "{@retention}: {retention}"}}
+    terraform = {"retention_days": Attribute("lifecycle.delete_after")}
+    assert located({"retention_days": None, "max_gap_hours": 24}, terraform, rule).message == "lifecycle.delete_after: not set"
+    # no attribute recorded (a hand-built subject): the fact's own name
+    assert located({"retention_days": 7, "max_gap_hours": 24}, {}, rule).message == "retention_days: 7"
+
+
+def test_an_attribute_placeholder_must_name_an_input():
+    with pytest.raises(CatalogueError, match="@minimum"):
+        compile_rule({**RULE, "message": {"pass": "ok", "fail": "{@minimum}"}}, "test")

@@ -157,7 +157,7 @@ def test_resources_string_never_selects_everything():
     selection = BackupSelection("Sel", "s", "p", "role", resources="*")
     match = selection_matches(selection, volume, lambda service: True)
     assert isinstance(match.selected, Unknown)
-    assert "Resources is not a list; AWS rejects the selection" in match.selected.reason
+    assert "its resource ARNs are not a list; AWS rejects the selection" in match.selected.reason
 
 
 POLICY = {

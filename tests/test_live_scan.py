@@ -327,6 +327,14 @@ def test_organization_scan_end_to_end():
                            f"arn:aws:redshift:{R1}:A:cluster:warehouse", "arn:aws:s3:::a-data-bucket", "arn:aws:s3:::b-logs"]
     assert ("BG430", f"arn:aws:ec2:{R1}::snapshot/snap-1", "pass") in verdicts
 
+    # live results keep no file line (a live source records names, never positions), and name settings
+    # as the API does
+    assert all(r.file is None and (r.line, r.column) == (1, 1) for r in outcome.results)
+    legacy_db = next(r for r in outcome.results if r.rule_id == "BG302" and r.resource_id.endswith(":db:legacy"))
+    assert legacy_db.status == "fail" and "(BackupRetentionPeriod)" in legacy_db.message
+    b_table = next(r for r in outcome.results if r.rule_id == "BG304" and r.resource_id == f"arn:aws:dynamodb:{R1}:{B}:table/orders")
+    assert b_table.message == "deletion protection is not enabled (DeletionProtectionEnabled: false)"
+
 
 def found_name(found: dict, service: str) -> str:
     return next(key[3] for key in found if key[2] == service)

@@ -40,8 +40,8 @@ def test_a_walked_policy_file_is_read_and_its_plans_are_checked(tmp_path: Path):
     results = lint_paths([tmp_path])
     cold = [r for r in results if r.rule_id == "BG102"]
     assert [r.status for r in cold] == ["fail"]
-    # the lifecycle's own line in the file
-    assert cold[0].line == path.read_text().splitlines().index('          "lifecycle": {') + 1
+    # the line of the delete_after_days that decides it
+    assert cold[0].line == path.read_text().splitlines().index('            "delete_after_days": {') + 1
     assert {r.rule_id for r in results if r.resource_id == "backup.json" and r.status == "pass"} >= {"BG501", "BG504"}
 
 

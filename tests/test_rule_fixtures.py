@@ -5,6 +5,14 @@ fail or be unknown: a ``# expect: BG101=fail BG201=pass`` comment above the
 resource's logical ID (YAML), or ``Metadata: {backupguard-expect: {BG101: fail}}``
 (JSON or YAML). Every fail or unknown result of a rule the fixture annotates must
 be annotated, so a false positive fails the test as surely as a miss.
+
+A fixture can also say *where* a result points: a trailing ``# @BG305`` (``// @BG305``
+in Terraform; several: ``# @BG302 @BG303``) on a line says that the result of that
+rule for the resource annotated above is on this line: on the attribute's own line
+(``DeletionProtection: false  # @BG305``) or, for an absent attribute, on the
+declaration (``DefaultDatabase:  # @BG305``, ``resource "aws_db_instance" "x" {  # @BG305``).
+A marker may sit in another block of the same file (a Terraform lock configuration
+that sets its vault's lock); it names a rule the resource's annotation expects.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ _EXPECT = re.compile(r"^\s*(?:#|//)\s*expect:\s*(.+)$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9]+)\s*:")
 _TF_RESOURCE = re.compile(r'^\s*(?:resource\s+"([^"]+)"\s+"([^"]+)"|module\s+"([^"]+)")')
 _PAIR = re.compile(r"(BG\d{3})=(pass|fail|unknown)")
+_MARKER = re.compile(r"(?:#|//)(?:.*?\s)?@(BG\d{3}(?:\s+@BG\d{3})*)\s*$")
 
 
 def annotations(path: Path) -> dict[tuple[str, str], str]:
@@ -48,6 +57,41 @@ def annotations(path: Path) -> dict[tuple[str, str], str]:
         for rule_id, status in ((resource.get("Metadata") or {}).get("backupguard-expect") or {}).items():
             expected[(rule_id, logical_id)] = status
     return expected
+
+
+def expected_lines(path: Path) -> dict[tuple[str, str], tuple[Path, int]]:
+    """(rule, resource) -> (file, line) its result must point at, from ``@BGnnn`` markers."""
+    files = sorted(path.rglob("*.tf")) if path.is_dir() else [path]
+    declaration, name_of = (_TF_RESOURCE, _tf_address) if path.is_dir() else (_KEY, lambda m: m.group(1))
+    found: dict[tuple[str, str], tuple[Path, int]] = {}
+    for source in files:
+        for key, line in _markers(source, declaration, name_of).items():
+            assert key not in found, f"{source.name}: two markers for {key}"
+            found[key] = (source, line)
+    return found
+
+
+def _markers(path: Path, declaration: re.Pattern[str], name_of) -> dict[tuple[str, str], int]:
+    """Markers of one file, each for the resource whose annotation (the latest naming its rule) expects it."""
+    found: dict[tuple[str, str], int] = {}
+    current: dict[str, str] = {}  # rule -> the resource its latest annotation is about
+    pending: list[tuple[str, str]] = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        match = _EXPECT.match(line)
+        if match:
+            inner = match.group(1).split()[0] if "=" not in match.group(1).split()[0] else ""
+            pending.extend((rule_id, inner) for rule_id, _ in _PAIR.findall(match.group(1)))
+            continue
+        key = declaration.match(line) if pending and line.strip() and not line.lstrip().startswith(("#", "//")) else None
+        if key:
+            current.update({rule_id: name_of(key) + inner for rule_id, inner in pending})
+            pending = []
+        marker = _MARKER.search(line)
+        if marker:
+            for rule_id in re.findall(r"BG\d{3}", marker.group(1)):
+                assert rule_id in current, f"{path.name}:{number}: @{rule_id} follows no annotation expecting it"
+                found[(rule_id, current[rule_id])] = number
+    return found
 
 
 def _tf_address(match: re.Match[str]) -> str:
@@ -120,4 +164,11 @@ def test_fixture(path: Path):
         for status in statuses & {"fail", "unknown"}:
             if key[0] in covered_rules and key not in expected:
                 problems.append(f"{key[0]} on {key[1]}: unannotated {status}")
+    for (rule_id, resource), (source, line) in sorted(expected_lines(path).items()):
+        assert (rule_id, resource) in expected, f"@{rule_id} for {resource}: not annotated"
+        where = {(Path(r.file).resolve() if r.file else None, r.line) for r in results
+                 if r.rule_id == rule_id and _resource_key(r.resource_id or "") == resource}
+        if where != {(source.resolve(), line)}:
+            shown = sorted(f"{f.name if f else None}:{n}" for f, n in where)
+            problems.append(f"{rule_id} on {resource}: expected at {source.name}:{line}, got {shown}")
     assert not problems, "\n".join(problems)

@@ -273,15 +273,15 @@ DOC_EXAMPLE = sel(
     ("resource", "selected", "how"),
     [
         (res("FSx"), True, "ARN arn:aws:fsx:*:*:file-system/*"),
-        (res("FSx", tags={"stage": "test"}), False, "condition aws:ResourceTag/stage StringNotEquals test failed"),
+        (res("FSx", tags={"stage": "test"}), False, "condition aws:ResourceTag/stage does not equal test failed"),
         (res("Aurora", "prod-aurora"), True, f"ARN {AURORA_ARN}"),
         (res("Aurora", "Prod-Aurora"), True, f"ARN {AURORA_ARN}"),  # identifiers are lower-cased
-        (res("Aurora", "other"), False, "no Resources entry or ListOfTags tag matches"),
-        (res("EBS", tags={"backup": "true"}), True, "tag backup=true (ListOfTags)"),
+        (res("Aurora", "other"), False, "none of its resource ARNs and tags matches"),
+        (res("EBS", tags={"backup": "true"}), True, "tag backup=true"),
         (res("EBS", tags={"backup": "true", "stage": "test"}), False,
-         "condition aws:ResourceTag/stage StringNotEquals test failed"),
-        (res("EBS"), False, "no Resources entry or ListOfTags tag matches"),
-        (res("DynamoDB", "t", tags={"backup": "True"}), False, "no Resources entry or ListOfTags tag matches"),
+         "condition aws:ResourceTag/stage does not equal test failed"),
+        (res("EBS"), False, "none of its resource ARNs and tags matches"),
+        (res("DynamoDB", "t", tags={"backup": "True"}), False, "none of its resource ARNs and tags matches"),
     ],
 )
 def test_documented_example(resource, selected, how):
@@ -291,7 +291,7 @@ def test_documented_example(resource, selected, how):
 def test_not_resources_excludes():
     selection = sel(resources=("*",), not_resources=["arn:aws:s3:::logs-*"])
     assert selection_matches(selection, res("S3", "logs-app"), everything) == Match(
-        False, "excluded by NotResources arn:aws:s3:::logs-*"
+        False, "excluded by its excluded ARN arn:aws:s3:::logs-*"
     )
     assert selection_matches(selection, res("S3", "data"), everything) == Match(True, "'*' (every resource)")
     by_ref = sel(resources=("*",), not_resources=[Reference("Vol", "Arn")])
@@ -301,7 +301,7 @@ def test_not_resources_excludes():
 def test_empty_selection_selects_nothing():
     # AWS rejects it: "Either 'ListOfTags' or 'Resources' section must be non-empty" (BG425).
     found = selection_matches(sel(), res("EBS"), everything)
-    assert found.selected is False and "neither Resources nor ListOfTags" in found.how
+    assert found.selected is False and "neither resource ARNs nor tags" in found.how
 
 
 def test_conditions_only_selection_is_rejected_and_selects_nothing():
@@ -337,7 +337,7 @@ def test_rds_multi_az_cluster_follows_rds_opt_in_rules():
 
 def test_tags_honour_opt_in():
     found = selection_matches(sel(tags=[("backup", "daily")]), res("EBS", tags={"backup": "daily"}), nothing)
-    assert found == Match(False, "tag backup=daily (ListOfTags) matches, but EBS is not opted in for the Region")
+    assert found == Match(False, "tag backup=daily matches, but EBS is not opted in for the Region")
 
 
 def test_unknown_opt_in():
@@ -351,7 +351,7 @@ def test_unknown_opt_in():
 def test_kleene_logic():
     unknown_tags = res("EBS", tags=Unknown("a tag key is known only at deploy time"))
     found = selection_matches(sel(tags=[("backup", "daily")]), unknown_tags, everything)
-    assert is_unknown(found.selected, "tag backup=daily (ListOfTags)", "deploy time") and found.how == found.selected.reason
+    assert is_unknown(found.selected, "tag backup=daily", "deploy time") and found.how == found.selected.reason
     # A known True decides the OR.
     assert selection_matches(sel(resources=("*",), tags=[("backup", "daily")]), unknown_tags, everything).selected is True
     # A known False decides the AND.
@@ -362,7 +362,7 @@ def test_kleene_logic():
     # Unknown conditions and NotResources leave a match open, not closed.
     assert isinstance(selection_matches(regional, res("EBS", tags=unknown_tags.tags), everything).selected, Unknown)
     open_exclusion = sel(resources=("*",), not_resources=[Unknown("parameter 'Excluded' has no value")])
-    assert is_unknown(selection_matches(open_exclusion, res("EBS"), everything).selected, "NotResources", "Excluded")
+    assert is_unknown(selection_matches(open_exclusion, res("EBS"), everything).selected, "excluded ARN", "Excluded")
     assert selection_matches(sel(resources=("arn:aws:s3:::*",), not_resources=[Unknown("p")]), res("EBS"),
                              everything).selected is False
 
@@ -374,7 +374,7 @@ def test_references_and_sub_arns_in_selections():
     assert selection_matches(built, res("EBS", rid="Other"), everything).selected is False
     table = res("DynamoDB", "Orders", rid="Table")
     assert selection_matches(sel(resources=(Reference("Table", "Arn"),)), table, everything) == Match(
-        True, "GetAtt Table.Arn of this resource"
+        True, "a reference to it (Table.Arn)"
     )
     assert selection_matches(sel(resources=(Reference("Table"),)), table, everything).selected is False
 

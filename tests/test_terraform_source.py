@@ -79,7 +79,9 @@ def test_a_root_module_is_mapped_with_default_tags_split_resources_and_for_each(
     assert statuses(results, "BG203") == {"aws_backup_vault.main": "pass"}  # lock from its own resource
     assert statuses(results, "BG201") == {"aws_backup_vault.main": "pass"}  # aws_kms_key reference
     plan = [r for r in results if r.rule_id == "BG101"][0]
-    assert plan.status == "pass" and plan.file.endswith("main.tf") and plan.line == MAIN.splitlines().index('resource "aws_backup_plan" "daily" {') + 1
+    # at the schedule of its one rule (the first attribute that decides it)
+    schedule = next(i for i, line in enumerate(MAIN.splitlines()) if line.strip().startswith("schedule "))
+    assert plan.status == "pass" and plan.file.endswith("main.tf") and plan.line == schedule + 1
 
 
 def test_variables_from_the_command_line_decide(tmp_path: Path):

@@ -82,6 +82,24 @@ def never_pseudo(value: Any) -> str | None:
 GENERATED = "${generated}"
 
 
+def in_words(value: Any, what: str | None = None) -> str:
+    """A value as a message shows it: what is known of an undetermined one rather than its repr.
+
+    A partly known text shows its known parts (``arn:aws:kms:${var.region}:...:alias/backup``), a
+    value the inputs narrow down its possible values (``alias/aws/backup``, ``7 or 35``);
+    only a value nothing is known of reads "unknown (reason)", or "a vault not known here (reason)"
+    when ``what`` names what it is.
+    """
+    if isinstance(value, Unknown):
+        if value.text is not None:
+            return value.text.replace(GENERATED, "...")
+        if value.candidates:
+            return " or ".join(dict.fromkeys(in_words(candidate) for candidate in value.candidates))
+        if what is not None:
+            return f"a {what} not known here ({value.reason})"
+    return "not set" if value is None else str(value)
+
+
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)
 
@@ -216,6 +234,28 @@ class Origin:
         return Origin(self.file, line, column or 1, self.account, self.region, self.arn, self.unit)
 
 
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """A setting as its source writes it, so a result can name it and point at it.
+
+    ``name`` is the dotted path the user writes (CloudFormation
+    ``PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled``, Terraform
+    ``point_in_time_recovery.enabled``, the API's ``BackupRetentionPeriod``), known
+    whether or not the setting is written, so a message can say "``deletion_protection``
+    not set". ``origin`` is where the key is written (IaC); None when it is not written,
+    or when the source has no positions (live, a plan without its configuration).
+    """
+
+    name: str
+    origin: Origin | None = None
+
+
+# Entities' attributes, keyed by the model's own name for the setting: a NativeSettings key for a
+# protected resource, a field name (dotted for a nested one: ``lifecycle.delete_after_days``,
+# ``lock.min_retention_days``) for plan rules, copy actions and vaults. See native_settings.
+Attributes = dict[str, Attribute]
+
+
 # ---------------------------------------------------------------------------
 # AWS Backup entities
 # ---------------------------------------------------------------------------
@@ -234,6 +274,7 @@ class CopyAction:
     destination_vault_arn: Any
     lifecycle: Lifecycle | None
     origin: Origin
+    attributes: Attributes = field(default_factory=dict)  # destination_vault_arn, lifecycle.*
 
 
 @dataclass(slots=True)
@@ -249,6 +290,7 @@ class BackupRule:
     continuous_backup: Any = False
     target_air_gapped_vault_arn: Any = None
     origin: Origin = field(default_factory=Origin)
+    attributes: Attributes = field(default_factory=dict)  # schedule, start_window_minutes, lifecycle.*...
 
 
 @dataclass(slots=True)
@@ -312,6 +354,7 @@ class BackupVault:
     air_gapped: bool = False
     resource_type: str = "AWS::Backup::BackupVault"
     tags: Any = field(default_factory=dict)
+    attributes: Attributes = field(default_factory=dict)  # encryption_key_arn, lock, lock.*, access_policy...
 
 
 @dataclass(slots=True)
@@ -392,6 +435,7 @@ class ProtectedResource:
     arn: Any = None  # known for live resources; for IaC, resolve.selection.resource_arn models it
     name: Any = None  # physical name when the source declares one (BucketName, TableName...)
     evidence: "BackupEvidence | None" = None  # live scans only: what AWS Backup reports about it
+    attributes: Attributes = field(default_factory=dict)  # per settings key: its name and position in the source
 
 
 @dataclass(frozen=True, slots=True)

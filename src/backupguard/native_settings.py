@@ -11,6 +11,17 @@ A key that is absent means the source does not set it (the service's default app
 never stands for "off". A value the source cannot determine is an
 :class:`~backupguard.estate.Unknown`. The test ``tests/test_native_settings.py`` keeps every
 source within this contract.
+
+**Attributes.** Beside each value, a source records how *it* names the setting and where it is
+written: ``ProtectedResource.attributes[key]`` is an :class:`~backupguard.estate.Attribute` with the
+dotted path the user writes (``point_in_time_recovery.enabled``,
+``PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled``, the API's ``BackupRetentionPeriod``)
+and, for IaC, the position of that key. A source records the name of every setting it reads,
+written or not (so a result says "``deletion_protection_enabled`` not set" in the source's own
+words); the position only where the key is written. Plan rules, copy actions and vaults record
+theirs the same way under :data:`RULE_ATTRIBUTES`, :data:`COPY_ATTRIBUTES` and
+:data:`VAULT_ATTRIBUTES`. The resolver passes them to the subjects; the engine points a result
+at the attribute that decided it and lets messages name it (``{@input}``).
 """
 
 from __future__ import annotations
@@ -51,3 +62,20 @@ class NativeSettings(TypedDict, total=False):
 
 
 SETTING_NAMES: frozenset[str] = frozenset(get_type_hints(NativeSettings))
+
+# Attribute keys of a lifecycle, under the rule or copy action that holds it (names relative to that
+# rule or copy action: ``Lifecycle.DeleteAfterDays``, ``lifecycle.delete_after``).
+LIFECYCLE_ATTRIBUTES = (
+    "lifecycle.delete_after_days", "lifecycle.move_to_cold_storage_after_days", "lifecycle.opt_in_to_archive",
+)
+# ``BackupRule.attributes`` keys (names relative to the rule entry or block).
+RULE_ATTRIBUTES = (
+    "schedule", "start_window_minutes", "completion_window_minutes", "continuous_backup", *LIFECYCLE_ATTRIBUTES,
+)
+# ``CopyAction.attributes`` keys (names relative to the copy action).
+COPY_ATTRIBUTES = ("destination_vault_arn", *LIFECYCLE_ATTRIBUTES)
+# ``BackupVault.attributes`` keys: the key, the lock (as a whole and its bounds), the access policy.
+VAULT_ATTRIBUTES = (
+    "encryption_key_arn", "lock", "lock.min_retention_days", "lock.max_retention_days", "lock.changeable_for_days",
+    "access_policy", "notifications",
+)

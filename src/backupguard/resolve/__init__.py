@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backupguard.estate import Estate, InputError, Origin
+from backupguard.estate import Attributes, Estate, InputError, Origin
 
 SUBJECT_KINDS = (
     "backup_plan", "backup_rule", "lifecycle", "copy_action", "backup_vault", "backup_selection", "resource",
@@ -48,6 +48,10 @@ class Subject:
     element: str | None = None  # which part of the resource ("rule 'Daily'"), for messages and fingerprints
     tags: Any = field(default_factory=dict)
     deferred: bool = False  # some facts are Deferred (computed with the rule's parameters)
+    # fact -> the source attribute it reads (resolve.attributes): a result's position and its messages' names
+    attributes: Attributes = field(default_factory=dict)
+    # For "each" rules over the subject's own parts (a plan's rules): id(element view) -> its attributes
+    element_attributes: dict[int, Attributes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

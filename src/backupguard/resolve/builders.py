@@ -7,10 +7,13 @@ import re
 from typing import Any, Callable
 
 from backupguard.estate import (
+    Attributes,
     BackupFramework,
     BackupPlan,
+    BackupRule,
     BackupSelection,
     BackupVault,
+    CopyAction,
     OrgBackupPolicy,
     ProtectedResource,
     RecoveryPoint,
@@ -19,13 +22,20 @@ from backupguard.estate import (
     RestoreTestingPlan,
     Unknown,
     derive,
+    in_words,
     settings_scope,
 )
 from backupguard.resolve import Deferred, Subject
+from backupguard.resolve.attributes import (
+    COPY_FACTS, COPY_RETENTION_FACTS, LIFECYCLE_FACTS, RULE_FACTS, VAULT_FACTS, lent, name_of as attribute_name, pick,
+    resource_attributes,
+)
 from backupguard.resolve.coverage import Coverage
 from backupguard.resolve.evidence import recovery_point_facts, resource_evidence
-from backupguard.resolve.links import EstateIndex, split_arn
-from backupguard.resolve.plans import copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts
+from backupguard.resolve.links import Destination, EstateIndex, split_arn
+from backupguard.resolve.plans import (
+    copy_facts, days_in_cold_storage, name_of, rule_facts, schedule_facts,
+)
 from backupguard.resolve.services import facts_for
 from backupguard.resolve.vaults import is_locked, key_description, key_kind, lock_bounds_problem, lock_mode
 
@@ -42,45 +52,86 @@ AUDIT_NAME = re.compile(r"^[a-zA-Z][_a-zA-Z0-9]*$")  # framework and report plan
 # -- plans -------------------------------------------------------------------------
 
 
+# The lock bounds of a rule's target vaults, named as that vault's source names them.
+_TARGET_LOCK = {"vault_lock_min_days": "lock.min_retention_days", "vault_lock_max_days": "lock.max_retention_days"}
+_AIR_GAPPED_LOCK = {"air_gapped_min_days": "lock.min_retention_days", "air_gapped_max_days": "lock.max_retention_days"}
+_DESTINATION_LOCK = {"destination_lock_min_days": "lock.min_retention_days",
+                     "destination_lock_max_days": "lock.max_retention_days"}
+
+
+def _vault_names(vault: Any, facts: dict[str, str]) -> Attributes:
+    """A linked vault's lock bounds, by name only (a result is never placed in another entity)."""
+    return lent(vault.attributes, facts) if isinstance(vault, BackupVault) else {}
+
+
+def _rule_attributes(rule: BackupRule, links: EstateIndex) -> Attributes:
+    """A plan rule's facts -> its attributes, with its target vaults' lock bounds by name."""
+    attributes = pick(rule.attributes, RULE_FACTS)
+    attributes.update(_vault_names(links.vault_named(rule.target_vault, rule.origin), _TARGET_LOCK))
+    if rule.target_air_gapped_vault_arn is not None:
+        air_gapped = links.destination(rule.target_air_gapped_vault_arn, rule.origin).vault
+        attributes.update(_vault_names(air_gapped, _AIR_GAPPED_LOCK))
+    return attributes
+
+
+def _copy_attributes(copy: CopyAction, rule: BackupRule, destination: Destination) -> Attributes:
+    """A copy action's facts -> attributes; its retention is its own lifecycle's, else the rule's."""
+    holder = copy if copy.lifecycle is not None else rule
+    return {
+        **pick(copy.attributes, COPY_FACTS),
+        **pick(holder.attributes, COPY_RETENTION_FACTS),
+        **pick(rule.attributes, {"continuous_backup": "continuous_backup"}),
+        **_vault_names(destination.vault, _DESTINATION_LOCK),
+    }
+
+
 def plan_subjects(plan: BackupPlan, links: EstateIndex, out: dict[str, list[Subject]]) -> None:
     views = []
+    parts = {}
     settings = links.estate.global_settings.get(settings_scope(plan.origin), {})  # account-wide, for BG111
     for index, rule in enumerate(plan.rules):
         facts = rule_facts(plan, rule, index, links)
+        attributes = _rule_attributes(rule, links)
         views.append(facts)
+        parts[id(facts)] = attributes
         element = f"rule '{facts['rule']}'"
-        out["backup_rule"].append(
-            Subject("backup_rule", plan.resource_id, plan.resource_type, rule.origin, facts, element, plan.tags)
-        )
-        lifecycles = [(rule.lifecycle, element)]
+        out["backup_rule"].append(Subject(
+            "backup_rule", plan.resource_id, plan.resource_type, rule.origin, facts, element, plan.tags,
+            attributes=attributes,
+        ))
+        lifecycles = [(rule.lifecycle, element, element, rule.attributes)]
         for copy in rule.copy_actions:
-            where = f"{element} copy to {copy.destination_vault_arn}"
-            lifecycles.append((copy.lifecycle, where))
+            where = f"{element} copy to {copy.destination_vault_arn}"  # the element: part of the fingerprint
+            lifecycles.append((copy.lifecycle, where, f"{element} copy to {in_words(copy.destination_vault_arn, 'vault')}",
+                               copy.attributes))
             destination = links.destination(copy.destination_vault_arn, rule.origin)
             copy_view = copy_facts(copy, rule, destination, facts)
             copy_view["global_settings_declared"] = "isCrossAccountBackupEnabled" in settings
             copy_view["cross_account_backup_setting"] = settings.get("isCrossAccountBackupEnabled")
-            out["copy_action"].append(
-                Subject("copy_action", plan.resource_id, plan.resource_type, copy.origin, copy_view, where, plan.tags)
-            )
-        for life, where in lifecycles:
+            out["copy_action"].append(Subject(
+                "copy_action", plan.resource_id, plan.resource_type, copy.origin, copy_view, where, plan.tags,
+                attributes=_copy_attributes(copy, rule, destination),
+            ))
+        for life, where, words, holder in lifecycles:
             if life is None:
                 continue
             life_facts = {
                 "plan": facts["plan"],
                 "rule": facts["rule"],
-                "where": where,
+                "where": words,
                 "delete_after_days": life.delete_after_days,
                 "cold_storage_after_days": life.move_to_cold_storage_after_days,
                 "days_in_cold_storage": days_in_cold_storage(life),
             }
-            out["lifecycle"].append(
-                Subject("lifecycle", plan.resource_id, plan.resource_type, life.origin, life_facts, where, plan.tags)
-            )
+            out["lifecycle"].append(Subject(
+                "lifecycle", plan.resource_id, plan.resource_type, life.origin, life_facts, where, plan.tags,
+                attributes=pick(holder, LIFECYCLE_FACTS),
+            ))
     plan_facts = {"plan": name_of(plan.name, plan.resource_id), "rules": views, "rule_count": len(views)}
-    out["backup_plan"].append(
-        Subject("backup_plan", plan.resource_id, plan.resource_type, plan.origin, plan_facts, None, plan.tags)
-    )
+    out["backup_plan"].append(Subject(
+        "backup_plan", plan.resource_id, plan.resource_type, plan.origin, plan_facts, None, plan.tags,
+        element_attributes=parts,
+    ))
 
 
 # -- vaults ------------------------------------------------------------------------
@@ -116,7 +167,8 @@ def vault_subject(vault: BackupVault) -> Subject:
         "notification_events": _notification_events(vault.notifications),
         "tags": vault.tags,  # for the user's rules (docs/custom-rules.md); framework scopes read Subject.tags
     }
-    return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags, True)
+    return Subject("backup_vault", vault.resource_id, vault.resource_type, vault.origin, facts, None, vault.tags, True,
+                   attributes=pick(vault.attributes, VAULT_FACTS))
 
 
 def _notification_events(notifications: Any) -> Any:
@@ -129,7 +181,7 @@ def _notification_events(notifications: Any) -> Any:
     if isinstance(events, Unknown):
         return Unknown(events.reason, events.refs)
     if not isinstance(events, list):
-        return Unknown("BackupVaultEvents is not a list")
+        return Unknown("the vault's notification events are not a list")
     return [e if isinstance(e, (str, Unknown)) else Unknown(f"event {e} is not a name") for e in events]
 
 
@@ -238,19 +290,20 @@ def _database_facts(resource: ProtectedResource) -> dict[str, Any]:
     settings = resource.settings
     retention = settings.get("backup_retention_days")
     replica = settings.get("read_replica", False)
+    name = attribute_name(resource.attributes, "backup_retention_days", "BackupRetentionPeriod")
     if retention is not None:
-        source = "BackupRetentionPeriod"
+        source = name
     elif replica:
-        retention, source = 0, "BackupRetentionPeriod not set: read replicas start with automated backups off"
+        retention, source = 0, f"{name} not set: read replicas start with automated backups off"
     else:
-        retention, source = DEFAULT_DB_RETENTION_DAYS, "BackupRetentionPeriod not set: engine default"
+        retention, source = DEFAULT_DB_RETENTION_DAYS, f"{name} not set: engine default"
     return {
         "backup_retention_days": retention,
         "retention_source": source,
         "cluster_member": settings.get("cluster_member", False),
         "read_replica": replica,
-        "copy_tags_to_snapshot": settings.get("copy_tags_to_snapshot", False),
-        "storage_encrypted": settings.get("storage_encrypted", False),
+        "copy_tags_to_snapshot": settings.get("copy_tags_to_snapshot"),  # None: not set (off)
+        "storage_encrypted": settings.get("storage_encrypted"),
     }
 
 
@@ -258,18 +311,20 @@ def _fsx_facts(resource: ProtectedResource) -> dict[str, Any]:
     settings = resource.settings
     retention = settings.get("automatic_backup_retention_days")
     fs_type = settings.get("file_system_type")
+    name = attribute_name(resource.attributes, "automatic_backup_retention_days", "AutomaticBackupRetentionDays")
     if settings.get("retention_is_default"):  # the source applied its own default (Terraform provider)
-        source = "automatic_backup_retention_days not set: provider default"
+        source = f"{name} not set: provider default"
     elif retention is None:
         default = FSX_DEFAULT_RETENTION.get(fs_type, FSX_DEFAULT_RETENTION_OTHERS) if isinstance(fs_type, str) else None
-        retention = default if default is not None else Unknown("FileSystemType is not known, so the default retention is not")
-        source = "AutomaticBackupRetentionDays not set: default"
+        type_name = attribute_name(resource.attributes, "file_system_type", "FileSystemType")
+        retention = default if default is not None else Unknown(f"{type_name} is not known, so the default retention is not")
+        source = f"{name} not set: default"
     else:
-        source = "AutomaticBackupRetentionDays"
+        source = name
     return {
         "automatic_backup_retention_days": retention,
         "retention_source": source,
-        "copy_tags_to_backups": settings.get("copy_tags_to_backups", False),
+        "copy_tags_to_backups": settings.get("copy_tags_to_backups"),  # None: not set (off)
         "file_system_type": fs_type,
     }
 
@@ -311,13 +366,14 @@ def resource_subject(resource: ProtectedResource, cover: Coverage, resources: di
         "recovery_points_encrypted": recovery_point_encryption(resource, resources),
         "cold_storage_supported": facts_for(resource.service).cold_storage,
         "continuous_supported": facts_for(resource.service).continuous,
-        "deletion_protection": settings.get("deletion_protection", False),
+        # An absent setting is None ("not set"): the rules read it as the service's default (off).
+        "deletion_protection": settings.get("deletion_protection"),
         "pitr_enabled": settings.get("pitr_enabled"),
         "pitr_recovery_period_days": settings.get("pitr_recovery_period_days", PITR_DEFAULT_DAYS),
         "backup_policy_status": settings.get("backup_policy_status"),
         "versioning_status": settings.get("versioning_status"),
-        "object_lock_enabled": settings.get("object_lock_enabled", False),
-        "encrypted": settings.get("encrypted", False),
+        "object_lock_enabled": settings.get("object_lock_enabled"),
+        "encrypted": settings.get("encrypted"),
         "tags": resource.tags,  # for the user's rules (docs/custom-rules.md)
     }
     if resource.service in ("RDS", "Aurora", "DocumentDB", "Neptune"):
@@ -325,7 +381,8 @@ def resource_subject(resource: ProtectedResource, cover: Coverage, resources: di
     if resource.service == "FSx":
         facts.update(_fsx_facts(resource))
     facts.update(resource_evidence(resource, list(points)))
-    return Subject("resource", resource.resource_id, resource.resource_type, resource.origin, facts, None, resource.tags)
+    return Subject("resource", resource.resource_id, resource.resource_type, resource.origin, facts, None, resource.tags,
+                   attributes=resource_attributes(resource.attributes, resource.service, facts))
 
 
 def recovery_point_subject(point: RecoveryPoint) -> Subject:

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from backupguard.estate import BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive, region_scope
+from backupguard.estate import (
+    BackupPlan, BackupSelection, Estate, ProtectedResource, Unknown, derive, in_words, never_pseudo, region_scope,
+)
+from backupguard.resolve.attributes import name_of
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.plans import copy_facts, crosses, rule_facts
 from backupguard.resolve.selection import resource_arn, selection_matches
@@ -161,6 +164,8 @@ def _rule_views(
         view["copies"] = copies
         view["copy_regions"] = [c["destination_region"] for c in copies]
         view["copy_accounts"] = [c["destination_account"] for c in copies]
+        view["copies_to_regions"] = copies_to(view["copy_regions"], "Region")
+        view["copies_to_accounts"] = copies_to(view["copy_accounts"], "account")
         view["cross_region_copy"] = _cross_any([c["destination_region"] for c in copies], resource.origin.region, "Region")
         view["cross_account_copy"] = _cross_any([c["destination_account"] for c in copies], resource.origin.account, "account")
         view["air_gapped"] = _or(
@@ -171,11 +176,31 @@ def _rule_views(
     return views
 
 
+def _place(destination: Any, what: str) -> str:
+    """One copy destination's Region or account in words (None: the source's own)."""
+    if destination is None:
+        return f"its own {what}"
+    if never_pseudo(destination) is not None:
+        return repr(destination)  # "another Region than its own"
+    return in_words(destination, what)
+
+
+def copies_to(destinations: list[Any], what: str) -> str:
+    """Where a rule's copies go, in words for messages: "makes no copy", "copies it only within its own
+    Region", "copies it to us-west-2, its own Region"."""
+    if not destinations:
+        return "makes no copy"
+    if all(destination is None for destination in destinations):
+        return f"copies it only within its own {what}"
+    return "copies it to " + ", ".join(dict.fromkeys(_place(destination, what) for destination in destinations))
+
+
 # Every fact a coverage rule may read from a covering rule's view.
 RULE_VIEW_FACTS = (
     "plan", "rule", "schedule", "max_gap_hours", "max_gap_days", "retention_days", "retention",
     "cold_storage_after_days", "cold_storage_set", "opt_in_to_archive", "continuous_backup", "vault_declared", "vault_locked", "vault_lock_min_days",
-    "vault_lock_max_days", "vault_air_gapped", "copy_regions", "copy_accounts", "cross_region_copy",
+    "vault_lock_max_days", "vault_air_gapped", "copy_regions", "copy_accounts", "copies_to_regions",
+    "copies_to_accounts", "cross_region_copy",
     "cross_account_copy", "air_gapped", "copies",
 )
 
@@ -228,10 +253,12 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
     status = resource.settings.get("backup_policy_status")
     if resource.service != "EFS" or status in (None, "DISABLED", "DISABLING"):
         return None
+    name = _policy_status_name(resource)
+
     def enabled(value: Any) -> Any:
         if value in ("ENABLED", "ENABLING"):
             return True
-        return False if value in ("DISABLED", "DISABLING") else Unknown(f"BackupPolicy Status {value!r} is not known")
+        return False if value in ("DISABLED", "DISABLING") else Unknown(f"{name} {value!r} is not known")
 
     # an undetermined status (Fn::If) keeps its candidates as booleans: "DISABLED" must never read as true
     certain: Any = status.map(enabled) if isinstance(status, Unknown) else enabled(status)
@@ -241,10 +268,16 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
         "cold_storage_after_days": None, "cold_storage_set": False, "opt_in_to_archive": False,
         "continuous_backup": False, "vault_declared": False,
         "vault_locked": False, "vault_lock_min_days": None, "vault_lock_max_days": None,
-        "vault_air_gapped": False, "copy_regions": [], "copy_accounts": [], "cross_region_copy": False,
+        "vault_air_gapped": False, "copy_regions": [], "copy_accounts": [], "copies_to_regions": copies_to([], "Region"),
+        "copies_to_accounts": copies_to([], "account"), "cross_region_copy": False,
         "cross_account_copy": False, "air_gapped": False, "copies": [], "certain": certain,
     }
     return {**view, **_resource_facts(resource)}
+
+
+def _policy_status_name(resource: ProtectedResource) -> str:
+    """How the file system's source names the status of its EFS backup policy."""
+    return name_of(resource.attributes, "backup_policy_status", "BackupPolicy.Status")
 
 
 def coverage(
@@ -296,7 +329,7 @@ def coverage(
         automatic = _efs_automatic_view(resource)
         if automatic is not None:
             verdicts.append(automatic["certain"])
-            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: BackupPolicy ENABLED)")
+            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)")
             found.rules.append(automatic)
         found.protected = _or(verdicts)
         result[id(resource)] = found

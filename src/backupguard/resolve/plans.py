@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive, never_pseudo
+from backupguard.estate import (
+    BackupPlan, BackupRule, CopyAction, Lifecycle, Reference, Unknown, derive, in_words, never_pseudo,
+)
+from backupguard.resolve.attributes import name_of as attribute_name
 from backupguard.resolve.links import Destination, EstateIndex
 from backupguard.resolve.schedule import ScheduleError, ScheduleUnsupported, cadence
 from backupguard.resolve.vaults import is_locked
@@ -69,13 +72,21 @@ def is_set(value: Any) -> Any:
     return value is not None
 
 
-def retention_text(days: Any) -> str:
-    """Retention in words for messages: an absent DeleteAfterDays keeps recovery points forever."""
+def retention_text(days: Any, name: str) -> str:
+    """Retention in words for messages: an absent ``name`` (DeleteAfterDays, delete_after...) keeps
+    recovery points forever; an undetermined one shows the retentions it can be."""
     if days is None:
-        return "forever (no DeleteAfterDays)"
+        return f"forever ({name} not set)"
     if isinstance(days, Unknown):
+        if days.candidates:
+            return " or ".join(dict.fromkeys(retention_text(candidate, name) for candidate in days.candidates))
         return f"unknown ({days.reason})"
     return f"{days} days"
+
+
+def delete_after_name(holder: Any) -> str:
+    """How the source of a rule or copy action names its lifecycle's DeleteAfterDays."""
+    return attribute_name(holder.attributes, "lifecycle.delete_after_days", "DeleteAfterDays")
 
 
 def days_in_cold_storage(life: Lifecycle) -> Any:
@@ -85,7 +96,7 @@ def days_in_cold_storage(life: Lifecycle) -> Any:
         if delete is None or cold is None:
             return None
         if not isinstance(delete, (int, float)) or not isinstance(cold, (int, float)):
-            return Unknown("DeleteAfterDays or MoveToColdStorageAfterDays is not a number")
+            return Unknown("the days before deletion or cold storage are not a number")
         return delete - cold
 
     return derive(difference, life.delete_after_days, life.move_to_cold_storage_after_days)
@@ -156,16 +167,17 @@ def copy_facts(copy: CopyAction, rule: BackupRule, destination: Destination, bas
     """One copy action: where it goes and how long the copy is kept (its own lifecycle, else the rule's)."""
     life = copy.lifecycle or rule.lifecycle or Lifecycle()
     retention = life.delete_after_days
+    holder = copy if copy.lifecycle is not None else rule
     vault = destination.vault
     return {
         "plan": base["plan"],
         "rule": base["rule"],
-        "where": f"rule '{base['rule']}' copy to {copy.destination_vault_arn}",
+        "where": f"rule '{base['rule']}' copy to {in_words(copy.destination_vault_arn, 'vault')}",
         "destination": str(copy.destination_vault_arn),
         "destination_region": destination.region,
         "destination_account": destination.account,
         "retention_days": retention,
-        "retention": retention_text(retention),
+        "retention": retention_text(retention, delete_after_name(holder)),
         "continuous_backup": base["continuous_backup"],
         "retention_vs_lock": retention_vs_lock(retention, vault),
         "cross_account": crosses(destination.account, rule.origin.account, "account"),
@@ -190,7 +202,7 @@ def rule_facts(plan: BackupPlan, rule: BackupRule, index: int, links: EstateInde
     facts.update(schedule_facts(facts["schedule"]))
     life = rule.lifecycle or Lifecycle()
     facts["retention_days"] = life.delete_after_days  # None: kept forever
-    facts["retention"] = retention_text(life.delete_after_days)
+    facts["retention"] = retention_text(life.delete_after_days, delete_after_name(rule))
     facts["cold_storage_after_days"] = life.move_to_cold_storage_after_days
     facts["cold_storage_set"] = is_set(life.move_to_cold_storage_after_days)
     facts["opt_in_to_archive"] = life.opt_in_to_archive or False

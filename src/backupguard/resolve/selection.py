@@ -281,10 +281,16 @@ class Match:
     how: str
 
 
+# Explanations are in words, not in one source's vocabulary (ListOfTags or selection_tag, StringEquals
+# or string_equals): they reach CloudFormation, Terraform and live results alike.
+_OPERATOR_WORDS = {"StringEquals": "equals", "StringNotEquals": "does not equal", "StringLike": "is like",
+                   "StringNotLike": "is not like"}
+
+
 def _describe(condition: TagCondition, listed: bool) -> str:
     if listed:
-        return f"tag {condition.key}={condition.value} (ListOfTags)"
-    return f"condition {condition.key} {condition.operator} {condition.value}"
+        return f"tag {condition.key}={condition.value}"
+    return f"condition {condition.key} {_OPERATOR_WORDS.get(condition.operator, condition.operator)} {condition.value}"
 
 
 def _built_from(pattern: Unknown, resource: ProtectedResource, arn: ArnModel) -> Tri:
@@ -327,14 +333,14 @@ def _how(pattern: Any) -> str:
     if pattern == "*":
         return "'*' (every resource)"
     if isinstance(pattern, Reference):
-        return f"GetAtt {pattern} of this resource" if pattern.attribute else f"Ref {pattern}"
+        return f"a reference to it ({pattern})"
     if isinstance(pattern, Unknown):
         return f"ARN built from {', '.join(pattern.refs)}" if pattern.refs else "an ARN that depends on the inputs"
     return f"ARN {pattern}"
 
 
 def _entries(value: Any, what: str) -> list[Any]:
-    """A selection's Resources/NotResources entries.
+    """A selection's Resources/NotResources entries (``what`` names them in words).
 
     AWS takes a list of strings: an undetermined value is one unknown entry,
     and anything else (``Resources: "*"``, a string AWS rejects) is an unknown
@@ -342,11 +348,11 @@ def _entries(value: Any, what: str) -> list[Any]:
     """
     if isinstance(value, (list, tuple)):
         return [entry if isinstance(entry, (str, Reference, Unknown))
-                else Unknown(f"a {what} entry is not a string ({entry!r}); AWS rejects the selection")
+                else Unknown(f"one of its {what} is not a string ({entry!r}); AWS rejects the selection")
                 for entry in value]
     if isinstance(value, Unknown):
         return [value]
-    return [Unknown(f"{what} is not a list; AWS rejects the selection")]
+    return [Unknown(f"its {what} are not a list; AWS rejects the selection")]
 
 
 def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnModel,
@@ -356,7 +362,7 @@ def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnMod
     broad = opted_in(service)  # '*', service-only ARNs and tags honour the Region's opt-in
     narrow = broad if facts_for(service).always_needs_opt_in else True
     routes: list[tuple[Tri, Tri, str]] = []
-    for pattern in _entries(selection.resources, "Resources"):
+    for pattern in _entries(selection.resources, "resource ARNs"):
         routes.append((arn_matches(pattern, resource, arn), broad if _broad(pattern) else narrow, _how(pattern)))
     for condition in selection.list_of_tags:
         routes.append((tag_condition_matches(condition, resource.tags), broad, _describe(condition, True)))
@@ -371,9 +377,9 @@ def selection_matches(selection: BackupSelection, resource: ProtectedResource,
     """
     arn = arn or resource_arn(resource)
     included: Tri = False  # Kleene OR over the routes: a known True decides
-    how = "no Resources entry or ListOfTags tag matches"
+    how = "none of its resource ARNs and tags matches"
     if not selection.resources and not selection.list_of_tags:
-        how = "the selection has neither Resources nor ListOfTags, which AWS rejects"
+        how = "the selection names neither resource ARNs nor tags, which AWS rejects"
     unknowns: list[Tri] = []
     for matched, gate, route in _routes(selection, resource, arn, opted_in):
         value = _all_of([matched, gate])
@@ -390,9 +396,9 @@ def selection_matches(selection: BackupSelection, resource: ProtectedResource,
     for condition in selection.conditions:
         text = _describe(condition, False)
         parts.append((_explained(tag_condition_matches(condition, resource.tags), text), f"{text} failed"))
-    for pattern in _entries(selection.not_resources, "NotResources"):
-        value = _explained(arn_matches(pattern, resource, arn), f"NotResources {pattern}")
-        parts.append((value if isinstance(value, Unknown) else not value, f"excluded by NotResources {pattern}"))
+    for pattern in _entries(selection.not_resources, "excluded ARNs"):
+        value = _explained(arn_matches(pattern, resource, arn), f"excluded ARN {pattern}")
+        parts.append((value if isinstance(value, Unknown) else not value, f"excluded by its excluded ARN {pattern}"))
     verdict = _all_of([value for value, _ in parts])
     if verdict is False:
         return Match(False, next(text for value, text in parts if value is False))

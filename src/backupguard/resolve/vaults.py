@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backupguard.estate import BackupVault, Reference, Unknown, derive
+from backupguard.estate import BackupVault, Reference, Unknown, derive, in_words
+from backupguard.resolve.attributes import name_of
 
 KMS_KEY_TYPES = (
     "AWS::KMS::Key", "AWS::KMS::ReplicaKey", "AWS::KMS::Alias",
@@ -69,16 +70,19 @@ def lock_mode(vault: BackupVault) -> Any:
 
 
 def key_description(vault: BackupVault, managed_by: Any) -> str:
-    """How the vault's recovery points are encrypted, in words for messages."""
+    """How the vault's recovery points are encrypted, in words for messages (the key as far as it is
+    known: its alias or ARN with the undetermined parts marked, never an internal repr)."""
+    key = in_words(vault.encryption_key_arn)
     if managed_by == "customer":
-        return f"the customer-managed key {vault.encryption_key_arn}"
+        return f"the customer-managed key {key}"
     if vault.encryption_key_arn in (None, ""):
+        unset = f"{name_of(vault.attributes, 'encryption_key_arn', 'EncryptionKeyArn')} not set"
         if vault.air_gapped:
-            return "an AWS owned key (no EncryptionKeyArn)"
-        return "the AWS managed key aws/backup (no EncryptionKeyArn)"
+            return f"an AWS owned key ({unset})"
+        return f"the AWS managed key aws/backup ({unset})"
     if managed_by == "aws":
-        return f"the AWS managed key {vault.encryption_key_arn}"
-    return f"the key {vault.encryption_key_arn}"
+        return f"the AWS managed key {key}"
+    return f"the key {key}"
 
 
 # Vault Lock bounds AWS accepts (PutBackupVaultLockConfiguration; logically air-gapped vaults).
@@ -103,21 +107,24 @@ def _lock_problem(vault: BackupVault, low: Any, high: Any, changeable: Any) -> A
     unknown = next((v for v in (low, high, changeable) if isinstance(v, Unknown)), None)
     low, high, changeable = (None if isinstance(v, Unknown) else v for v in (low, high, changeable))
     lock = vault.lock
+    names = vault.attributes
+    minimum = name_of(names, "lock.min_retention_days", "MinRetentionDays")
+    maximum = name_of(names, "lock.max_retention_days", "MaxRetentionDays")
     if vault.air_gapped and low is not None and low < AIR_GAPPED_MIN_DAYS:
-        return f"MinRetentionDays {low} is below {AIR_GAPPED_MIN_DAYS}, the minimum for a logically air-gapped vault"
+        return f"{minimum} {low} is below {AIR_GAPPED_MIN_DAYS}, the minimum for a logically air-gapped vault"
     if vault.air_gapped and unknown is None and (low is None or high is None):
-        return "a logically air-gapped vault needs both MinRetentionDays and MaxRetentionDays"
+        return f"a logically air-gapped vault needs both {minimum} and {maximum}"
     if low is not None and low < 1:
-        return f"MinRetentionDays {low} is below 1"
+        return f"{minimum} {low} is below 1"
     if high is not None and high > LOCK_MAX_DAYS:
-        return f"MaxRetentionDays {high} is above {LOCK_MAX_DAYS}"
+        return f"{maximum} {high} is above {LOCK_MAX_DAYS}"
     if low is not None and high is not None and low > high:
-        return f"MinRetentionDays {low} is above MaxRetentionDays {high}"
+        return f"{minimum} {low} is above {maximum} {high}"
     # A template's ChangeableForDays is the grace time asked for (AWS refuses less than 3); a live lock's
     # is the grace time left before its LockDate, which counts down to 0: not a mistake.
     declared = vault.origin.file is not None
     if changeable is not None and declared and not vault.air_gapped and changeable < MIN_CHANGEABLE_DAYS:
-        return f"ChangeableForDays {changeable} is below {MIN_CHANGEABLE_DAYS}"
+        return f"{name_of(names, 'lock.changeable_for_days', 'ChangeableForDays')} {changeable} is below {MIN_CHANGEABLE_DAYS}"
     if not vault.air_gapped and low is None and unknown is None and lock.present is True:
-        return "LockConfiguration needs MinRetentionDays"
+        return f"{name_of(names, 'lock', 'LockConfiguration')} needs {minimum}"
     return Unknown(unknown.reason, unknown.refs) if unknown is not None else None

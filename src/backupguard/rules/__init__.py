@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -77,6 +77,7 @@ class Parameter:
     minimum: float | None = None
     maximum: float | None = None
     enum: tuple | None = None
+    shown_when_empty: str | None = None  # a string_list's words in messages when it is empty ("any other Region")
 
     def coerce(self, raw: Any, where: str) -> Any:
         """Convert a user-given value (often a string from the command line) to this type."""
@@ -146,6 +147,8 @@ class Rule:
     each_quantifier: str = "any"
     evidence: str = "any"
     file: str = ""
+    # The facts each input reads (from its expression's tree): the attributes a message and a location use.
+    input_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -233,20 +236,21 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
     for name, spec in (document.get("parameters") or {}).items():
         param = Parameter(
             name, spec["type"], None, spec["description"], spec.get("minimum"), spec.get("maximum"),
-            tuple(spec["enum"]) if "enum" in spec else None,
+            tuple(spec["enum"]) if "enum" in spec else None, spec.get("shown_when_empty"),
         )
         try:
             default = param.coerce(spec["default"], "default")
         except CatalogueError as exc:
             raise field_error(source, ("parameters", name, "default"), str(exc)) from None
-        parameters[name] = Parameter(name, param.type, default, param.description, param.minimum, param.maximum, param.enum)
+        parameters[name] = replace(param, default=default)
     input_names = set(inputs)
     if document.get("each_empty") == "fail" and "empty" not in document["message"]:
         raise field_error(source, ("message",), "each_empty 'fail' needs an 'empty' message")
     if document.get("each_label") not in (None, *input_names):
         raise field_error(source, ("each_label",), f"'{document['each_label']}' is not an input")
+    allowed = input_names | set(parameters) | {"element"} | {f"@{name}" for name in input_names}
     for key, text in document["message"].items():
-        _check_placeholders(text, input_names | set(parameters) | {"element"}, source, ("message", key))
+        _check_placeholders(text, allowed, source, ("message", key))
     return Rule(
         id=document["id"],
         name=document["name"],
@@ -273,7 +277,16 @@ def compile_rule(document: dict[str, Any], source: str) -> Rule:
         each_quantifier=document.get("each_quantifier", "any"),
         evidence=document.get("evidence", "any"),
         file=source,
+        input_fields={name: _read_fields(expression) for name, expression in inputs.items()},
     )
+
+
+def _read_fields(expression: Any) -> tuple[str, ...]:
+    """The facts an input expression reads: the field itself for a plain field, else every field of its tree."""
+    parsed = expression.parsed
+    if parsed.get("type") == "field":
+        return (parsed["value"],)
+    return tuple(sorted(parsed[FIELDS_KEY]))
 
 
 def _check_placeholders(text: str, allowed: set[str], source: str, path: tuple) -> None:
@@ -281,7 +294,7 @@ def _check_placeholders(text: str, allowed: set[str], source: str, path: tuple) 
 
     for _, name, _, _ in string.Formatter().parse(text):
         if name is not None and name not in allowed:
-            raise field_error(source, path, f"placeholder '{{{name}}}' is not an input or parameter")
+            raise field_error(source, path, f"placeholder '{{{name}}}' is not an input, '@' and an input, or a parameter")
 
 
 def load_rule_file(path: Path, *, user: bool = False) -> Rule:

@@ -3,9 +3,17 @@
 Unknown handling is explicit: before an expression is evaluated, the engine
 looks at the inputs that expression reads (found once, from its AST, when the
 rule is compiled). If any of them is :class:`Unknown`, the outcome is
-*unknown* and the message quotes the reason; otherwise JMESPath decides. A rule
-with ``each`` is an "any element" rule: it passes when one element passes,
-fails when all fail, and is unknown when none passes and one is unknown.
+*unknown* and the message names the attribute and quotes the reason; otherwise
+JMESPath decides. A rule with ``each`` is an "any element" rule: it passes when
+one element passes, fails when all fail, and is unknown when none passes and
+one is unknown.
+
+Location: a result points at the attribute that decided it. The inputs that
+decided the verdict are found on the expression's tree (the false side of a
+failed ``&&``, the unknown input that left it open...); the first of them, in
+the rule's order of inputs, whose fact reads an attribute the source recorded a
+position for (``Subject.attributes``) gives the position; otherwise the result
+stays at the subject's block. Fingerprints never depend on it.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Any, Iterable
 from jmespath.exceptions import JMESPathError
 from jmespath.visitor import Options, TreeInterpreter
 
-from backupguard.estate import Estate, Reference, Unknown
+from backupguard.estate import Attribute, Attributes, Estate, Origin, Reference, Unknown, in_words
 from backupguard.resolve import Deferred, Subject, subjects
 from backupguard.results import INPUT_ERROR_RULE, Result, fingerprint
 from backupguard.rules import FIELDS_KEY, Rule
@@ -69,6 +77,17 @@ class _Outcome:
     reason: str = ""
     text: str | None = None  # the formatted message, kept with a memoised outcome
     json_values: Any = None
+    blocked: str | None = None  # the input whose unknown value left the verdict open
+    decided_by: Any = None  # the compiled expression that gave the verdict (applies_if or condition)
+    element: int | None = None  # id() of the element of an "each" rule it was evaluated on
+    deciding: tuple[str, ...] | None = None  # the inputs that decided it, in the rule's order (computed once)
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocked(Unknown):
+    """The Unknown of an expression that an unknown input left open: which input, and its reason."""
+
+    input: str = ""
 
 
 # An "each" result quotes at most this many elements; the rest are counted ("and 4 more").
@@ -82,10 +101,16 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, Unknown):
+    if isinstance(value, Unknown):  # what is known of it: its known text, or the values it can take
+        if value.text is not None:
+            return in_words(value)
+        if value.candidates:
+            return " or ".join(dict.fromkeys(_shown(candidate) for candidate in value.candidates))
         return f"unknown ({value.reason})"
     if isinstance(value, (list, tuple, dict)) and _too_deep(value, _MAX_VALUE_DEPTH):
         return "(nested too deeply to show)"
+    if isinstance(value, (list, tuple)):  # in words: "BACKUP_JOB_FAILED, COPY_JOB_FAILED", or "none"
+        return ", ".join(_shown(item) for item in value) if value else "none"
     return str(value)
 
 
@@ -105,11 +130,36 @@ class _Namespace(dict):
         return "{" + key + "}"
 
 
-def _format(template: str, values: dict[str, Any], params: dict[str, Any], element: str | None) -> str:
-    names = _Namespace({k: _shown(v) for k, v in params.items()})
-    names.update({k: _shown(v) for k, v in values.items()})
-    names["element"] = element or ""
-    return string.Formatter().vformat(template, (), names)
+def _shown_param(rule: Rule, name: str, value: Any) -> str:
+    """A parameter in a message: an empty list in the words its rule gives (``any other Region``)."""
+    param = rule.parameters.get(name)
+    if value == [] and param is not None and param.shown_when_empty is not None:
+        return param.shown_when_empty
+    return _shown(value)
+
+
+def _format(rule: Rule, template: str, values: dict[str, Any], params: dict[str, Any], element: str | None,
+            names: dict[str, str] | None = None) -> str:
+    """A message: ``{input}`` and ``{param}`` show values, ``{@input}`` the source's name of the input's attribute."""
+    shown = _Namespace({k: _shown_param(rule, k, v) for k, v in params.items()})
+    shown.update({k: _shown(v) for k, v in values.items()})
+    shown.update({f"@{k}": v for k, v in (names or {}).items()})
+    shown["element"] = element or ""
+    return string.Formatter().vformat(template, (), shown)
+
+
+def _attribute(rule: Rule, name: str, attributes: Attributes) -> Attribute | None:
+    """The source attribute an input reads (through the facts its expression reads), if recorded."""
+    return next((attributes[fact] for fact in rule.input_fields[name] if fact in attributes), None)
+
+
+def _names(rule: Rule, attributes: Attributes) -> dict[str, str]:
+    """Each input's attribute name in the source's vocabulary; the fact's own name when no source recorded one."""
+    names = {}
+    for name in rule.inputs:
+        found = _attribute(rule, name, attributes)
+        names[name] = found.name if found is not None else (rule.input_fields[name] or (name,))[0]
+    return names
 
 
 _MAX_VALUE_DEPTH = 16  # a fact nested deeper is hostile input (a list of lists of lists...), not a setting
@@ -182,9 +232,57 @@ def _three_valued(node: dict, data: dict[str, Any], unknowns: dict[str, str]) ->
         return inner if isinstance(inner, Unknown) else not inner
     blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
     if blocking:
-        return Unknown(f"{blocking[0]} is unknown: {unknowns[blocking[0]]}")
+        return _Blocked(unknowns[blocking[0]], input=blocking[0])
     value = _INTERPRETER.visit(node, data)
     return value if isinstance(value, Unknown) else bool(value)
+
+
+def _deciding(node: dict, data: dict[str, Any], unknowns: dict[str, str]) -> frozenset[str]:
+    """The fields whose values decided ``node``'s verdict, read as :func:`_three_valued` reads it.
+
+    The side of ``&&`` that is false (of ``||`` that is true) decides alone, the first such side;
+    else the first side left open by an unknown; else both sides do. A comparison is decided by
+    the fields it reads (by its first unknown one, when one leaves it open).
+    """
+    kind = node["type"]
+    if kind in ("and_expression", "or_expression"):
+        decisive = kind == "or_expression"
+        sides = [(child, _three_valued(child, data, unknowns)) for child in node["children"]]
+        chosen = next((child for child, verdict in sides if verdict is decisive), None)
+        if chosen is None:
+            chosen = next((child for child, verdict in sides if isinstance(verdict, Unknown)), None)
+        if chosen is not None:
+            return _deciding(chosen, data, unknowns)
+        return frozenset().union(*(_deciding(child, data, unknowns) for child, _ in sides))
+    if kind == "not_expression":
+        return _deciding(node["children"][0], data, unknowns)
+    blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
+    return frozenset(blocking[:1]) if blocking else node[FIELDS_KEY]
+
+
+def _deciding_inputs(rule: Rule, outcome: _Outcome, params: dict[str, Any]) -> tuple[str, ...]:
+    """The inputs that decided an outcome, in the rule's order of inputs (computed once per outcome)."""
+    if outcome.deciding is None:
+        found: frozenset[str] = frozenset()
+        if outcome.blocked is not None:
+            found = frozenset((outcome.blocked,))
+        elif outcome.decided_by is not None:
+            values = outcome.values
+            unknowns = {n: _unknown_reason(v) for n, v in values.items() if isinstance(v, (Unknown, Reference))}
+            data = {**{k: v for k, v in values.items() if k not in unknowns}, "params": params}
+            found = _deciding(outcome.decided_by.parsed, data, unknowns)
+        outcome.deciding = tuple(name for name in rule.inputs if name in found)
+    return outcome.deciding
+
+
+def _located(rule: Rule, outcome: _Outcome, attributes: Attributes, params: dict[str, Any], block: Origin) -> Origin:
+    """Where a result points: the first deciding input's attribute that has a position, else the block."""
+    if attributes:
+        for name in _deciding_inputs(rule, outcome, params):
+            found = _attribute(rule, name, attributes)
+            if found is not None and found.origin is not None:
+                return found.origin
+    return block
 
 
 OPTIONS = Options(custom_functions=RuleFunctions())
@@ -210,13 +308,18 @@ def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outc
     if rule.applies_if is not None:
         applies = _decide(rule.applies_if, values, params)
         if isinstance(applies, Unknown):
-            return _Outcome("unknown", values, applies.reason)
+            return _undecided(values, applies, rule.applies_if)
         if not applies:
             return _Outcome(_SKIP, values)
     verdict = _decide(rule.condition, values, params)
     if isinstance(verdict, Unknown):
-        return _Outcome("unknown", values, verdict.reason)
-    return _Outcome("pass" if verdict else "fail", values)
+        return _undecided(values, verdict, rule.condition)
+    return _Outcome("pass" if verdict else "fail", values, decided_by=rule.condition)
+
+
+def _undecided(values: dict[str, Any], verdict: Unknown, expression: Any) -> _Outcome:
+    blocked = verdict.input if isinstance(verdict, _Blocked) else None
+    return _Outcome("unknown", values, verdict.reason, blocked=blocked, decided_by=expression)
 
 
 def _top_values(rule: Rule, facts: dict[str, Any]) -> dict[str, Any]:
@@ -254,6 +357,7 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
     """
     rule, params = check.rule, check.params
     facts = _materialise(subject, params)
+    origin = where = subject.origin
     if rule.evidence == "live" and subject.origin.file is not None:
         status, values = "not_applicable", {}
         message = "needs live evidence (recovery points, restore jobs) that a template cannot show; checked by live scans"
@@ -261,7 +365,8 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         elements = rule.each.search(facts) or []
         if not elements and rule.each_empty == "fail":
             status, explaining = "fail", [_Outcome("fail", {})]
-            message = _format(rule.messages["empty"], _top_values(rule, facts), params, subject.element)
+            message = _format(rule, rule.messages["empty"], _top_values(rule, facts), params, subject.element,
+                              _names(rule, subject.attributes))
         else:
             memo = {} if memo is None else memo
             outcomes = []
@@ -269,29 +374,34 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
                 outcome = memo.get(id(element))
                 if outcome is None:
                     outcome = memo[id(element)] = _evaluate_element(rule, element, params)
+                    outcome.element = id(element)
                 outcomes.append(outcome)
             status, explaining = _combine(outcomes, rule.each_quantifier)
             if status == _SKIP:
                 return None
-            message = _message(rule, status, explaining, params, subject.element)
+            parts = subject.element_attributes
+            message = _message(rule, status, [(o, parts.get(o.element, {})) for o in explaining], params,
+                               subject.element)
+            if len(explaining) == 1:  # one element decides: its attribute, when it is the subject's own part
+                where = _located(rule, explaining[0], parts.get(explaining[0].element, {}), params, origin)
         values = _element_values(explaining)
     else:
         outcome = _evaluate_element(rule, facts, params)
         if outcome.status == _SKIP:
             return None
         status = outcome.status
-        message = _message(rule, status, [outcome], params, subject.element)
+        message = _message(rule, status, [(outcome, subject.attributes)], params, subject.element)
         values = _json_value(outcome.values)
-    origin = subject.origin
+        where = _located(rule, outcome, subject.attributes, params, origin)
     return Result(
         rule_id=rule.id,
         status=status,
         severity=rule.severity,
         resource_id=subject.resource_id,
         resource_type=subject.resource_type,
-        file=origin.file or None,
-        line=origin.line,
-        column=origin.column,
+        file=where.file or None,
+        line=where.line,
+        column=where.column,
         message=message,
         element=subject.element,
         values=values,
@@ -338,19 +448,25 @@ def _unit_parts(origin: Any) -> tuple[str, ...]:
     return () if inside else (unit,)
 
 
-def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element: str | None) -> str:
+def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element: str | None,
+                  attributes: Attributes) -> str:
+    """An outcome's message; an unknown one names the attribute that left it open, in the source's
+    words, and the reason (an input that reads no attribute, such as a derived fact, is not named)."""
     if outcome.text is None:
         if outcome.status == "unknown":
             label = rule.each_label
             prefix = f"{label} '{_shown(outcome.values.get(label))}': " if label else ""
-            outcome.text = prefix + outcome.reason
+            found = _attribute(rule, outcome.blocked, attributes) if outcome.blocked is not None else None
+            outcome.text = prefix + (f"{found.name} is unknown ({outcome.reason})" if found else outcome.reason)
         else:
-            outcome.text = _format(rule.messages[outcome.status], outcome.values, params, element)
+            outcome.text = _format(rule, rule.messages[outcome.status], outcome.values, params, element,
+                                   _names(rule, attributes))
     return outcome.text
 
 
-def _message(rule: Rule, status: str, outcomes: list[_Outcome], params: dict[str, Any], element: str | None) -> str:
-    texts = list(dict.fromkeys(_outcome_text(rule, o, params, element) for o in outcomes))
+def _message(rule: Rule, status: str, outcomes: list[tuple[_Outcome, Attributes]], params: dict[str, Any],
+             element: str | None) -> str:
+    texts = list(dict.fromkeys(_outcome_text(rule, o, params, element, attributes) for o, attributes in outcomes))
     shown = "; ".join(texts[:MAX_EXPLAINED]) + (f"; and {len(texts) - MAX_EXPLAINED} more" if len(texts) > MAX_EXPLAINED else "")
     return f"Cannot decide: {shown}" if status == "unknown" else shown
 

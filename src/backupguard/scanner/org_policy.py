@@ -25,7 +25,7 @@ from backupguard.estate import (
     Unknown,
     whole_number,
 )
-from backupguard.scanner.values import Rejected, kind_of
+from backupguard.scanner.values import Rejected, attributes_of, kind_of
 
 _OPERATORS = ("@@assign", "@@append", "@@remove")
 
@@ -104,6 +104,22 @@ def _at(origin: Origin, container: Any, key: Any) -> Origin:
     return origin.at(*pos(key)) if pos else origin
 
 
+# Where a policy's rule and copy action write their settings (the policy's own key names).
+_LIFECYCLE_PATHS = {
+    "lifecycle.delete_after_days": "lifecycle.delete_after_days",
+    "lifecycle.move_to_cold_storage_after_days": "lifecycle.move_to_cold_storage_after_days",
+    "lifecycle.opt_in_to_archive": "lifecycle.opt_in_to_archive_for_supported_resources",
+}
+_RULE_PATHS = {
+    "schedule": "schedule_expression",
+    "start_window_minutes": "start_backup_window_minutes",
+    "completion_window_minutes": "complete_backup_window_minutes",
+    "continuous_backup": "enable_continuous_backup",
+    **_LIFECYCLE_PATHS,
+}
+_COPY_PATHS = {"destination_vault_arn": "target_backup_vault_arn", **_LIFECYCLE_PATHS}
+
+
 def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
     where = f"rule '{name}'"
     copies = [
@@ -111,6 +127,7 @@ def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
             leaf(copy.get("target_backup_vault_arn"), f"{where} copy target") or key,
             _lifecycle(copy, copy_origin, f"{where} copy to {key}"),
             copy_origin,
+            attributes_of(copy_origin, copy, _COPY_PATHS),
         )
         for key, copy, copy_origin in _entries(node, "copy_actions", origin, f"{where} copy_actions")
     ]
@@ -128,6 +145,7 @@ def _rule(name: str, node: dict, origin: Origin) -> BackupRule:
         continuous_backup=_bool(node.get("enable_continuous_backup"), f"{where} enable_continuous_backup") or False,
         target_air_gapped_vault_arn=leaf(node.get("target_logically_air_gapped_backup_vault_arn"), where),
         origin=origin,
+        attributes=attributes_of(origin, node, _RULE_PATHS),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from backupguard.estate import Origin, Reference, Unknown, whole_number
+from backupguard.estate import Attribute, Attributes, Origin, Reference, Unknown, whole_number
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
 
 
@@ -285,3 +285,43 @@ def at(origin: Origin, container: Any, key: Any = None) -> Origin:
     return origin
 
 
+
+
+def attribute(origin: Origin, container: Any, path: str, name: str | None = None) -> Attribute:
+    """The attribute at a dotted ``path`` of ``container`` as the source writes it (a repeated nested
+    block counts by its first item), named ``name`` (default: the path).
+
+    It is positioned at the last key of the path where the whole path is written, or at the
+    outermost key whose value is undetermined (a block from ``Fn::If`` or an unknown ``dynamic``
+    decides every field inside it); otherwise it has no position, so a result about it stays at
+    the block that leaves it out. Only recorded key positions count: a container's own position
+    is never taken for its key's.
+    """
+    position: tuple[int, int] | None = None
+    current = container
+    for key in path.split("."):
+        if isinstance(current, list) and not isinstance(current, Unknown):
+            current = current[0] if current else None
+        if isinstance(current, Unknown) or (isinstance(current, LineDict) and getattr(current, "unknown", None)):
+            break  # an undetermined block: the key that holds it is where the value is decided
+        if not isinstance(current, LineDict) or key not in current or key not in current.key_pos:
+            position = None
+            break
+        position, current = current.key_pos[key], current[key]
+    return Attribute(name or path, origin.at(*position) if position else None)
+
+
+def attributes_of(origin: Origin, container: Any, paths: dict[str, str]) -> Attributes:
+    """:func:`attribute` for each ``{key: path}``: an entity's attributes under the model's keys."""
+    return {key: attribute(origin, container, path) for key, path in paths.items()}
+
+
+def spec_attributes(origin: Origin, container: Any, spec: dict[str, tuple[str, Any]]) -> Attributes:
+    """The attributes of a ``{property: (settings key, coerce)}`` table's settings, written or not."""
+    return {key: attribute(origin, container, prop) for prop, (key, _) in spec.items()}
+
+
+def named(names: dict[str, str]) -> Attributes:
+    """Attributes known by name only (``{key: name}``): a source without positions, or a setting that
+    is decided elsewhere (a Terraform resource that configures this one)."""
+    return {key: Attribute(name) for key, name in names.items()}

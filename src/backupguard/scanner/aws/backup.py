@@ -4,6 +4,8 @@ Field semantics are those of the CloudFormation source (``scanner.cloudformation
 a plan rule's ``target_vault`` is the vault *name*, a copy action's destination is the vault ARN,
 ``Lifecycle`` values are numbers or None (keep forever). Entities are identified by their ARN
 (``resource_id``), and a selection's ``plan_ref`` is a :class:`Reference` to its plan's ARN.
+Attributes carry the API's field names (``Lifecycle.DeleteAfterDays``, ``EncryptionKeyArn``) and
+no positions.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from backupguard.estate import (
 )
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import pages
+from backupguard.scanner.cloudformation.resources import COPY_PATHS, RULE_PATHS
+from backupguard.scanner.values import named
 
 AIR_GAPPED = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT"
 RESTORE_ACCESS = "RESTORE_ACCESS_BACKUP_VAULT"
@@ -81,6 +85,15 @@ def tags(scope: Scope, client: Any, arn: str) -> Any:
 # -- plans and selections ----------------------------------------------------------------
 
 
+# A plan rule's fields are named as in CloudFormation (cloudformation.resources.RULE_PATHS); a vault's
+# lock as DescribeBackupVault reports it.
+_VAULT_FIELDS = {
+    "encryption_key_arn": "EncryptionKeyArn", "lock": "Locked", "lock.min_retention_days": "MinRetentionDays",
+    "lock.max_retention_days": "MaxRetentionDays", "lock.changeable_for_days": "LockDate",
+    "access_policy": "AccessPolicy", "notifications": "BackupVaultEvents",
+}
+
+
 def lifecycle(data: Any, origin: Origin) -> Lifecycle | None:
     if data is None:
         return None
@@ -102,12 +115,14 @@ def rule(data: dict, origin: Origin) -> BackupRule:
         completion_window_minutes=data.get("CompletionWindowMinutes"),
         lifecycle=lifecycle(data.get("Lifecycle"), origin),
         copy_actions=[
-            CopyAction(copy.get("DestinationBackupVaultArn"), lifecycle(copy.get("Lifecycle"), origin), origin)
+            CopyAction(copy.get("DestinationBackupVaultArn"), lifecycle(copy.get("Lifecycle"), origin), origin,
+                       named(COPY_PATHS))
             for copy in data.get("CopyActions") or []
         ],
         continuous_backup=bool(data.get("EnableContinuousBackup", False)),
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
+        attributes=named(RULE_PATHS),
     )
 
 
@@ -235,6 +250,7 @@ def _vaults(scope: Scope, client: Any) -> list[BackupVault]:
             air_gapped=air_gapped,
             resource_type="AWS::Backup::LogicallyAirGappedBackupVault" if air_gapped else "AWS::Backup::BackupVault",
             tags=tags(scope, client, arn),
+            attributes=named(_VAULT_FIELDS),
         )
         scope.estate.vaults.append(vault)
         found.append(vault)

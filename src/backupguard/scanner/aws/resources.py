@@ -1,31 +1,47 @@
 """Protectable resources with their tags and native backup settings, one collector per service.
 
-The ``settings`` keys and meanings are the CloudFormation source's
-(``scanner.cloudformation.resources``): ``backup_retention_days``, ``pitr_enabled``,
-``versioning_status``, ``object_lock_enabled``, ``storage_encrypted``, ``deletion_protection``,
-``backup_policy_status``, ``automatic_backup_retention_days``, ``file_system_type``,
-``copy_tags_to_snapshot``... A live resource knows every value, so keys are filled whenever the
-API reports them; ``arn`` and ``name`` are the real ones.
+The ``settings`` keys and meanings are the contract's (``backupguard.native_settings``):
+``backup_retention_days``, ``pitr_enabled``, ``versioning_status``, ``object_lock_enabled``,
+``storage_encrypted``, ``deletion_protection``, ``backup_policy_status``,
+``automatic_backup_retention_days``, ``file_system_type``, ``copy_tags_to_snapshot``... A live
+resource knows every value, so keys are filled whenever the API reports them; ``arn`` and ``name``
+are the real ones. Each collector names the settings as the API's responses do
+(``attributes``: ``BackupRetentionPeriod``, ``PointInTimeRecoveryDescription.PointInTimeRecoveryStatus``),
+without positions: a live result has no line.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from backupguard.estate import ProtectedResource, Unknown
+from backupguard.estate import Attribute, Attributes, ProtectedResource, Unknown
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import pages
+from backupguard.scanner.values import named
 
 
 def _tags(items: Any) -> dict[str, str]:
     return {t["Key"]: t.get("Value", "") for t in items or [] if "Key" in t}
 
 
+# Settings named as the API's responses name them (a live scan has no positions).
+_EBS_FIELDS = named({"encrypted": "Encrypted", "kms_key_id": "KmsKeyId"})
+_TABLE_FIELDS = named({
+    "deletion_protection": "DeletionProtectionEnabled",
+    "pitr_enabled": "PointInTimeRecoveryDescription.PointInTimeRecoveryStatus",
+    "pitr_recovery_period_days": "PointInTimeRecoveryDescription.RecoveryPeriodInDays",
+})
+_EFS_FIELDS = named({"encrypted": "Encrypted", "backup_policy_status": "BackupPolicy.Status"})
+_S3_FIELDS = named({"versioning_status": "VersioningConfiguration.Status",
+                     "object_lock_enabled": "ObjectLockConfiguration.ObjectLockEnabled"})
+_VOLUME_FIELDS = named({"volume_type": "VolumeType"})
+
+
 def _resource(scope: Scope, arn: str, resource_type: str, service: str, tags: Any, settings: dict, name: Any,
-              region: str | None = None) -> None:
+              attributes: Attributes, region: str | None = None) -> None:
     scope.estate.resources.append(ProtectedResource(
         resource_id=arn, resource_type=resource_type, service=service, origin=scope.origin(arn, region),
-        tags=tags, settings=settings, arn=arn, name=name,
+        tags=tags, settings=settings, arn=arn, name=name, attributes=dict(attributes),
     ))
 
 
@@ -38,7 +54,7 @@ def ec2(scope: Scope) -> None:
                 if (data.get("State") or {}).get("Name") in ("terminated", "shutting-down"):
                     continue
                 arn = f"arn:{scope.partition}:ec2:{scope.region}:{owner}:instance/{data['InstanceId']}"
-                _resource(scope, arn, "AWS::EC2::Instance", "EC2", _tags(data.get("Tags")), {}, data["InstanceId"])
+                _resource(scope, arn, "AWS::EC2::Instance", "EC2", _tags(data.get("Tags")), {}, data["InstanceId"], {})
     for page in pages(client, "describe_volumes"):
         for data in page.get("Volumes") or []:
             if data.get("State") in ("deleting", "deleted"):
@@ -47,7 +63,7 @@ def ec2(scope: Scope) -> None:
             settings = {"encrypted": bool(data.get("Encrypted", False))}
             if data.get("KmsKeyId"):
                 settings["kms_key_id"] = data["KmsKeyId"]
-            _resource(scope, arn, "AWS::EC2::Volume", "EBS", _tags(data.get("Tags")), settings, data["VolumeId"])
+            _resource(scope, arn, "AWS::EC2::Volume", "EBS", _tags(data.get("Tags")), settings, data["VolumeId"], _EBS_FIELDS)
 
 
 _DB_FIELDS = {
@@ -58,6 +74,7 @@ _DB_FIELDS = {
     "StorageEncrypted": "storage_encrypted",
     "Engine": "engine",
 }
+_DB_ATTRIBUTES = named({name: field for field, name in _DB_FIELDS.items()})
 _CLUSTER_ONLY_ENGINES = ("docdb", "neptune")  # their instances are not protected on their own
 
 
@@ -88,12 +105,12 @@ def rds(scope: Scope) -> None:
             if data.get("ReadReplicaSourceDBInstanceIdentifier") or data.get("ReadReplicaSourceDBClusterIdentifier"):
                 settings["read_replica"] = True
             _resource(scope, data["DBInstanceArn"], "AWS::RDS::DBInstance", "RDS", _tags(data.get("TagList")), settings,
-                      data.get("DBInstanceIdentifier"))
+                      data.get("DBInstanceIdentifier"), _DB_ATTRIBUTES)
     for page in pages(client, "describe_db_clusters"):
         for data in page.get("DBClusters") or []:
             resource_type, service = cluster_kind(str(data.get("Engine", "")))
             _resource(scope, data["DBClusterArn"], resource_type, service, _tags(data.get("TagList")), _db_settings(data),
-                      data.get("DBClusterIdentifier"))
+                      data.get("DBClusterIdentifier"), _DB_ATTRIBUTES)
 
 
 def dynamodb(scope: Scope) -> None:
@@ -116,7 +133,8 @@ def dynamodb(scope: Scope) -> None:
                     settings["pitr_recovery_period_days"] = pitr["RecoveryPeriodInDays"]
             tags = scope.call("dynamodb", "ListTagsOfResource", lambda: _all(client, "list_tags_of_resource", "Tags", ResourceArn=arn), arn=arn)
             _resource(scope, arn, "AWS::DynamoDB::Table", "DynamoDB",
-                      Unknown("dynamodb:ListTagsOfResource failed") if tags is FAILED else _tags(tags), settings, name)
+                      Unknown("dynamodb:ListTagsOfResource failed") if tags is FAILED else _tags(tags), settings, name,
+                      _TABLE_FIELDS)
 
 
 def _all(client: Any, method: str, key: str, **params: Any) -> list:
@@ -135,7 +153,7 @@ def efs(scope: Scope) -> None:
                 settings["backup_policy_status"] = Unknown("efs:DescribeBackupPolicy failed")
             else:
                 settings["backup_policy_status"] = (policy or {}).get("BackupPolicy", {}).get("Status", "DISABLED")
-            _resource(scope, arn, "AWS::EFS::FileSystem", "EFS", _tags(data.get("Tags")), settings, fs_id)
+            _resource(scope, arn, "AWS::EFS::FileSystem", "EFS", _tags(data.get("Tags")), settings, fs_id, _EFS_FIELDS)
 
 
 _FSX_CONFIGS = ("WindowsConfiguration", "LustreConfiguration", "OntapConfiguration", "OpenZFSConfiguration")
@@ -146,14 +164,19 @@ def fsx(scope: Scope) -> None:
     for page in pages(client, "describe_file_systems"):
         for data in page.get("FileSystems") or []:
             settings: dict[str, Any] = {"file_system_type": data.get("FileSystemType")}
+            attributes = named({"file_system_type": "FileSystemType",
+                                 "automatic_backup_retention_days": "AutomaticBackupRetentionDays",
+                                 "copy_tags_to_backups": "CopyTagsToBackups"})
             for name in _FSX_CONFIGS:
                 config = data.get(name) or {}
                 if config.get("AutomaticBackupRetentionDays") is not None:
                     settings["automatic_backup_retention_days"] = config["AutomaticBackupRetentionDays"]
+                    attributes["automatic_backup_retention_days"] = Attribute(f"{name}.AutomaticBackupRetentionDays")
                 if config.get("CopyTagsToBackups") is not None:
                     settings["copy_tags_to_backups"] = config["CopyTagsToBackups"]
+                    attributes["copy_tags_to_backups"] = Attribute(f"{name}.CopyTagsToBackups")
             _resource(scope, data["ResourceARN"], "AWS::FSx::FileSystem", "FSx", _tags(data.get("Tags")), settings,
-                      data["FileSystemId"])
+                      data["FileSystemId"], attributes)
 
 
 def storage_gateway(scope: Scope) -> None:
@@ -169,7 +192,7 @@ def storage_gateway(scope: Scope) -> None:
                                   lambda: _all(client, "list_tags_for_resource", "Tags", ResourceARN=arn), arn=arn)
                 _resource(scope, arn, "AWS::StorageGateway::Volume", "Storage Gateway",
                           Unknown("storagegateway:ListTagsForResource failed") if tags is FAILED else _tags(tags),
-                          {"volume_type": volume.get("VolumeType")}, volume.get("VolumeId"))
+                          {"volume_type": volume.get("VolumeType")}, volume.get("VolumeId"), _VOLUME_FIELDS)
 
 
 def s3(scope: Scope, regions: set[str]) -> None:
@@ -205,7 +228,7 @@ def s3(scope: Scope, regions: set[str]) -> None:
             tagging = scope.call("s3", "GetBucketTagging", lambda: local.get_bucket_tagging(Bucket=name),
                                  arn=arn, absent=("NoSuchTagSet",), region=region)
             tags = Unknown("s3:GetBucketTagging failed") if tagging is FAILED else _tags((tagging or {}).get("TagSet"))
-            _resource(scope, arn, "AWS::S3::Bucket", "S3", tags, settings, name, region=region)
+            _resource(scope, arn, "AWS::S3::Bucket", "S3", tags, settings, name, _S3_FIELDS, region=region)
 
 
 # Regional collectors: (service name in errors, collector)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from backupguard.estate import (
+    Attribute,
     BackupFramework,
     BackupPlan,
     BackupRule,
@@ -35,11 +36,14 @@ from backupguard.scanner.values import (
     as_json,
     as_str,
     at,
+    attribute,
+    attributes_of,
     block,
     items,
     located,
     object_at,
     objects_at,
+    spec_attributes,
     strict_bool,
     strict_int,
     strings_at,
@@ -48,6 +52,23 @@ from backupguard.scanner.values import (
 
 
 # -- AWS Backup ----------------------------------------------------------------
+
+
+# Where a rule or copy action writes its settings, relative to that rule or copy action (AWS Backup's
+# API names them the same way: the live source reads them under these names too).
+_LIFECYCLE_PATHS = {
+    "lifecycle.delete_after_days": "Lifecycle.DeleteAfterDays",
+    "lifecycle.move_to_cold_storage_after_days": "Lifecycle.MoveToColdStorageAfterDays",
+    "lifecycle.opt_in_to_archive": "Lifecycle.OptInToArchiveForSupportedResources",
+}
+RULE_PATHS = {
+    "schedule": "ScheduleExpression",
+    "start_window_minutes": "StartWindowMinutes",
+    "completion_window_minutes": "CompletionWindowMinutes",
+    "continuous_backup": "EnableContinuousBackup",
+    **_LIFECYCLE_PATHS,
+}
+COPY_PATHS = {"destination_vault_arn": "DestinationBackupVaultArn", **_LIFECYCLE_PATHS}
 
 
 def _lifecycle(container: Any, key: str, origin: Origin) -> Lifecycle | None:
@@ -69,6 +90,7 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
             destination_vault_arn=copy.get("DestinationBackupVaultArn"),
             lifecycle=_lifecycle(copy, "Lifecycle", copy_origin),
             origin=copy_origin,
+            attributes=attributes_of(copy_origin, copy, COPY_PATHS),
         )
         for copy, copy_origin in objects_at(origin, data, "CopyActions")
     ]
@@ -84,6 +106,7 @@ def _rule(data: LineDict, origin: Origin) -> BackupRule:
         continuous_backup=located(origin, data, "EnableContinuousBackup", strict_bool) or False,
         target_air_gapped_vault_arn=data.get("TargetLogicallyAirGappedBackupVaultArn"),
         origin=origin,
+        attributes=attributes_of(origin, data, RULE_PATHS),
     )
 
 
@@ -128,6 +151,25 @@ def backup_selection(logical_id: str, props: LineDict, origin: Origin) -> Backup
     )
 
 
+_VAULT_PATHS = {
+    "encryption_key_arn": "EncryptionKeyArn",
+    "lock": "LockConfiguration",
+    "lock.min_retention_days": "LockConfiguration.MinRetentionDays",
+    "lock.max_retention_days": "LockConfiguration.MaxRetentionDays",
+    "lock.changeable_for_days": "LockConfiguration.ChangeableForDays",
+    "access_policy": "AccessPolicy",
+    "notifications": "Notifications",
+}
+# A logically air-gapped vault is always locked: its bounds are top-level properties.
+_AIR_GAPPED_PATHS = {
+    "encryption_key_arn": "EncryptionKeyArn",
+    "lock.min_retention_days": "MinRetentionDays",
+    "lock.max_retention_days": "MaxRetentionDays",
+    "access_policy": "AccessPolicy",
+    "notifications": "Notifications",
+}
+
+
 def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVault:
     lock = None
     if "LockConfiguration" in props:
@@ -150,6 +192,7 @@ def backup_vault(logical_id: str, props: LineDict, origin: Origin) -> BackupVaul
         access_policy=as_json(props.get("AccessPolicy"), "AccessPolicy"),
         notifications=props.get("Notifications"),
         tags=tags_of(props.get("BackupVaultTags")),
+        attributes=attributes_of(origin, props, _VAULT_PATHS),
     )
 
 
@@ -170,6 +213,7 @@ def air_gapped_vault(logical_id: str, props: LineDict, origin: Origin) -> Backup
         air_gapped=True,
         resource_type="AWS::Backup::LogicallyAirGappedBackupVault",
         tags=tags_of(props.get("BackupVaultTags")),
+        attributes=attributes_of(origin, props, _AIR_GAPPED_PATHS),
     )
 
 
@@ -235,6 +279,7 @@ _DB_SPEC = {
 
 def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     settings = _settings(origin, props, _DB_SPEC)
+    attributes = spec_attributes(origin, props, _DB_SPEC)
     if "DBClusterIdentifier" in props:
         settings["cluster_member"] = True  # retention is the cluster's (cfn-lint E3719)
     if "SourceDBInstanceIdentifier" in props:
@@ -242,7 +287,8 @@ def db_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedRe
         settings["encryption_from"] = props["SourceDBInstanceIdentifier"]  # a replica inherits its source's
     elif "DBSnapshotIdentifier" in props:
         settings["encryption_from"] = props["DBSnapshotIdentifier"]  # a restore inherits the snapshot's
-    return ProtectedResource(logical_id, "AWS::RDS::DBInstance", "RDS", origin, tags_of(props.get("Tags")), settings)
+    return ProtectedResource(logical_id, "AWS::RDS::DBInstance", "RDS", origin, tags_of(props.get("Tags")), settings,
+                             attributes=attributes)
 
 
 def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
@@ -254,9 +300,17 @@ def db_cluster(resource_type: str, service: str) -> Callable[[str, LineDict, Ori
         if resource_type == "AWS::RDS::DBCluster":
             engine = settings.get("engine")
             kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
-        return ProtectedResource(logical_id, resource_type, kind, origin, tags_of(props.get("Tags")), settings)
+        return ProtectedResource(logical_id, resource_type, kind, origin, tags_of(props.get("Tags")), settings,
+                                 attributes=spec_attributes(origin, props, _DB_SPEC))
 
     return build
+
+
+_TABLE_PATHS = {
+    "deletion_protection": "DeletionProtectionEnabled",
+    "pitr_enabled": "PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled",
+    "pitr_recovery_period_days": "PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+}
 
 
 def _table_settings(props: LineDict, origin: Origin) -> dict[str, Any]:
@@ -271,7 +325,8 @@ def _table_settings(props: LineDict, origin: Origin) -> dict[str, Any]:
 
 def dynamodb_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     return ProtectedResource(
-        logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props, origin)
+        logical_id, "AWS::DynamoDB::Table", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props, origin),
+        attributes=attributes_of(origin, props, _TABLE_PATHS),
     )
 
 
@@ -284,15 +339,30 @@ def dynamodb_global_table(logical_id: str, props: LineDict, origin: Origin) -> P
                 block(replica.get("PointInTimeRecoverySpecification")), "PointInTimeRecoveryEnabled", strict_bool)
         for replica, where in found
     ]
+    protection = [located(where, replica, "DeletionProtectionEnabled", strict_bool) for replica, where in found]
     settings = {
         "pitr_enabled": _every([value or False for value in pitr]),
-        "deletion_protection": _every(
-            [located(where, replica, "DeletionProtectionEnabled", strict_bool) or False for replica, where in found]
-        ),
+        "deletion_protection": _every([value or False for value in protection]),
+    }
+    attributes = {
+        key: _replica_attribute(found, values, path)
+        for key, values, path in (("pitr_enabled", pitr, _TABLE_PATHS["pitr_enabled"]),
+                                  ("deletion_protection", protection, _TABLE_PATHS["deletion_protection"]))
     }
     return ProtectedResource(
-        logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, _replica_tags(replicas, origin.region), settings
+        logical_id, "AWS::DynamoDB::GlobalTable", "DynamoDB", origin, _replica_tags(replicas, origin.region), settings,
+        attributes=attributes,
     )
+
+
+def _replica_attribute(found: list[tuple[LineDict, Origin]], values: list[Any], path: str) -> Attribute:
+    """A per-replica setting of a global table: at the first replica that does not turn it on (the one
+    that decides), else without a position."""
+    deciding = next((index for index, value in enumerate(values) if value is not True), None)
+    if deciding is None:
+        return Attribute(f"Replicas.{path}")
+    replica, where = found[deciding]
+    return attribute(where, replica, path, f"Replicas.{path}")
 
 
 def _every(states: list[Any]) -> Any:
@@ -317,7 +387,8 @@ def _replica_tags(replicas: list[LineDict], region: str | None) -> Any:
 def simple_table(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
     """SAM's SimpleTable passes PointInTimeRecoverySpecification through to the table it creates."""
     return ProtectedResource(
-        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")), _table_settings(props, origin)
+        logical_id, "AWS::Serverless::SimpleTable", "DynamoDB", origin, tags_of(props.get("Tags")),
+        _table_settings(props, origin), attributes=attributes_of(origin, props, _TABLE_PATHS),
     )
 
 
@@ -326,11 +397,17 @@ def efs_file_system(logical_id: str, props: LineDict, origin: Origin) -> Protect
     if "BackupPolicy" in props:
         settings["backup_policy_status"] = block(props["BackupPolicy"]).get("Status")
     return ProtectedResource(
-        logical_id, "AWS::EFS::FileSystem", "EFS", origin, tags_of(props.get("FileSystemTags")), settings
+        logical_id, "AWS::EFS::FileSystem", "EFS", origin, tags_of(props.get("FileSystemTags")), settings,
+        attributes=attributes_of(origin, props, {"encrypted": "Encrypted", "backup_policy_status": "BackupPolicy.Status"}),
     )
 
 
-_FSX_CONFIGS = ("WindowsConfiguration", "LustreConfiguration", "OntapConfiguration", "OpenZFSConfiguration")
+# The configuration block of each FSx file system type (where its backup settings are written).
+_FSX_CONFIG_OF = {
+    "WINDOWS": "WindowsConfiguration", "LUSTRE": "LustreConfiguration", "ONTAP": "OntapConfiguration",
+    "OPENZFS": "OpenZFSConfiguration",
+}
+_FSX_CONFIGS = tuple(_FSX_CONFIG_OF.values())
 
 
 def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
@@ -347,7 +424,17 @@ def fsx_file_system(logical_id: str, props: LineDict, origin: Origin) -> Protect
                 },
             )
         )
-    return ProtectedResource(logical_id, "AWS::FSx::FileSystem", "FSx", origin, tags_of(props.get("Tags")), settings)
+    fs_type = props.get("FileSystemType")
+    config = next((name for name in _FSX_CONFIGS if name in props),
+                  _FSX_CONFIG_OF.get(fs_type) if isinstance(fs_type, str) else None)
+    prefix = f"{config}." if config else ""
+    attributes = attributes_of(origin, props, {
+        "file_system_type": "FileSystemType",
+        "automatic_backup_retention_days": f"{prefix}AutomaticBackupRetentionDays",
+        "copy_tags_to_backups": f"{prefix}CopyTagsToBackups",
+    })
+    return ProtectedResource(logical_id, "AWS::FSx::FileSystem", "FSx", origin, tags_of(props.get("Tags")), settings,
+                             attributes=attributes)
 
 
 def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
@@ -358,12 +445,17 @@ def s3_bucket(logical_id: str, props: LineDict, origin: Origin) -> ProtectedReso
         settings["object_lock_enabled"] = located(origin, props, "ObjectLockEnabled", strict_bool)
         if settings["object_lock_enabled"] is True and "versioning_status" not in settings:
             settings["versioning_status"] = "Enabled"  # S3 turns versioning on for Object Lock buckets
-    return ProtectedResource(logical_id, "AWS::S3::Bucket", "S3", origin, tags_of(props.get("Tags")), settings)
+    attributes = attributes_of(origin, props, {
+        "versioning_status": "VersioningConfiguration.Status", "object_lock_enabled": "ObjectLockEnabled",
+    })
+    return ProtectedResource(logical_id, "AWS::S3::Bucket", "S3", origin, tags_of(props.get("Tags")), settings,
+                             attributes=attributes)
 
 
 def ec2_volume(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(origin, props, {"Encrypted": ("encrypted", strict_bool), "KmsKeyId": ("kms_key_id", _keep)})
-    return ProtectedResource(logical_id, "AWS::EC2::Volume", "EBS", origin, tags_of(props.get("Tags")), settings)
+    spec = {"Encrypted": ("encrypted", strict_bool), "KmsKeyId": ("kms_key_id", _keep)}
+    return ProtectedResource(logical_id, "AWS::EC2::Volume", "EBS", origin, tags_of(props.get("Tags")),
+                             _settings(origin, props, spec), attributes=spec_attributes(origin, props, spec))
 
 
 def ec2_instance(logical_id: str, props: LineDict, origin: Origin) -> ProtectedResource:

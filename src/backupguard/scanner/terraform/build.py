@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 from backupguard.estate import (
+    Attribute,
     BackupSelection,
     OpenTags,
     BackupVault,
@@ -20,7 +21,7 @@ from backupguard.estate import (
 )
 from backupguard.scanner.org_policy import add_entity
 from backupguard.scanner.terraform.resources import ATTACHMENTS, BUILDERS, ShapeError, provider_int
-from backupguard.scanner.values import as_bool, as_json, block, items
+from backupguard.scanner.values import as_bool, as_json, attribute, block, items
 
 def _merged_tags(default_tags: Any, tags: Any) -> Any:
     """Provider default_tags under the resource's own tags (the resource wins), as tags_all."""
@@ -127,6 +128,7 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
         vault = _target(values.get("backup_vault_name"), entities, BackupVault)
         if vault is None:
             return
+        vault.attributes.update(_attachment_attributes(kind, instance, origin))
         if kind == "aws_backup_vault_lock_configuration":
             vault.lock = VaultLock(
                 min_retention_days=provider_int(values.get("min_retention_days"), "min_retention_days"),
@@ -145,6 +147,7 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
         bucket = _target(values.get("bucket"), entities, ProtectedResource)
         if bucket is None:
             return
+        bucket.attributes.update(_attachment_attributes(kind, instance, origin))
         if kind == "aws_s3_bucket_versioning":
             configs = items(values.get("versioning_configuration"))
             status = block(configs[0]).get("status") if configs else None
@@ -157,5 +160,30 @@ def _attach(instance: Any, entities: dict[str, Any], estate: Estate, origin: Ori
         file_system = _target(values.get("file_system_id"), entities, ProtectedResource)
         policies = items(values.get("backup_policy"))
         if file_system is not None and policies:
+            file_system.attributes.update(_attachment_attributes(kind, instance, origin))
             status = block(policies[0]).get("status")
             file_system.settings["backup_policy_status"] = _maybe(status, file_system.settings.get("backup_policy_status"), exists)
+
+
+# What a resource that configures another writes, under the configured entity's attribute keys: the
+# attachment itself is where a setting is decided (the lock is its resource block, the bounds its arguments).
+_ATTACHMENT_PATHS: dict[str, dict[str, str | None]] = {
+    "aws_backup_vault_lock_configuration": {
+        "lock": None, "lock.min_retention_days": "min_retention_days", "lock.max_retention_days": "max_retention_days",
+        "lock.changeable_for_days": "changeable_for_days",
+    },
+    "aws_backup_vault_policy": {"access_policy": "policy"},
+    "aws_backup_vault_notifications": {"notifications": "backup_vault_events"},
+    "aws_s3_bucket_versioning": {"versioning_status": "versioning_configuration.status"},
+    "aws_s3_bucket_object_lock_configuration": {"object_lock_enabled": None},
+    "aws_efs_backup_policy": {"backup_policy_status": "backup_policy.status"},
+}
+
+
+def _attachment_attributes(kind: str, instance: Any, origin: Origin) -> dict[str, Attribute]:
+    """The attributes an attachment sets on the entity it configures: an argument at its own line (named
+    as written in the attachment), the attachment as a whole (``None``) at its block."""
+    found = {}
+    for key, path in _ATTACHMENT_PATHS.get(kind, {}).items():
+        found[key] = Attribute(kind, origin) if path is None else attribute(origin, instance.values, path)
+    return found

@@ -7,7 +7,9 @@ from ``values`` and marked in ``after_unknown``; those become
 from, e.g. a selection's ``plan_id``) or :class:`Unknown`. Resources being
 deleted are skipped. The plan has no source positions: when the Terraform
 configuration is given too (the directory the plan was made in), results point
-at its blocks; otherwise at line 1 of the plan file.
+at its blocks, and the plan's values take the positions of the arguments the
+configuration writes (so a result can point at ``backup_retention_period``);
+otherwise at the resource's ``address`` in the plan file.
 """
 
 from __future__ import annotations
@@ -161,8 +163,34 @@ def _array(value: Any, what: str) -> list:
     return value
 
 
-def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) -> list[Instance]:
-    """Every planned (not deleted) managed resource of a plan document."""
+def _borrow_positions(value: Any, configured: Any) -> None:
+    """Give plan values the positions of the same arguments and blocks in the configuration (in place):
+    only where the configuration writes them, and only list items of a block list as long as the plan's."""
+    if isinstance(value, LineDict) and isinstance(configured, LineDict):
+        value.line, value.column = configured.line, configured.column
+        for key, child in value.items():
+            if key in configured.key_pos:
+                value.key_pos[key] = configured.key_pos[key]
+                _borrow_positions(child, configured.get(key))
+    elif isinstance(value, LineList) and isinstance(configured, LineList) and len(value) == len(configured):
+        value.line, value.column = configured.line, configured.column
+        value.item_pos = list(configured.item_pos)
+        for item, configured_item in zip(value, configured):
+            _borrow_positions(item, configured_item)
+
+
+def _place_at(value: Any, line: int, column: int) -> None:
+    """Without a configuration, every block of a resource is at the resource's address in the plan
+    (in place), so a plan rule or lifecycle is located there rather than at line 1."""
+    if isinstance(value, (LineDict, LineList)):
+        value.line, value.column = line, column
+        for child in value.values() if isinstance(value, LineDict) else value:
+            _place_at(child, line, column)
+
+
+def load_plan(path: str, text: str, configured: dict[str, Instance] | None = None) -> list[Instance]:
+    """Every planned (not deleted) managed resource of a plan document; ``configured`` holds the
+    configuration's instances by address when the plan lies beside its configuration."""
     try:
         plan = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -179,7 +207,7 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
     configuration = _object(plan.get("configuration"), "configuration")
     refs, provider_keys = _config_refs(configuration, "")
     regions = _provider_regions(configuration)
-    positions = positions or {}
+    configured = configured or {}
     lines = _address_lines(text)
     from backupguard.scanner.terraform.module import Instance
 
@@ -195,11 +223,16 @@ def load_plan(path: str, text: str, positions: dict[str, Origin] | None = None) 
                 continue
             plain = _strip_index(address)
             line, column = lines.get(address, (1, 1))
-            origin = positions.get(address) or positions.get(plain) or Origin(path, line, column)
+            source = configured.get(address) or configured.get(plain)
+            origin = source.origin if source is not None else Origin(path, line, column)
             values = resource.get("values") or {}
             if not isinstance(values, dict):
                 raise TemplateError(f"{address}: values must be a JSON object, not {type(values).__name__}", line, column)
             values = _wrap(values, change.get("after_unknown") or {}, refs.get(plain, {}), "")
+            if source is not None:
+                _borrow_positions(values, source.values)
+            else:
+                _place_at(values, line, column)
             provider = provider_keys.get(plain, "aws")
             region = regions.get(provider)
             tags_all = values.get("tags_all")  # the provider's default_tags merged in by Terraform

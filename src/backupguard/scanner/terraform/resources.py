@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 from backupguard.estate import (
     GENERATED,
+    Attribute,
+    Attributes,
     BackupFramework,
     BackupPlan,
     BackupRule,
@@ -38,7 +40,9 @@ from backupguard.estate import (
     air_gapped_lock,
 )
 from backupguard.scanner.cloudformation.loader import LineDict
-from backupguard.scanner.values import as_bool, as_int, as_json, at, block, items, tags_of as _tags_of
+from backupguard.scanner.values import (
+    as_bool, as_int, as_json, at, attribute, attributes_of, block, items, named, spec_attributes, tags_of as _tags_of,
+)
 
 _INT64 = 2**63
 
@@ -131,6 +135,22 @@ def _days(value: Any, what: str) -> Any:
     return None if days == 0 else days
 
 
+# Where a rule or copy_action block writes its lifecycle, relative to that block.
+_LIFECYCLE_PATHS = {
+    "lifecycle.delete_after_days": "lifecycle.delete_after",
+    "lifecycle.move_to_cold_storage_after_days": "lifecycle.cold_storage_after",
+    "lifecycle.opt_in_to_archive": "lifecycle.opt_in_to_archive_for_supported_resources",
+}
+_RULE_PATHS = {
+    "schedule": "schedule",
+    "start_window_minutes": "start_window",
+    "completion_window_minutes": "completion_window",
+    "continuous_backup": "enable_continuous_backup",
+    **_LIFECYCLE_PATHS,
+}
+_COPY_PATHS = {"destination_vault_arn": "destination_vault_arn", **_LIFECYCLE_PATHS}
+
+
 def _lifecycle(values: LineDict, origin: Origin) -> Lifecycle | None:
     if "lifecycle" not in values:
         return None
@@ -151,7 +171,8 @@ def _rule(values: LineDict, origin: Origin) -> BackupRule:
     for index, copy in enumerate(_blocks(values, "copy_action")):
         copy = block(copy)
         copy_origin = _item_origin(origin, copies_raw, index)
-        copies.append(CopyAction(copy.get("destination_vault_arn"), _lifecycle(copy, copy_origin), copy_origin))
+        copies.append(CopyAction(copy.get("destination_vault_arn"), _lifecycle(copy, copy_origin), copy_origin,
+                                 attributes_of(copy_origin, copy, _COPY_PATHS)))
     start = values.get("start_window", TF_START_WINDOW_MINUTES)
     completion = values.get("completion_window", TF_COMPLETION_WINDOW_MINUTES)
     return BackupRule(
@@ -166,6 +187,7 @@ def _rule(values: LineDict, origin: Origin) -> BackupRule:
         continuous_backup=as_bool(values.get("enable_continuous_backup"), "enable_continuous_backup") or False,
         target_air_gapped_vault_arn=values.get("target_logically_air_gapped_backup_vault_arn"),
         origin=origin,
+        attributes=attributes_of(origin, values, _RULE_PATHS),
     )
 
 
@@ -215,6 +237,18 @@ def backup_selection(address: str, values: LineDict, origin: Origin) -> BackupSe
     )
 
 
+# A vault's lock, policy and notifications are resources of their own (joined on in build.py, which
+# records where they are written); until then the attributes name those resources.
+_VAULT_ATTACHMENT_NAMES = {
+    "lock": "aws_backup_vault_lock_configuration",
+    "lock.min_retention_days": "min_retention_days",
+    "lock.max_retention_days": "max_retention_days",
+    "lock.changeable_for_days": "changeable_for_days",
+    "access_policy": "aws_backup_vault_policy",
+    "notifications": "aws_backup_vault_notifications",
+}
+
+
 def backup_vault(address: str, values: LineDict, origin: Origin) -> BackupVault:
     return BackupVault(
         resource_id=address,
@@ -223,6 +257,7 @@ def backup_vault(address: str, values: LineDict, origin: Origin) -> BackupVault:
         encryption_key_arn=values.get("kms_key_arn"),
         resource_type="aws_backup_vault",
         tags=tags_of(values.get("tags")),
+        attributes={**named(_VAULT_ATTACHMENT_NAMES), "encryption_key_arn": attribute(origin, values, "kms_key_arn")},
     )
 
 
@@ -238,6 +273,13 @@ def air_gapped_vault(address: str, values: LineDict, origin: Origin) -> BackupVa
         air_gapped=True,
         resource_type="aws_backup_logically_air_gapped_vault",
         tags=tags_of(values.get("tags")),
+        attributes={
+            **named({key: _VAULT_ATTACHMENT_NAMES[key] for key in ("access_policy", "notifications")}),
+            **attributes_of(origin, values, {
+                "encryption_key_arn": "encryption_key_arn", "lock.min_retention_days": "min_retention_days",
+                "lock.max_retention_days": "max_retention_days",
+            }),
+        },
     )
 
 
@@ -287,6 +329,8 @@ def _settings(values: LineDict, spec: dict[str, tuple[str, Callable[[Any, str], 
     return {name: coerce(values[arg], arg) for arg, (name, coerce) in spec.items() if arg in values}
 
 
+
+
 def _keep(value: Any, what: str) -> Any:
     return value
 
@@ -302,9 +346,11 @@ _DB_SPEC = {
 
 
 def _protected(address: str, rtype: str, service: str, values: LineDict, origin: Origin,
-               settings: dict[str, Any], name_arg: str | None = None) -> ProtectedResource:
+               settings: dict[str, Any], name_arg: str | None = None, attributes: Attributes | None = None
+               ) -> ProtectedResource:
     name = values.get(name_arg) if name_arg else None
-    return ProtectedResource(address, rtype, service, origin, tags_of(values.get("tags")), settings, name=name)
+    return ProtectedResource(address, rtype, service, origin, tags_of(values.get("tags")), settings, name=name,
+                             attributes=attributes or {})
 
 
 def db_instance(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
@@ -314,7 +360,8 @@ def db_instance(address: str, values: LineDict, origin: Origin) -> ProtectedReso
         settings["encryption_from"] = values.get("replicate_source_db")
     elif values.get("snapshot_identifier") is not None:
         settings["encryption_from"] = values.get("snapshot_identifier")
-    return _protected(address, "aws_db_instance", "RDS", values, origin, settings, "identifier")
+    return _protected(address, "aws_db_instance", "RDS", values, origin, settings, "identifier",
+                      spec_attributes(origin, values, _DB_SPEC))
 
 
 def db_cluster(rtype: str, service: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
@@ -326,7 +373,8 @@ def db_cluster(rtype: str, service: str) -> Callable[[str, LineDict, Origin], Pr
         if rtype == "aws_rds_cluster":
             engine = settings.get("engine")
             kind = "Aurora" if not isinstance(engine, str) or engine.startswith("aurora") else "RDS"
-        return _protected(address, rtype, kind, values, origin, settings, "cluster_identifier")
+        return _protected(address, rtype, kind, values, origin, settings, "cluster_identifier",
+                          spec_attributes(origin, values, _DB_SPEC))
 
     return build
 
@@ -337,12 +385,18 @@ def dynamodb_table(address: str, values: LineDict, origin: Origin) -> ProtectedR
     settings["pitr_enabled"] = as_bool(pitr.get("enabled"), "point_in_time_recovery.enabled") if pitr is not None else None
     if pitr is not None and pitr.get("recovery_period_in_days") is not None:
         settings["pitr_recovery_period_days"] = provider_int(pitr.get("recovery_period_in_days"), "recovery_period_in_days")
-    return _protected(address, "aws_dynamodb_table", "DynamoDB", values, origin, settings, "name")
+    attributes = attributes_of(origin, values, {
+        "deletion_protection": "deletion_protection_enabled",
+        "pitr_enabled": "point_in_time_recovery.enabled",
+        "pitr_recovery_period_days": "point_in_time_recovery.recovery_period_in_days",
+    })
+    return _protected(address, "aws_dynamodb_table", "DynamoDB", values, origin, settings, "name", attributes)
 
 
 def efs_file_system(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
-    return _protected(address, "aws_efs_file_system", "EFS", values, origin,
-                      _settings(values, {"encrypted": ("encrypted", as_bool)}))
+    spec = {"encrypted": ("encrypted", as_bool)}
+    attributes = {**spec_attributes(origin, values, spec), "backup_policy_status": Attribute("aws_efs_backup_policy")}
+    return _protected(address, "aws_efs_file_system", "EFS", values, origin, _settings(values, spec), None, attributes)
 
 
 # automatic_backup_retention_days when omitted, per the provider's documentation.
@@ -358,31 +412,36 @@ def fsx_file_system(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedRe
     fs_type, default_days = _FSX_TYPES[rtype]
 
     def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
-        settings = _settings(values, {
+        spec = {
             "automatic_backup_retention_days": ("automatic_backup_retention_days", provider_int),
             "copy_tags_to_backups": ("copy_tags_to_backups", as_bool),
-        })
+        }
+        settings = _settings(values, spec)
         if "automatic_backup_retention_days" not in settings:
             settings["automatic_backup_retention_days"] = default_days
             settings["retention_is_default"] = True
         settings["file_system_type"] = fs_type
-        return _protected(address, rtype, "FSx", values, origin, settings)
+        return _protected(address, rtype, "FSx", values, origin, settings, None, spec_attributes(origin, values, spec))
 
     return build
 
 
 def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(values, {"object_lock_enabled": ("object_lock_enabled", as_bool)})
+    spec = {"object_lock_enabled": ("object_lock_enabled", as_bool)}
+    settings = _settings(values, spec)
+    # Versioning is an aws_s3_bucket_versioning of its own (joined on in build.py), or the v3 inline block.
+    attributes = {**spec_attributes(origin, values, spec), "versioning_status": Attribute("aws_s3_bucket_versioning")}
     legacy = _first(values, "versioning") if "versioning" in values else None
     if legacy is not None:  # the AWS provider v3 inline block
         enabled = as_bool(legacy.get("enabled"), "versioning.enabled")
         settings["versioning_status"] = "Enabled" if enabled is True else enabled if isinstance(enabled, Unknown) else "Suspended"
+        attributes["versioning_status"] = attribute(origin, values, "versioning.enabled")
     lock = settings.get("object_lock_enabled")
     if lock is True:
         settings.setdefault("versioning_status", "Enabled")  # S3 turns versioning on for Object Lock buckets
     elif isinstance(lock, Unknown) and "versioning_status" not in settings:
         settings["versioning_status"] = Unknown(lock.reason, lock.refs, ("Enabled", None), True)
-    bucket = _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket")
+    bucket = _protected(address, "aws_s3_bucket", "S3", values, origin, settings, "bucket", attributes)
     if bucket.name is None:  # Terraform names it: bucket_prefix (else "terraform-") and a unique suffix
         prefix = values.get("bucket_prefix")
         if prefix is None or isinstance(prefix, str):
@@ -394,8 +453,9 @@ def s3_bucket(address: str, values: LineDict, origin: Origin) -> ProtectedResour
 
 
 def ebs_volume(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
-    settings = _settings(values, {"encrypted": ("encrypted", as_bool), "kms_key_id": ("kms_key_id", _keep)})
-    return _protected(address, "aws_ebs_volume", "EBS", values, origin, settings)
+    spec = {"encrypted": ("encrypted", as_bool), "kms_key_id": ("kms_key_id", _keep)}
+    return _protected(address, "aws_ebs_volume", "EBS", values, origin, _settings(values, spec), None,
+                      spec_attributes(origin, values, spec))
 
 
 def ec2_instance(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
@@ -404,8 +464,9 @@ def ec2_instance(address: str, values: LineDict, origin: Origin) -> ProtectedRes
 
 def storage_gateway_volume(rtype: str) -> Callable[[str, LineDict, Origin], ProtectedResource]:
     def build(address: str, values: LineDict, origin: Origin) -> ProtectedResource:
-        settings = _settings(values, {"kms_encrypted": ("encrypted", as_bool), "kms_key": ("kms_key_id", _keep)})
-        return _protected(address, rtype, "Storage Gateway", values, origin, settings)
+        spec = {"kms_encrypted": ("encrypted", as_bool), "kms_key": ("kms_key_id", _keep)}
+        return _protected(address, rtype, "Storage Gateway", values, origin, _settings(values, spec), None,
+                          spec_attributes(origin, values, spec))
 
     return build
 

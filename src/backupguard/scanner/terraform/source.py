@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from backupguard.estate import Estate, Origin
+from backupguard.estate import Estate
 from backupguard.scanner.paths import inside
 
 _LOCAL_SOURCE = re.compile(r'\bsource"?\s*[=:]\s*"(\.{1,2}/[^"]*|\.{1,2})"')  # HCL and JSON syntax
@@ -186,19 +186,19 @@ def _estate(loaded: Any, account_id: str | None, unit: str) -> Estate:
 
 def scan_plan(path: Path, text: str, account_id: str | None, display: Callable[[Path], str],
               root: Path | None = None) -> Estate:
-    """A plan JSON file; its results point at the configuration's blocks when it lies beside them
-    (read within the scan ``root``, as :func:`scan_module` does)."""
+    """A plan JSON file; its results point at the configuration's blocks and arguments when it lies
+    beside them (read within the scan ``root``, as :func:`scan_module` does)."""
     from backupguard.scanner.terraform.build import build_estate
     from backupguard.scanner.terraform.plan import load_plan
 
-    positions: dict[str, Origin] = {}
+    configured: dict[str, Any] = {}
     if terraform_files(path.parent):
         from backupguard.scanner.terraform.module import load_module
 
-        for instance in load_module(path.parent, display=display, root=root).instances:
-            positions[instance.address] = instance.origin
-    estate = build_estate(load_plan(display(path), text, positions), account_id, display(path))
+        configured = {instance.address: instance for instance in load_module(path.parent, display=display, root=root).instances}
+    estate = build_estate(load_plan(display(path), text, configured), account_id, display(path))
     estate.files.append(display(path))
-    if positions:  # results placed in the configuration's blocks: its suppressions cover them
-        estate.suppressions.extend(_suppressions(terraform_files(path.parent), list(positions.values()), display, root))
+    if configured:  # results placed in the configuration's blocks: its suppressions cover them
+        origins = [instance.origin for instance in configured.values()]
+        estate.suppressions.extend(_suppressions(terraform_files(path.parent), origins, display, root))
     return estate
