@@ -143,7 +143,7 @@ def test_suppressed_results_stay_visible_in_sarif_junit_and_text(estate):
     assert suppressions == {
         ("BG002", 10): [], ("BG003", 16): [], ("BG201", 15): ["inSource"], ("BG201", 25): ["inSource"],
         ("BG201", 35): [], ("BG003", 45): [], ("BG201", 2): ["inSource"], ("BG301", 6): ["inSource"],
-        ("BG301", 18): [], ("BG101", 29): ["external"],
+        ("BG301", 18): [], ("BG101", 38): ["external"],
     }
     legacy = next(r for r in sarif["results"] if r["ruleId"] == "BG201" and r.get("suppressions")
                   and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 15)
@@ -162,16 +162,16 @@ def test_suppressed_results_stay_visible_in_sarif_junit_and_text(estate):
         ("BG201", "cfn/vaults.yaml:25 ArchiveVault"): skipped[("BG201", "cfn/vaults.yaml:25 ArchiveVault")],
         ("BG201", "tf/main.tf:2 aws_backup_vault.legacy"): skipped[("BG201", "tf/main.tf:2 aws_backup_vault.legacy")],
         ("BG301", "tf/main.tf:6 aws_dynamodb_table.events"): skipped[("BG301", "tf/main.tf:6 aws_dynamodb_table.events")],
-        ("BG101", "tf/main.tf:29 aws_backup_plan.daily"): skipped[("BG101", "tf/main.tf:29 aws_backup_plan.daily")],
+        ("BG101", "tf/main.tf:38 aws_backup_plan.daily"): skipped[("BG101", "tf/main.tf:38 aws_backup_plan.daily")],
     }
-    assert skipped[("BG101", "tf/main.tf:29 aws_backup_plan.daily")].startswith(f"waived: {DAILY_REASON} (was fail: ")
+    assert skipped[("BG101", "tf/main.tf:38 aws_backup_plan.daily")].startswith(f"waived: {DAILY_REASON} (was fail: ")
     failures = sorted(key for key, case in cases.items() if case.find("failure") is not None)
     assert failures == [("BG002", "backupguard.yaml:10"), ("BG003", "backupguard.yaml:16"),
                         ("BG003", "cfn/vaults.yaml:45 SessionsTable"), ("BG201", "cfn/vaults.yaml:35 ScratchVault"),
                         ("BG301", "tf/main.tf:18 aws_dynamodb_table.orders")]
 
     markdown = Path("out.md").read_text()
-    assert "#### Suppressed (5)" in markdown and "| BG101 | aws\\_backup\\_plan.daily | tf/main.tf:29 | waiver |" in markdown
+    assert "#### Suppressed (5)" in markdown and "| BG101 | aws\\_backup\\_plan.daily | tf/main.tf:38 | waiver |" in markdown
 
 
 def test_suppressions_that_cannot_be_honoured_are_located_errors(estate):
