@@ -103,6 +103,7 @@ def _template():
         keep_trailing_newline=True,
     )
     env.filters["csp_hash"] = csp_hash
+    env.filters["n"] = lambda value: f"{value:,}"  # 129,352 (counts in prose and in the filters' options)
     return env.get_template(TEMPLATE)
 
 
