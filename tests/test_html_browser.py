@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from backupguard.reports import render
-from test_html_report import PAYLOADS, examples_doc, hostile_doc, suppressed_doc, synthetic_doc
+from test_html_report import PAYLOADS, empty_doc, examples_doc, hostile_doc, suppressed_doc, synthetic_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -114,6 +114,13 @@ def test_report_loads_offline_and_shows_the_numbers(browser, tmp_path):
                          "document.querySelector('#coverage')) & Node.DOCUMENT_POSITION_FOLLOWING") != 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "html-report.png"), full_page=True)
+    report.clean()
+
+
+def test_empty_document(browser, tmp_path):
+    report = open_report(browser, tmp_path, empty_doc(), "empty.html")
+    assert report.page.locator("#f-table tbody td.empty").inner_text() == "No results."
+    assert report.shown() == "0 of 0 results shown" and not report.page.locator("#f-pager").is_visible()
     report.clean()
 
 
