@@ -152,7 +152,7 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
     info = {
         **scan_info,
         "files": files,
-        "notes": sorted(set(estate.notes)),
+        "notes": sorted(set(estate.notes) | set(accepted.notes)),
         "checks": sorted(
             ({"rule_id": c.rule.id, "parameters": c.params, "frameworks": list(c.frameworks)} for c in run.checks),
             key=lambda c: (c["rule_id"], c["frameworks"]),

@@ -6,7 +6,8 @@
   sources into ``Estate.suppressions``) covers the failing and unknown results of its rules on its
   resource. It needs a reason and must name a rule: otherwise it is not honoured and a ``BG001``
   error says why. Checkov's shapes name the rules whose ``references.other`` cite the check; one
-  that names none of ours is Checkov's business and ignored.
+  that names none of ours is Checkov's business and ignored, and one without a reason (optional in
+  Checkov) is not honoured, with a note rather than an error.
 * A **waiver** (the config's ``waivers``) covers the failing and unknown results its rule and
   globs match, until its ``expires`` date: after it, it waives nothing and is a ``BG002`` finding.
 * A waiver or inline suppression (backupguard's own) whose rules ran but that covers nothing is a
@@ -24,7 +25,7 @@ covers a result is its ``suppression``. Expiry is judged against :func:`today`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
@@ -183,6 +184,7 @@ class Accepted:
 
     results: list[Result]
     fixed: list[Any]  # baseline.Entry
+    notes: list[str] = field(default_factory=list)  # suppressions of other tools that are not honoured
 
 
 def apply(
@@ -202,7 +204,8 @@ def apply(
     day expiry is judged against, ``show`` maps the sources' file names to shown ones, ``files``
     are the files read (shown), for counting fixed baseline findings."""
     meta: list[Result] = []
-    honoured = _inline(inline, rules, show, meta)
+    notes: list[str] = []
+    honoured = _inline(inline, rules, show, meta, notes)
     judged = [_Waiver(w, frozenset(patterns.matching(w.rule, rules)), w.expired(on)) for w in waivers]
     by_file: dict[str | None, list[_Inline]] = {}
     for item in honoured:
@@ -232,12 +235,17 @@ def apply(
              if not item.used and item.source.tool is None and item.rules & ran]
     out = sorted(out + _numbered(meta), key=Result.sort_key)
     if baseline is None:
-        return Accepted(out, [])
-    return _compare(out, baseline, ran, set(files))
+        return Accepted(out, [], notes)
+    return replace(_compare(out, baseline, ran, set(files)), notes=notes)
 
 
-def _inline(found: Iterable[InlineSuppression], rules: Mapping[str, Rule], show: Callable, meta: list[Result]) -> list[_Inline]:
-    """The inline suppressions that can be honoured; a ``BG001`` error for each that cannot."""
+def _inline(found: Iterable[InlineSuppression], rules: Mapping[str, Rule], show: Callable, meta: list[Result],
+            notes: list[str]) -> list[_Inline]:
+    """The inline suppressions that can be honoured; a ``BG001`` error for each of ours that cannot.
+
+    Another tool's skip without a reason (Checkov makes its comment optional) is not honoured
+    either, but it is that tool's syntax, valid there: a note says so instead of an error that
+    would break the build of a repository adopting backupguard."""
     foreign: dict[str, dict[str, list[str]]] = {}
     honoured = []
     seen = set()
@@ -256,6 +264,11 @@ def _inline(found: Iterable[InlineSuppression], rules: Mapping[str, Rule], show:
         problem = item.problem
         if problem is None and not targets:
             problem = f"the suppression names no rule: {patterns.unknown(item.rule, rules)}"
+        if problem is None and not item.reason and item.tool is not None:
+            notes.append(f"{show(item.origin.file)}:{item.origin.line}: {item.tool}'s skip of {item.rule} gives no reason, "
+                         f"so it does not suppress backupguard's {', '.join(sorted(targets))} (give it one: "
+                         "Checkov's comment)")
+            continue
         if problem is None and not item.reason:
             shape = {"checkov": "Checkov's comment"}.get(item.tool or "", "after the rule, or 'reason:' in Metadata")
             problem = f"the suppression of {item.rule} gives no reason ({shape}): it is not honoured"
