@@ -41,3 +41,23 @@ def by_rule(results: list[Result], rule_id: str) -> list[Result]:
 
 def status_of(results: list[Result], rule_id: str, resource_id: str) -> set[str]:
     return {r.status for r in results if r.rule_id == rule_id and r.resource_id == resource_id}
+
+
+# A plan whose retention is a CloudFormation parameter without a default (BG101 unknown until it is given).
+PARAM_TEMPLATE = """\
+Parameters:
+  Days:
+    Type: Number
+Resources:
+  Plan:
+    Type: AWS::Backup::BackupPlan
+    Properties:
+      BackupPlan:
+        BackupPlanName: p
+        BackupPlanRule:
+          - RuleName: daily
+            TargetBackupVault: v
+            ScheduleExpression: cron(0 5 ? * * *)
+            Lifecycle:
+              DeleteAfterDays: !Ref Days
+"""

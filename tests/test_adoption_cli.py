@@ -20,29 +20,14 @@ from typer.testing import CliRunner
 
 from backupguard import __version__
 from backupguard.cli import app
+
+from conftest import PARAM_TEMPLATE
 from backupguard.scanner import NOT_IAC
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 NONCOMPLIANT = EXAMPLES / "noncompliant" / "backup-estate.yaml"
 runner = CliRunner()
 
-PARAM_TEMPLATE = """\
-Parameters:
-  Days:
-    Type: Number
-Resources:
-  Plan:
-    Type: AWS::Backup::BackupPlan
-    Properties:
-      BackupPlan:
-        BackupPlanName: p
-        BackupPlanRule:
-          - RuleName: daily
-            TargetBackupVault: v
-            ScheduleExpression: cron(0 5 ? * * *)
-            Lifecycle:
-              DeleteAfterDays: !Ref Days
-"""
 
 # Files pre-commit passes to a hook that matches YAML and JSON: none of them is IaC.
 NOT_IAC_FILES = {

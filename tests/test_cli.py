@@ -11,26 +11,11 @@ from typer.testing import CliRunner
 
 from backupguard.cli import app
 
+from conftest import PARAM_TEMPLATE
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 runner = CliRunner()
 
-PARAM_TEMPLATE = """\
-Parameters:
-  Days:
-    Type: Number
-Resources:
-  Plan:
-    Type: AWS::Backup::BackupPlan
-    Properties:
-      BackupPlan:
-        BackupPlanName: p
-        BackupPlanRule:
-          - RuleName: daily
-            TargetBackupVault: v
-            ScheduleExpression: cron(0 5 ? * * *)
-            Lifecycle:
-              DeleteAfterDays: !Ref Days
-"""
 
 
 def lint(*args: str):

@@ -10,24 +10,10 @@ from typer.testing import CliRunner
 
 from backupguard.cli import app
 
+from conftest import PARAM_TEMPLATE
+
 runner = CliRunner()
-TEMPLATE = """\
-Parameters:
-  Days:
-    Type: Number
-Resources:
-  Plan:
-    Type: AWS::Backup::BackupPlan
-    Properties:
-      BackupPlan:
-        BackupPlanName: p
-        BackupPlanRule:
-          - RuleName: daily
-            TargetBackupVault: v
-            ScheduleExpression: cron(0 5 ? * * *)
-            Lifecycle:
-              DeleteAfterDays: !Ref Days
-"""
+TEMPLATE = PARAM_TEMPLATE
 
 
 def lint(tmp_path: Path, content: bytes):
