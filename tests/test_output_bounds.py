@@ -79,3 +79,93 @@ def test_the_html_coverage_table_keeps_the_count_of_a_bounded_protected_by():
     assert _first_clauses("; ".join(_clause(i) for i in range(5))) == "; ".join(_clause(i) for i in range(3)) + "; and 2 more"
     assert _first_clauses(brief, keep=2) == "; ".join(_clause(i) for i in range(2)) + "; and 10 more"
     assert _first_clauses("and 4 more") == "and 4 more"
+
+
+# -- reports written as they are rendered -------------------------------------------------------------
+
+HOSTILE = "\u202e\x85\u2028 bidi and C1"
+
+
+def _many_results(count: int) -> list:
+    from backupguard.results import Result
+
+    return [Result(rule_id="BG101", status=("fail", "pass", "unknown")[i % 3], severity="high", resource_id=f"R{i}",
+                   resource_type="AWS::Backup::BackupPlan", file="stack.yaml", line=i + 1, column=3,
+                   message=f"retention {i} days {HOSTILE}", values={"days": i}, fingerprint=f"{i:032x}")
+            for i in range(count)]
+
+
+def _whole_json(doc: dict) -> str:
+    """The JSON text as it was rendered before it was streamed: one string."""
+    from backupguard.reports.printable import json_safe
+
+    parts = []
+    for key, value in doc.items():
+        if key in ("results", "inventory") and isinstance(value, list) and value:
+            text = "[\n    " + ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value) + "\n  ]"
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(key)}: {text}")
+    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
+
+
+def test_the_json_document_is_written_in_pieces_with_the_same_bytes():
+    from backupguard.reports import stream
+    from backupguard.reports.json_report import _LINES_PER_PIECE, document
+
+    results = _many_results(1000)
+    doc = document(results, [], {"paths": ["."], "notes": [HOSTILE]}, [], [{"resource_id": f"R{i}"} for i in range(300)])
+    pieces = list(stream("json", doc))
+    assert "".join(pieces) == _whole_json(doc)
+    assert len(pieces) > 1000 // _LINES_PER_PIECE
+    assert max(piece.count("\n") for piece in pieces) <= _LINES_PER_PIECE + 1  # no piece holds the whole list
+    for empty in ({}, document([], [], {}, [])):
+        assert "".join(stream("json", empty)) == _whole_json(empty)
+
+
+def test_junit_is_written_suite_by_suite():
+    from backupguard.reports import render, stream
+    from backupguard.reports.json_report import document
+
+    results = _many_results(30)
+    results += [type(r)(**{**{f: getattr(r, f) for f in r.__dataclass_fields__}, "rule_id": "BG201"}) for r in results[:5]]
+    doc = json.loads(json.dumps(document(results, [{"id": "BG101", "name": "a"}, {"id": "BG201", "name": "b"}], {}, [])))
+    pieces = list(stream("junit", doc))
+    assert len(pieces) == 2 + 2 + 1  # declaration, <testsuites>, one per rule, </testsuites>
+    text = render("junit", doc)
+    assert text == "".join(pieces)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="backupguard" tests="35" '
+                           'failures="12" errors="0" time="0">\n  <testsuite name="BG101 a" tests="30" failures="10" '
+                           'errors="0" skipped="10" time="0">\n    <testcase ')
+    assert text.endswith("  </testsuite>\n</testsuites>\n")
+
+
+def test_the_cli_writes_a_report_file_piece_by_piece(tmp_path: Path, monkeypatch):
+    import tempfile
+
+    real, writes = tempfile.NamedTemporaryFile, []
+
+    class Counting:
+        def __init__(self, *args, **kwargs):
+            self._file = real(*args, **kwargs)
+
+        def write(self, text: str) -> int:
+            writes.append(len(text))
+            return self._file.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self._file, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._file.close()
+
+    template = tmp_path / "template.yaml"
+    template.write_text(_selected_by(2), encoding="utf-8")
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", Counting)
+    out = tmp_path / "out.json"
+    result = runner.invoke(app, ["lint", str(template), "-o", f"json={out}", "--fail-on", "never", "-q"])
+    assert result.exit_code == 0, result.output
+    assert len(writes) > 5 and sum(writes) == len(out.read_text("utf-8"))
