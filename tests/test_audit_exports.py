@@ -65,7 +65,7 @@ def crafted_results() -> list[Result]:
 
 def make_doc(results: list[Result], frameworks: bool = True, scan: dict | None = None) -> dict:
     selected = control_summary(results, [FRAMEWORK]) if frameworks else []
-    return json.loads(json.dumps(document(results, RULES, scan if scan is not None else SCAN, selected)))
+    return json.loads(render("json", document(results, RULES, scan if scan is not None else SCAN, selected)))
 
 
 def read_csv(text: str) -> list[dict[str, str]]:

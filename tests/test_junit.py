@@ -76,7 +76,7 @@ def make_doc(results: list[Result], frameworks: bool = False) -> dict:
     selected = control_summary(results, [FRAMEWORK]) if frameworks else []
     scan = {"paths": ["."], "files": sorted({r.file for r in results if r.file}), "notes": []}
     # A JSON round trip: the renderers read saved documents.
-    return json.loads(json.dumps(document(results, RULES, scan, selected)))
+    return json.loads(render("json", document(results, RULES, scan, selected)))
 
 
 def parse(doc: dict) -> ET.Element:

@@ -101,6 +101,7 @@ def _whole_json(doc: dict) -> str:
 
     parts = []
     for key, value in doc.items():
+        value = list(value) if key == "results" else value  # the document's results, as the dicts it held
         if key in ("results", "inventory") and isinstance(value, list) and value:
             text = "[\n    " + ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value) + "\n  ]"
         else:
@@ -129,7 +130,7 @@ def test_junit_is_written_suite_by_suite():
 
     results = _many_results(30)
     results += [type(r)(**{**{f: getattr(r, f) for f in r.__dataclass_fields__}, "rule_id": "BG201"}) for r in results[:5]]
-    doc = json.loads(json.dumps(document(results, [{"id": "BG101", "name": "a"}, {"id": "BG201", "name": "b"}], {}, [])))
+    doc = json.loads(render("json", document(results, [{"id": "BG101", "name": "a"}, {"id": "BG201", "name": "b"}], {}, [])))
     pieces = list(stream("junit", doc))
     assert len(pieces) == 2 + 2 + 1  # declaration, <testsuites>, one per rule, </testsuites>
     text = render("junit", doc)
@@ -169,3 +170,16 @@ def test_the_cli_writes_a_report_file_piece_by_piece(tmp_path: Path, monkeypatch
     result = runner.invoke(app, ["lint", str(template), "-o", f"json={out}", "--fail-on", "never", "-q"])
     assert result.exit_code == 0, result.output
     assert len(writes) > 5 and sum(writes) == len(out.read_text("utf-8"))
+
+
+def test_the_document_holds_the_results_not_a_copy_of_each():
+    from backupguard.reports.json_report import document, results_of
+
+    results = _many_results(5)
+    doc = document(results, [], {}, [])
+    assert all(a is b for a, b in zip(results_of(doc), results))  # the reports read the results themselves
+    assert list(doc["results"]) == [r.to_dict() for r in results] == doc["results"]
+    assert doc["results"][1] == results[1].to_dict() and doc["results"][1:3] == [r.to_dict() for r in results[1:3]]
+    assert len(doc["results"]) == 5 and not document([], [], {}, [])["results"]
+    saved = json.loads(json.dumps({**doc, "results": list(doc["results"])}))
+    assert results_of(saved) == results  # a saved document's objects become results again

@@ -15,7 +15,7 @@ from backupguard.cli import app
 from backupguard.config import ConfigError, UserConfig, build_checks, load_config
 from backupguard.estate import InlineSuppression, Origin
 from backupguard.frameworks import load_frameworks
-from backupguard.reports.json_report import document, merge
+from backupguard.reports.json_report import document, merge, render as render_document
 from backupguard.results import Result, Suppression
 from backupguard.rules import load_catalogue
 from backupguard.rules.docs import meta_page
@@ -475,7 +475,7 @@ def test_merging_documents_unites_fixed_findings_less_those_failing_again():
                    for fp in failing]
         scan = {"paths": ["a"], "baseline": {"path": "b.json", "findings": 4,
                                               "fixed": [{"fingerprint": fp, "rule_id": "BG201"} for fp in fixed]}}
-        return json.loads(json.dumps(document(results, [], scan, [])))
+        return json.loads(render_document(document(results, [], scan, [])))
 
     merged = merge([doc(["x", "y"], ["z"]), doc(["z"], ["y"])])
     assert [f["fingerprint"] for f in merged["scan"]["baseline"]["fixed"]] == ["x"]

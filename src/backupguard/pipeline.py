@@ -144,7 +144,11 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
 
     show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
-    found = [replace(r, file=show(r.file)) for r in run_checks(estate, run.checks, by_kind=by_kind)]
+    found = run_checks(estate, run.checks, by_kind=by_kind)
+    for index, result in enumerate(found):  # in place: the engine's results are not copied whole
+        shown = show(result.file)
+        if shown != result.file:
+            found[index] = replace(result, file=shown)
     files = sorted({show(f) for f in estate.files})
     accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _shipped_rules(),
                      {c.rule.id for c in run.checks}, run.today or today(), run.baseline, show, files)

@@ -9,6 +9,7 @@ protection inventory.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -35,8 +36,39 @@ def document(
         "frameworks": frameworks,
         "rules": sorted(rules, key=lambda r: r["id"]),
         "inventory": inventory or [],
-        "results": [r.to_dict() for r in results],
+        "results": ResultRows(results),
     }
+
+
+class ResultRows(Sequence):
+    """A document's results as the JSON objects it holds, each made when it is read: the document
+    keeps the results themselves rather than a second copy of every one as a dict (a report reads
+    them one at a time; :func:`results_of` gets the results back as they are). A document read from
+    a file holds a plain list of objects instead."""
+
+    __slots__ = ("results",)
+
+    def __init__(self, results: list[Result]) -> None:
+        self.results = results
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [result.to_dict() for result in self.results[index]]
+        return self.results[index].to_dict()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (result.to_dict() for result in self.results)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ResultRows)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"ResultRows({len(self.results)} results)"
 
 
 # Long lists written one element per line: readable, greppable and diff-friendly, and ~10x faster than
@@ -59,7 +91,9 @@ def stream(doc: dict[str, Any]) -> Iterator[str]:
     yield "{\n"
     for number, (key, value) in enumerate(doc.items()):
         head = (",\n  " if number else "  ") + json.dumps(key) + ": "
-        if key in _ONE_PER_LINE and isinstance(value, list) and value:
+        if isinstance(value, ResultRows):
+            value = value if value else []
+        if key in _ONE_PER_LINE and isinstance(value, (list, ResultRows)) and value:
             opening = head + "[\n    "
             for start in range(0, len(value), _LINES_PER_PIECE):
                 lines = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value[start:start + _LINES_PER_PIECE])
@@ -72,7 +106,10 @@ def stream(doc: dict[str, Any]) -> Iterator[str]:
 
 
 def results_of(doc: dict[str, Any]) -> list[Result]:
-    return [Result.from_dict(r) for r in doc.get("results") or []]
+    rows = doc.get("results") or []
+    if isinstance(rows, ResultRows):
+        return list(rows.results)
+    return [Result.from_dict(r) for r in rows]
 
 
 class DocumentError(ValueError):
