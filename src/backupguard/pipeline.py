@@ -167,10 +167,12 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
                             "fixed": [entry.to_dict() for entry in accepted.fixed]}
     ran = {c.rule.id: c.rule for c in run.checks}
     meta = [META_RULES[rule_id] for rule_id in sorted({r.rule_id for r in results} & META_RULES.keys())]
+    rows = inventory(by_kind["resource"])
+    for row in rows:
+        row["file"] = show(row.get("file"))
     doc = document(
         results, [r.metadata() for r in ran.values()] + meta, info,
-        control_summary(results, [run.frameworks[f].metadata() for f in run.selected]),
-        [{**row, "file": show(row.get("file"))} for row in inventory(by_kind["resource"])],
+        control_summary(results, [run.frameworks[f].metadata() for f in run.selected]), rows,
     )
     return Outcome(results, doc)
 

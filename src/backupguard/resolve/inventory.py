@@ -41,12 +41,34 @@ def _any(views: list[dict[str, Any]], key: str) -> Any:
     return unknown if unknown is not None else (False if views else None)
 
 
-def row(subject: Subject) -> dict[str, Any]:
-    facts = subject.facts
-    views = [v for v in facts.get("covering_rules") or [] if v.get("certain") is not False]
+def _protection(covering: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the covering rules say of a resource's protection (the row's columns after ``protected_by``)."""
+    views = [v for v in covering if v.get("certain") is not False]
     forever = any(v.get("retention_days") is None and v.get("certain") is True for v in views)
-    regions = sorted({r for v in views for r in _listed(v.get("copy_regions")) if isinstance(r, str)})
-    accounts = sorted({a for v in views for a in _listed(v.get("copy_accounts")) if isinstance(a, str)})
+    return {
+        "plans": sorted({str(v.get("plan")) for v in views}),
+        "shortest_interval_hours": _best(views, "max_gap_hours", min),
+        "longest_retention_days": "forever" if forever else _best(views, "retention_days", max),
+        "copy_regions": sorted({r for v in views for r in _listed(v.get("copy_regions")) if isinstance(r, str)}),
+        "copy_accounts": sorted({a for v in views for a in _listed(v.get("copy_accounts")) if isinstance(a, str)}),
+        "cross_region_copy": _plain(_any(views, "cross_region_copy")),
+        "cross_account_copy": _plain(_any(views, "cross_account_copy")),
+        "locked_vault": _plain(_any(views, "vault_locked")),
+        "air_gapped": _plain(_any(views, "air_gapped")),
+    }
+
+
+def row(subject: Subject, shared: dict[tuple, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A resource's row. ``shared``: the protection of each list of covering rules seen so far (the
+    resolver shares rule views, and thousands of resources under the same plans share the list's)."""
+    facts = subject.facts
+    covering = facts.get("covering_rules") or []
+    key = tuple(map(id, covering))
+    protection = shared.get(key) if shared is not None else None
+    if protection is None:
+        protection = _protection(covering)
+        if shared is not None:
+            shared[key] = protection
     return {
         "resource_id": subject.resource_id,
         "resource_type": subject.resource_type,
@@ -56,18 +78,11 @@ def row(subject: Subject) -> dict[str, Any]:
         "arn": subject.origin.arn,
         "protected": _plain(facts.get("protected")),
         "protected_by": facts.get("protected_by"),
-        "plans": sorted({str(v.get("plan")) for v in views}),
-        "shortest_interval_hours": _best(views, "max_gap_hours", min),
-        "longest_retention_days": "forever" if forever else _best(views, "retention_days", max),
-        "copy_regions": regions,
-        "copy_accounts": accounts,
-        "cross_region_copy": _plain(_any(views, "cross_region_copy")),
-        "cross_account_copy": _plain(_any(views, "cross_account_copy")),
-        "locked_vault": _plain(_any(views, "vault_locked")),
-        "air_gapped": _plain(_any(views, "air_gapped")),
+        **protection,
     }
 
 
 def inventory(resources: list[Subject]) -> list[dict[str, Any]]:
     """Every protectable resource's protection, in source order."""
-    return [row(subject) for subject in resources]
+    shared: dict[tuple, dict[str, Any]] = {}
+    return [row(subject, shared) for subject in resources]
