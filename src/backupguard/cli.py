@@ -262,8 +262,20 @@ def _write_stdout(text: str) -> None:
 
 def _write_atomically(path: Path, text: str) -> None:
     """A temporary file beside ``path``, then a rename: a failed write (a full disk) leaves the
-    previous report intact and no truncated one."""
+    previous report intact and no truncated one. A target that exists and is not a regular file
+    (``/dev/null``, a pipe, ``/dev/stdout``) is written in place: renaming over it would replace a
+    device with a file."""
+    import stat
     import tempfile
+
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False  # absent (or unreadable: the write below says why)
+    if special:
+        with open(path, "w", encoding="utf-8") as target:
+            target.write(text)
+        return
 
     folder = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
