@@ -130,6 +130,16 @@ def phase_child(out: Path, argv: list[str]) -> int:
 
     gc.callbacks.append(on_gc)
 
+    peaks: dict[str, int] = {}
+
+    def high_water() -> int | None:
+        """The peak RSS so far, in bytes (Linux's VmHWM)."""
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+        except (OSError, StopIteration, ValueError):
+            return None
+
     def timed(module: Any, name: str, phase: str) -> None:
         original = getattr(module, name, None)
         if original is None:
@@ -141,6 +151,7 @@ def phase_child(out: Path, argv: list[str]) -> int:
                 return original(*args, **kwargs)
             finally:
                 spent[phase] = spent.get(phase, 0.0) + time.process_time() - begin
+                peaks[phase] = high_water()
 
         setattr(module, name, wrapper)
 
@@ -178,11 +189,13 @@ def phase_child(out: Path, argv: list[str]) -> int:
     }
     phases["other"] = phases["in-process"] - sum(v for k, v in phases.items() if k not in ("gc", "in-process"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    out.write_text(json.dumps({"phases": phases, "rc": code, "peak": _maxrss_bytes(peak)}), encoding="utf-8")
+    out.write_text(json.dumps({"phases": phases, "peaks": peaks, "rc": code, "peak": _maxrss_bytes(peak)}),
+                   encoding="utf-8")
     return code
 
 
 PHASES = ("start-up", "settings", "parse", "resolve", "engine", "document", "render", "other", "gc")
+MEMORY_PHASES = ("parse", "resolve", "engine", "evaluate", "render")  # peak RSS at the end of each
 
 
 # -- the benchmark --------------------------------------------------------------------------
@@ -216,7 +229,8 @@ def run_series(label: str, cmd_for: Any, sides: list[tuple[str, Path | None]], r
                 phases_to = Path(tmp) / "phases.json" if phases else None
                 child = measure(cmd_for(phases_to), src, cwd)
                 if phases_to is not None and phases_to.is_file():
-                    child["phases"] = json.loads(phases_to.read_text("utf-8"))["phases"]
+                    reported = json.loads(phases_to.read_text("utf-8"))
+                    child["phases"], child["peaks"] = reported["phases"], reported.get("peaks", {})
             if child["rc"] not in (0, 1, 2) or "internal error" in child["stderr"] or "Traceback" in child["stderr"]:
                 problems.append(f"{label} [{name}]: exit {child['rc']}: {child['stderr'].strip()[-300:]}")
             samples[name].append(child)
@@ -234,6 +248,8 @@ def run_series(label: str, cmd_for: Any, sides: list[tuple[str, Path | None]], r
         with_phases = [c["phases"] for c in children if "phases" in c]
         if with_phases:
             found["phases"] = {p: statistics.median(s.get(p, 0.0) for s in with_phases) for p in [*PHASES, "in-process"]}
+            found["peaks"] = {p: max((c["peaks"][p] for c in children if c.get("peaks", {}).get(p)), default=None)
+                              for p in MEMORY_PHASES}
         summary[name] = found
     return summary
 
@@ -295,6 +311,14 @@ def table(title: str, rows: list[tuple[str, int | None, dict[str, dict[str, Any]
                 if "phases" in found:
                     lines.append("| " + " | ".join([name, side, *[_s(found["phases"].get(p)) for p in PHASES],
                                                     _s(found["phases"].get("in-process")), _s(found["median_s"])]) + " |")
+        head = ["input", "checkout", *[f"after {p}" for p in MEMORY_PHASES]]
+        lines += ["", "Peak RSS (MiB) reached by the end of each phase (evaluate = resolve + engine + document):", "",
+                  "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for name, _, figures in rows:
+            for side in sides:
+                found = figures.get(side, {}).get("peaks")
+                if found:
+                    lines.append("| " + " | ".join([name, side, *[_mib(found.get(p)) for p in MEMORY_PHASES]]) + " |")
     return lines + [""]
 
 
