@@ -124,6 +124,7 @@ PLACES = [  # account, Region, unit
     (None, None, "t1"), (None, "us-east-1", "t1"), ("111111111111", "us-east-1", "t1"),
     ("111111111111", None, "t2"), ("222222222222", "eu-west-1", "t2"), (None, "eu-west-1", "t2"),
     (None, "us-west-2", "t1"), ("111111111111", "eu-west-1", "t2"),
+    ("", "us-east-1", "t1"), ("111111111111", "", "t1"), ("222222222222", "us-east-1", "t1"),
 ]
 LIVE_ARNS = [
     None, None, None, "arn:aws:ec2:us-east-1:111111111111:volume/vol-1", "arn:aws:s3:::logs",

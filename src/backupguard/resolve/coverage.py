@@ -115,31 +115,41 @@ class _SelectionsByScope:
                 self.partial_by_unit.setdefault(origin.unit, []).append(ordinal)
             self.by_unit.setdefault(origin.unit, []).append(ordinal)
         self._indexes: dict[tuple, SelectionIndex | None] = {}
+        self._elsewhere: dict[tuple, set[int]] = {}
 
     def _index(self, kind: str, key: Any, groups: dict) -> SelectionIndex | None:
         if (kind, key) not in self._indexes:
             ordinals = groups.get(key)
-            self._indexes[(kind, key)] = SelectionIndex(ordinals, self.selections, self.compiled) if ordinals else None
+            self._indexes[(kind, key)] = SelectionIndex(ordinals, self.compiled) if ordinals else None
         return self._indexes[(kind, key)]
+
+    def _left_out(self, kind: str, key: Any, groups: dict, resource: ProtectedResource) -> set[int]:
+        """The selections of a group that ``_elsewhere`` leaves out for the resource (one declared for
+        another Region, say): it reads only the Region, account and unit of each side."""
+        place = (kind, key, resource.origin.region, resource.origin.account, resource.origin.unit)
+        found = self._elsewhere.get(place)
+        if found is None:
+            found = self._elsewhere[place] = {o for o in groups[key] if _elsewhere(self.selections[o], resource)}
+        return found
 
     def candidates(self, view: ResourceView) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
         """Selections (by position) that may assign the resource, in source order; and the tag keys
         they read when every answer can be shared with resources alike (None: not shareable)."""
         resource = view.resource
         scope, unit = _scope(resource.origin), resource.origin.unit
-        if scope is None:  # the resource's own unit: any selection there, except those of another Region
-            indexes = [(self._index("unit", unit, self.by_unit), True)]
-        else:  # its account and Region, plus its unit's selections whose own scope is not known
-            indexes = [(self._index("scope", scope, self.by_scope), False),
-                       (self._index("partial", unit, self.partial_by_unit), True)]
+        if scope is None:  # the resource's own unit: any selection there that ``_elsewhere`` allows
+            groups = [("unit", unit, self.by_unit)]
+        else:  # its account and Region (``_elsewhere`` allows them all), plus its unit's selections
+            groups = [("scope", scope, self.by_scope), ("partial", unit, self.partial_by_unit)]  # whose scope is not known
         found: set[int] = set()
         keys: dict[str, None] | None = {}
-        for index, partly in indexes:
+        for kind, key, group in groups:
+            index = self._index(kind, key, group)
             if index is None:
                 continue
             hits = index.candidates(view)
-            if partly:  # what ``_elsewhere`` leaves out here: a selection declared for another Region
-                hits -= index.in_other_regions(resource.origin.region)
+            if kind != "scope":
+                hits -= self._left_out(kind, key, group, resource)
             if keys is not None and hits:
                 if index.unshared.isdisjoint(hits) and resource.resource_id not in index.ids:
                     keys.update(dict.fromkeys(index.keys))

@@ -192,14 +192,13 @@ class SelectionIndex:
     for the estate (a selection belongs to more than one index: its account and Region's and
     its deployment unit's)."""
 
-    def __init__(self, ordinals: list[int], selections: list[BackupSelection], compiled: "Compiled"):
+    def __init__(self, ordinals: list[int], compiled: "Compiled"):
         self.everywhere: set[int] = set()
         self.postings: dict[tuple, list[int]] = {}
         self._arn_specs: list[tuple[str | None, str, int]] = []
         self.unshared: set[int] = set()  # selections whose answers depend on each resource's ARN
         keys: dict[str, None] = {}
         ids: set[str] = set()
-        self.regions: dict[str, set[int]] = {}
         for ordinal in ordinals:
             found, shared = compiled.filter(ordinal), compiled.sharing(ordinal)
             if found is None:
@@ -213,12 +212,8 @@ class SelectionIndex:
             else:
                 keys.update(dict.fromkeys(shared.keys))
                 ids.update(shared.ids)
-            region = selections[ordinal].origin.region
-            if region is not None:
-                self.regions.setdefault(region, set()).add(ordinal)
         self.keys, self.ids = tuple(keys), frozenset(ids)
         self._by_service: dict[str, tuple[dict[str, list[int]], list[int], list[str]]] = {}
-        self._elsewhere: dict[Any, set[int]] = {}
 
     def _service(self, service: str) -> tuple[dict[str, list[int]], list[int], list[str]]:
         """ARN patterns that can name a resource of this ARN service: by the literal start of their resource part."""
@@ -230,18 +225,6 @@ class SelectionIndex:
                         ("*" in pattern or "?" in pattern) and _glob(pattern, service)):
                     starts.setdefault(start, []).append(ordinal)
             found = self._by_service[service] = (starts, sorted({len(s) for s in starts}), sorted(starts))
-        return found
-
-    def in_other_regions(self, region: str | None) -> set[int]:
-        """The selections declared for another Region than ``region`` (none when it is not known)."""
-        found = self._elsewhere.get(region)
-        if found is None:
-            found = set()
-            if region is not None:
-                for other, ordinals in self.regions.items():
-                    if other != region:
-                        found |= ordinals
-            self._elsewhere[region] = found
         return found
 
     def candidates(self, view: ResourceView) -> set[int]:
