@@ -19,7 +19,7 @@ from backupguard.estate import (
 )
 from backupguard.resolve.coverage import (
     Coverage, _and, _elsewhere, _or, _outside_view, _resource_facts, _rule_views, _unreadable_rules, _efs_automatic_view,
-    EFS_AUTOMATIC_PLAN, _SelectionsByScope, coverage, opt_in_lookup,
+    EFS_AUTOMATIC_PLAN, _SelectionsByScope, _policy_status_name, coverage, opt_in_lookup,
 )
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.selection import resource_arn, selection_matches
@@ -78,7 +78,7 @@ def brute_force(estate: Estate, links: EstateIndex, opt_in_at, answers: dict[tup
         automatic = _efs_automatic_view(resource, facts)
         if automatic is not None:
             verdicts.append(automatic["certain"])
-            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: BackupPolicy ENABLED)")
+            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)")
             found.rules.append(automatic)
         found.protected = _or(verdicts)
         result[id(resource)] = found
