@@ -448,6 +448,8 @@ def write_baseline(
     root: RootOption = None,
     check: CheckOption = [],
     skip_check: SkipCheckOption = [],
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
 
@@ -462,7 +464,7 @@ def write_baseline(
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
 
-    run = _settings(config, framework, param, None, False, check, skip_check)
+    run = _settings(config, framework, param, None, False, check, skip_check, None, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
