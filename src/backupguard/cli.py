@@ -26,14 +26,15 @@ def _default(text: str) -> str:
     return f" {_OPEN}default: {text}]"
 
 
-EXIT_CODES = (
-    "Exit codes:\n\n"
-    f"{EXIT_OK}  no failing result reaches --fail-on (always, with --soft-fail)\n"
-    f"{EXIT_FINDINGS}  a failing result reaches --fail-on\n"
-    f"{EXIT_USAGE}  usage or configuration error, an input file that could not be read, or nothing to scan "
-    "(--allow-empty accepts that)\n"
-    f"{EXIT_INCOMPLETE}  scan only: an account, Region or service could not be read"
+# The exit codes of lint, scan and report (pipeline.exit_status), as --help and docs/cli.md list them.
+EXIT_CODE_MEANINGS = (
+    (EXIT_OK, "no failing result reaches --fail-on (always, with --soft-fail)"),
+    (EXIT_FINDINGS, "a failing result reaches --fail-on"),
+    (EXIT_USAGE, "usage or configuration error, an input file that could not be read, or nothing to scan "
+                 "(--allow-empty accepts that)"),
+    (EXIT_INCOMPLETE, "scan only: an account, Region or service could not be read"),
 )
+EXIT_CODES = "Exit codes:\n\n" + "\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS)
 
 app = typer.Typer(
     add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
@@ -336,8 +337,12 @@ SkipCheckOption = Annotated[list[str], typer.Option("--skip-check", metavar="RUL
 BaselineOption = Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help=_BASELINE_HELP)]
 ParameterOption = Annotated[list[str], typer.Option("--parameter", metavar="KEY=VALUE", help="CloudFormation parameter (repeatable).")]
 ParametersFileOption = Annotated[Optional[Path], typer.Option(metavar="PATH", help="CloudFormation parameters JSON file.")]
-RegionOption = Annotated[Optional[str], typer.Option(metavar="REGION", help="Value of AWS::Region." + _default("symbolic"))]
-AccountIdOption = Annotated[Optional[str], typer.Option(metavar="ACCOUNT", help="Value of AWS::AccountId." + _default("symbolic"))]
+RegionOption = Annotated[Optional[str], typer.Option(
+    metavar="REGION", help="Value of AWS::Region in CloudFormation templates (Terraform's Region comes from its providers)."
+    + _default("symbolic, ${AWS::Region}"))]
+AccountIdOption = Annotated[Optional[str], typer.Option(
+    metavar="ACCOUNT", help="Value of AWS::AccountId in CloudFormation templates, and the account of Terraform resources."
+    + _default("symbolic, ${AWS::AccountId}"))]
 VarOption = Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")]
 VarFileOption = Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")]
 ExcludeOption = Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")]
@@ -460,6 +465,8 @@ def write_baseline(
     root: RootOption = None,
     check: CheckOption = [],
     skip_check: SkipCheckOption = [],
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
 
@@ -474,7 +481,7 @@ def write_baseline(
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
 
-    run = _settings(config, framework, param, None, False, check, skip_check)
+    run = _settings(config, framework, param, None, False, check, skip_check, None, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
