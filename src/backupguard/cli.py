@@ -390,13 +390,28 @@ def lint(
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard import pipeline
+
+    outputs = _outputs(output, output_format, quiet)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
+    outcome, options = _lint(paths, run, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        from backupguard.scanner import source_relative
+
+        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
+            allow_empty=allow_empty or run.config.allow_empty, no_color=no_color, relocate=relocate)
+
+
+def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optional[Path], region: Optional[str],
+          account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
+    """The scan options lint and baseline share, turned into the pipeline's arguments and run."""
+    from backupguard import pipeline
     from backupguard.scanner import ScanOptions, encodable, is_stdin
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
 
-    outputs = _outputs(output, output_format, quiet)
-    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
@@ -405,14 +420,7 @@ def lint(
     )
     scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
     shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
-    outcome = pipeline.lint(paths, run, options, scan_info, shown)
-    relocate = None
-    if any(name == "sarif" for name, _ in outputs):
-        from backupguard.scanner import source_relative
-
-        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
-    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
-            allow_empty=allow_empty or run.config.allow_empty, no_color=no_color, relocate=relocate)
+    return pipeline.lint(paths, run, options, scan_info, shown), options
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
@@ -474,23 +482,10 @@ def write_baseline(
 
     Exit codes: 0 written, 2 usage error or an input that could not be read (the baseline is still written).
     """
-    from backupguard import pipeline
     from backupguard.baseline import entries, render
-    from backupguard.scanner import ScanOptions, encodable
-    from backupguard.scanner.cloudformation import CfnOptions
-    from backupguard.scanner.paths import scan_root
-    from backupguard.scanner.terraform.source import TerraformOptions
 
     run = _settings(config, framework, param, None, False, check, skip_check, None, rules_dir, frameworks_dir)
-    options = ScanOptions(
-        cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
-        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
-        exclude=tuple(exclude),
-        root=scan_root(paths, root),
-    )
-    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
-    outcome = pipeline.lint(paths, run, options, scan_info, shown)
+    outcome, _ = _lint(paths, run, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
     text = render(outcome.results)
     try:
         _write_stdout(text) if output is None else _write_atomically(output, text)
