@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from backupguard import __version__
+from backupguard import __version__, typer_light
 
 from backupguard.pipeline import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 
@@ -65,6 +65,7 @@ def _readable_help_types() -> None:
 
 
 _readable_help_types()
+typer_light.install()  # typer 0.2x converts option values with pydantic: not on every run (typer_light)
 
 
 class OutputFormat(str, Enum):
