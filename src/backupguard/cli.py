@@ -292,9 +292,10 @@ def _umask() -> int:
 def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
     """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
     working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
-    from backupguard.scanner import STDIN_NAME, display_path, encodable
+    from backupguard.scanner import STDIN_NAME, display_paths, encodable
 
     cwd = os.path.realpath(Path.cwd())
+    display_path = display_paths()  # each folder resolved once
 
     @lru_cache(maxsize=None)
     def shown(name: Optional[str]) -> Optional[str]:
