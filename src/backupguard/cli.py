@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from backupguard import __version__
+from backupguard import __version__, typer_light
 
 from backupguard.pipeline import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 
@@ -66,6 +66,7 @@ def _readable_help_types() -> None:
 
 
 _readable_help_types()
+typer_light.install()  # typer 0.2x converts option values with pydantic: not on every run (typer_light)
 
 
 class OutputFormat(str, Enum):
@@ -304,9 +305,10 @@ def _umask() -> int:
 def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
     """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
     working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
-    from backupguard.scanner import STDIN_NAME, display_path, encodable
+    from backupguard.scanner import STDIN_NAME, display_paths, encodable
 
     cwd = os.path.realpath(Path.cwd())
+    display_path = display_paths()  # each folder resolved once
 
     @lru_cache(maxsize=None)
     def shown(name: Optional[str]) -> Optional[str]:
