@@ -9,7 +9,7 @@ import sys
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
@@ -227,13 +227,13 @@ def _write_reports(doc: dict, outputs: list[Output], show_passed: bool, strict: 
     Colour only for text on a terminal (never in a file or a pipe); ``relocate`` makes SARIF URIs
     relative to the source root. Returns False when any output failed (the run then exits 2).
     """
-    from backupguard.reports import render
+    from backupguard.reports import stream
     from backupguard.terminal import use_color
 
     ok = True
     for name, path in outputs:
         color = path is None and name == "text" and use_color(sys.stdout, no_color)
-        text = render(name, doc, show_passed=show_passed, strict=strict, color=color, relocate=relocate)
+        text = stream(name, doc, show_passed=show_passed, strict=strict, color=color, relocate=relocate)
         try:
             _write_stdout(text) if path is None else _write_atomically(path, text)
         except OSError as exc:
@@ -243,12 +243,14 @@ def _write_reports(doc: dict, outputs: list[Output], show_passed: bool, strict: 
     return ok
 
 
-def _write_stdout(text: str) -> None:
-    """Write and flush now, so that a full or closed stdout is an error we report, not a traceback at exit."""
+def _write_stdout(text: str | Iterable[str]) -> None:
+    """Write (a text, or its pieces as they are rendered) and flush now, so that a full or closed
+    stdout is an error we report, not a traceback at exit."""
     if sys.stdout is None:
         raise OSError(9, "standard output is closed")
     try:
-        sys.stdout.write(text)
+        for piece in (text,) if isinstance(text, str) else text:
+            sys.stdout.write(piece)
         sys.stdout.flush()
     except (OSError, ValueError) as exc:
         # What is still buffered would fail again when Python exits: point stdout at /dev/null.
@@ -262,11 +264,11 @@ def _write_stdout(text: str) -> None:
         raise OSError(getattr(exc, "errno", None) or 5, getattr(exc, "strerror", None) or str(exc)) from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """A temporary file beside ``path``, then a rename: a failed write (a full disk) leaves the
-    previous report intact and no truncated one. A target that exists and is not a regular file
-    (``/dev/null``, a pipe, ``/dev/stdout``) is written in place: renaming over it would replace a
-    device with a file."""
+def _write_atomically(path: Path, text: str | Iterable[str]) -> None:
+    """A temporary file beside ``path`` (a text, or its pieces written as they are rendered), then a
+    rename: a failed write (a full disk) leaves the previous report intact and no truncated one. A
+    target that exists and is not a regular file (``/dev/null``, a pipe, ``/dev/stdout``) is written
+    in place: renaming over it would replace a device with a file."""
     import stat
     import tempfile
 
@@ -274,16 +276,19 @@ def _write_atomically(path: Path, text: str) -> None:
         special = not stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
         special = False  # absent (or unreadable: the write below says why)
+    pieces = (text,) if isinstance(text, str) else text
     if special:
         with open(path, "w", encoding="utf-8") as target:
-            target.write(text)
+            for piece in pieces:
+                target.write(piece)
         return
 
     folder = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:
-            handle.write(text)
+            for piece in pieces:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from backupguard.results import STATUSES, Result
 
@@ -75,26 +75,33 @@ def render(name: str, doc: dict[str, Any], *, show_passed: bool = False, strict:
     ``color``: ANSI colours for the statuses of the text format (only ever for a terminal).
     ``relocate``: file names -> relative to the source root, for SARIF URIs (``--sarif-root``).
     """
+    return "".join(stream(name, doc, show_passed=show_passed, strict=strict, color=color, relocate=relocate))
+
+
+def stream(name: str, doc: dict[str, Any], *, show_passed: bool = False, strict: bool = False,
+           color: bool = False, relocate: Callable[[str], str] | None = None) -> Iterable[str]:
+    """:func:`render`'s text in pieces, to be written as they come: JSON and JUnit are rendered piece
+    by piece (their size grows with the results), the other formats in one piece."""
     if name == "text":
         from backupguard.reports import text
 
-        return text.render(doc, show_passed=show_passed, color=color)
-    if name == "sarif":
+        return (text.render(doc, show_passed=show_passed, color=color),)
+    if name == "sarif":  # at most 25,000 results, and its size is checked whole (GitHub's limit)
         from backupguard.reports import sarif
 
-        return sarif.render(doc, relocate)
+        return (sarif.render(doc, relocate),)
     if name == "json":
         from backupguard.reports import json_report
 
-        return json_report.render(doc)
+        return json_report.stream(doc)
     if name == "junit":
         from backupguard.reports import junit
 
-        return junit.render(doc, unknown="failure" if strict else "skipped")
+        return junit.stream(doc, unknown="failure" if strict else "skipped")
     from importlib import import_module
 
     module, function = RENDERERS[name]
-    return getattr(import_module(f"backupguard.reports.{module}"), function)(doc)
+    return (getattr(import_module(f"backupguard.reports.{module}"), function)(doc),)
 
 
 # format -> (module in backupguard.reports, function taking the document)

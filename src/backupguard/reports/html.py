@@ -662,13 +662,21 @@ _TRI_ORDER = {"no": 0, "unk": 1, "yes": 2, "na": 3}
 PROTECTED_BY_CLAUSES = 3  # "protected by" shows this many plans; the Plans column names them all
 
 
+_COUNTED = re.compile(r"and (\d+) more")
+
+
 def _first_clauses(text: str, keep: int = PROTECTED_BY_CLAUSES) -> str:
     """The first ``keep`` of the "; "-separated clauses of ``text`` and how many more there are: a
-    resource selected by 125 plans would otherwise carry 10 kB of text into one table cell."""
+    resource selected by 125 plans would otherwise carry 10 kB of text into one table cell. The resolver
+    bounds it the same way (builders.plans_in_brief): a last clause ``and 122 more`` counts 122 clauses."""
     clauses = text.split("; ")
+    counted = _COUNTED.fullmatch(clauses[-1]) if len(clauses) > 1 else None
+    if counted:
+        clauses = clauses[:-1]
     if len(clauses) <= keep:
         return text
-    return "; ".join(clauses[:keep]) + f"; and {len(clauses) - keep} more"
+    more = len(clauses) - keep + (int(counted.group(1)) if counted else 0)
+    return "; ".join(clauses[:keep]) + f"; and {more} more"
 
 
 def _coverage_data(rows: list[dict[str, Any]], strings: _Strings) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from backupguard import __version__
 from backupguard.reports import control_summary, summary
@@ -45,14 +45,30 @@ _ONE_PER_LINE = frozenset({"results", "inventory"})
 
 
 def render(doc: dict[str, Any]) -> str:
-    parts = []
-    for key, value in doc.items():
+    return "".join(stream(doc))
+
+
+# Lines of a long list written per piece of :func:`stream`: few enough pieces that writing them costs
+# nothing, small enough that no piece holds more than a few hundred kilobytes.
+_LINES_PER_PIECE = 256
+
+
+def stream(doc: dict[str, Any]) -> Iterator[str]:
+    """The document's JSON text in pieces, in order (``"".join`` of them is :func:`render`): a report
+    file is written as it is rendered, never held whole in memory."""
+    yield "{\n"
+    for number, (key, value) in enumerate(doc.items()):
+        head = (",\n  " if number else "  ") + json.dumps(key) + ": "
         if key in _ONE_PER_LINE and isinstance(value, list) and value:
-            text = "[\n    " + ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value) + "\n  ]"
+            opening = head + "[\n    "
+            for start in range(0, len(value), _LINES_PER_PIECE):
+                lines = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value[start:start + _LINES_PER_PIECE])
+                yield json_safe(opening + lines)
+                opening = ",\n    "
+            yield "\n  ]"
         else:
-            text = json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
-        parts.append(f"  {json.dumps(key)}: {text}")
-    return json_safe("{\n" + ",\n".join(parts) + "\n}\n")
+            yield json_safe(head + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  "))
+    yield "\n}\n"
 
 
 def results_of(doc: dict[str, Any]) -> list[Result]:

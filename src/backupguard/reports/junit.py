@@ -75,7 +75,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from backupguard.reports import verdict
 from backupguard.reports.json_report import results_of
@@ -152,12 +152,6 @@ def _accepted_as(result: Result) -> str:
     return "suppressed inline" if result.suppression and result.suppression.kind == "inline" else "waived"
 
 
-class _Suite:
-    def __init__(self, name: str) -> None:
-        self.element = ET.Element("testsuite", {"name": clean(name)})
-        self.counts = Counter()
-
-
 class _Builder:
     def __init__(self, doc: dict[str, Any], unknown: str) -> None:
         if unknown not in UNKNOWN_AS:
@@ -165,12 +159,6 @@ class _Builder:
         self.unknown = unknown
         self.rules = {r["id"]: r for r in doc.get("rules") or []}
         self.seen: set[tuple[str, str]] = set()
-        self.suites: list[_Suite] = []
-
-    def suite(self, name: str) -> _Suite:
-        suite = _Suite(name)
-        self.suites.append(suite)
-        return suite
 
     def _unique(self, classname: str, name: str) -> str:
         candidate, n = name, 1
@@ -180,38 +168,44 @@ class _Builder:
         self.seen.add((classname, candidate))
         return candidate
 
-    def case(self, suite: _Suite, result: Result, control: str | None = None) -> None:
+    def kind(self, result: Result) -> str | None:
+        """What the result's test case holds: "failure", "error", "skipped", or None (a pass)."""
+        status = verdict(result)
+        if result.baseline == "unchanged" and status in ("fail", "unknown"):
+            return "skipped"
+        if status == "fail" or (status == "unknown" and self.unknown == "failure"):
+            return "failure"
+        if status == "error":
+            return "error"
+        if status in ("waived", "unknown", "not_applicable"):
+            return "skipped"
+        return None
+
+    def case(self, suite: ET.Element, result: Result, control: str | None = None) -> str | None:
+        """The result's test case, added to ``suite``; returns its :meth:`kind`."""
         classname = clean(case_classname(result))
-        case = ET.SubElement(suite.element, "testcase", {
+        case = ET.SubElement(suite, "testcase", {
             "classname": classname,
             "name": self._unique(classname, clean(case_name(result, control))),
             "time": "0",
         })
-        suite.counts["tests"] += 1
         rule = self.rules.get(result.rule_id) or {}
-        status = verdict(result)
-        if result.baseline == "unchanged" and status in ("fail", "unknown"):
+        status, kind = verdict(result), self.kind(result)
+        if kind == "skipped" and result.baseline == "unchanged" and status in ("fail", "unknown"):
             ET.SubElement(case, "skipped", {"message": clean(f"in the baseline: {result.message} (was {result.status})")})
-            suite.counts["skipped"] += 1
-        elif status == "fail" or (status == "unknown" and self.unknown == "failure"):
-            kind = result.severity if status == "fail" else "unknown"
-            child = ET.SubElement(case, "failure", {"message": clean(result.message), "type": clean(kind)})
+        elif kind in ("failure", "error"):
+            severity = "unknown" if status == "unknown" else result.severity
+            child = ET.SubElement(case, kind, {"message": clean(result.message), "type": clean(severity)})
             child.text = clean(_detail(result, rule))
-            suite.counts["failures"] += 1
-        elif status == "error":
-            child = ET.SubElement(case, "error", {"message": clean(result.message), "type": clean(result.severity)})
-            child.text = clean(_detail(result, rule))
-            suite.counts["errors"] += 1
-        elif status in ("waived", "unknown", "not_applicable"):
+        elif kind == "skipped":
             if status == "waived":
                 message = f"{_accepted_as(result)}: {result.suppression.reason} (was {result.status}: {result.message})"
             else:
                 message = f"{status.replace('_', ' ')}: {result.message}"
             ET.SubElement(case, "skipped", {"message": clean(message)})
-            suite.counts["skipped"] += 1
-        # pass: a test case with no child
+        return kind  # pass: a test case with no child
 
-    def rule_suites(self, results: Iterable[Result]) -> None:
+    def rule_suites(self, results: Iterable[Result]) -> list[tuple[str, list[tuple[Result, None]]]]:
         by_rule: dict[str, list[Result]] = {}
         by_scope: dict[tuple[str, str], list[Result]] = {}
         for result in results:
@@ -219,48 +213,68 @@ class _Builder:
                 by_scope.setdefault(result.scope(), []).append(result)
             else:
                 by_rule.setdefault(result.rule_id, []).append(result)
+        suites = []
         for rule_id in sorted(by_rule):
             name = (self.rules.get(rule_id) or {}).get("name") or ("input-error" if rule_id == "BG000" else "")
-            suite = self.suite(f"{rule_id} {name}".strip())
-            for result in by_rule[rule_id]:
-                self.case(suite, result)
+            suites.append((f"{rule_id} {name}".strip(), [(result, None) for result in by_rule[rule_id]]))
         for scope in sorted(by_scope):  # live results: one suite per account and Region
-            suite = self.suite(scope_name(by_scope[scope][0]))
-            for result in by_scope[scope]:
-                self.case(suite, result)
+            suites.append((scope_name(by_scope[scope][0]), [(result, None) for result in by_scope[scope]]))
+        return suites
 
-
-def render(doc: dict[str, Any], *, unknown: str = "skipped") -> str:
-    """The JUnit XML of a result document (``unknown``: "skipped" or "failure", see the module doc)."""
-    builder = _Builder(doc, unknown)
-    results = results_of(doc)
-    frameworks = doc.get("frameworks") or []
-    if frameworks:
+    def suites(self, doc: dict[str, Any]) -> list[tuple[str, list[tuple[Result, str | None]]]]:
+        """Every suite's name and test cases (a result, and the framework control it is a case of)."""
+        results = results_of(doc)
+        frameworks = doc.get("frameworks") or []
+        if not frameworks:
+            return self.rule_suites(results)
         selected = {f"{fw['id']}:{c['id']}" for fw in frameworks for c in fw.get("controls") or []}
         by_tag: dict[str, list[Result]] = {}
         for result in results:
             for tag in result.frameworks:
                 by_tag.setdefault(tag, []).append(result)
+        suites: list[tuple[str, list[tuple[Result, str | None]]]] = []
         for framework in frameworks:
-            suite = builder.suite(framework["id"])
+            cases = []
             for control in framework.get("controls") or []:
                 tag = f"{framework['id']}:{control['id']}"
-                for result in by_tag.get(tag, []):
-                    builder.case(suite, result, tag)
-        builder.rule_suites(r for r in results if not selected.intersection(r.frameworks))
-    else:
-        builder.rule_suites(results)
+                cases.extend((result, tag) for result in by_tag.get(tag, []))
+            suites.append((framework["id"], cases))
+        return suites + self.rule_suites(r for r in results if not selected.intersection(r.frameworks))
 
-    total = Counter()
+
+_COUNTED = {"failure": "failures", "error": "errors", "skipped": "skipped"}
+
+
+def render(doc: dict[str, Any], *, unknown: str = "skipped") -> str:
+    """The JUnit XML of a result document (``unknown``: "skipped" or "failure", see the module doc)."""
+    return "".join(stream(doc, unknown=unknown))
+
+
+def stream(doc: dict[str, Any], *, unknown: str = "skipped") -> Iterator[str]:
+    """:func:`render`'s text in pieces, one per suite: only one suite's elements exist at a time (the
+    totals on ``<testsuites>`` are counted first)."""
+    builder = _Builder(doc, unknown)
+    suites = builder.suites(doc)
+    total = Counter(builder.kind(result) for _, cases in suites for result, _ in cases)
     root = ET.Element("testsuites", {"name": "backupguard"})
-    for suite in builder.suites:
-        for key in ("tests", "failures", "errors", "skipped"):
-            suite.element.set(key, str(suite.counts[key]))
-        suite.element.set("time", "0")
-        total.update(suite.counts)
-        root.append(suite.element)
-    for key in ("tests", "failures", "errors"):
-        root.set(key, str(total[key]))
+    root.set("tests", str(sum(total.values())))
+    root.set("failures", str(total["failure"]))
+    root.set("errors", str(total["error"]))
     root.set("time", "0")
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + inert_markup(ET.tostring(root, encoding="unicode")) + "\n"
+    opening = inert_markup(ET.tostring(root, encoding="unicode"))
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not suites:
+        yield opening + "\n"
+        return
+    yield opening.removesuffix(" />") + ">\n  "
+    for number, (name, cases) in enumerate(suites, start=1):
+        suite = ET.Element("testsuite", {"name": clean(name)})
+        counts = Counter(builder.case(suite, result, control) for result, control in cases)
+        suite.set("tests", str(len(cases)))
+        for kind in ("failure", "error", "skipped"):
+            suite.set(_COUNTED[kind], str(counts[kind]))
+        suite.set("time", "0")
+        ET.indent(suite, space="  ", level=1)
+        suite.tail = "\n  " if number < len(suites) else "\n"
+        yield inert_markup(ET.tostring(suite, encoding="unicode"))
+    yield "</testsuites>\n"

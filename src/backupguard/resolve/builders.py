@@ -354,6 +354,20 @@ def recovery_point_encryption(resource: ProtectedResource, resources: dict[tuple
     return Unknown(f"the encryption of {service} recovery points depends on volumes declared elsewhere")
 
 
+# A resource that many plans select names the first few (BG401's message, the inventory's protected_by),
+# so that a message stays the same size however many selections pick the resource; the inventory's
+# ``plans`` names every covering plan, once per resource.
+PLANS_NAMED = 3
+
+
+def plans_in_brief(plans: list[str]) -> str:
+    """``plan 'a' (selection ...); plan 'b' (...); plan 'c' (...); and 12 more``, or "no backup plan"."""
+    if not plans:
+        return "no backup plan"
+    more = len(plans) - PLANS_NAMED
+    return "; ".join(plans[:PLANS_NAMED]) + (f"; and {more} more" if more > 0 else "")
+
+
 def resource_subject(resource: ProtectedResource, cover: Coverage, resources: dict[tuple, ProtectedResource],
                      points: list[RecoveryPoint] = ()) -> Subject:
     settings = resource.settings
@@ -361,7 +375,7 @@ def resource_subject(resource: ProtectedResource, cover: Coverage, resources: di
         "service": resource.service,
         "name": resource.name if isinstance(resource.name, str) else None,
         "protected": cover.protected,
-        "protected_by": "; ".join(cover.plans) or "no backup plan",
+        "protected_by": plans_in_brief(cover.plans),
         "covering_rules": cover.rules,
         "recovery_points_encrypted": recovery_point_encryption(resource, resources),
         "cold_storage_supported": facts_for(resource.service).cold_storage,

@@ -155,6 +155,17 @@ class Rule:
     file: str = ""
     # The facts each input reads (from its expression's tree): the attributes a message and a location use.
     input_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The inputs, applies_if, condition and each compiled into plain callables (rules.program), once,
+    # when the rule is first evaluated (listing the catalogue compiles nothing).
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def program(self) -> Any:
+        if self.compiled is None:
+            from backupguard.rules.program import compile_program
+
+            object.__setattr__(self, "compiled", compile_program(self.inputs, self.condition, self.applies_if, self.each))
+        return self.compiled
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}

@@ -1,12 +1,13 @@
 """Evaluate rules over subjects: pass, fail or unknown, with the values that decided it.
 
-Unknown handling is explicit: before an expression is evaluated, the engine
-looks at the inputs that expression reads (found once, from its AST, when the
-rule is compiled). If any of them is :class:`Unknown`, the outcome is
-*unknown* and the message names the attribute and quotes the reason; otherwise
-JMESPath decides. A rule with ``each`` is an "any element" rule: it passes when
-one element passes, fails when all fail, and is unknown when none passes and
-one is unknown.
+Rules are compiled once (:mod:`backupguard.rules.program`): inputs, ``applies_if``,
+``condition`` and ``each`` become plain callables, so nothing here interprets an
+expression per subject. Unknown handling is explicit: a sub-expression that reads
+an input whose value is :class:`Unknown` is unknown (Kleene logic over ``&&``,
+``||`` and ``!``), and an unknown outcome's message names the attribute and quotes
+the reason; otherwise JMESPath decides. A rule with ``each`` is an "any element"
+rule: it passes when one element passes, fails when all fail, and is unknown when
+none passes and one is unknown.
 
 Location: a result points at the attribute that decided it. The inputs that
 decided the verdict are found on the expression's tree (the false side of a
@@ -21,19 +22,14 @@ from __future__ import annotations
 import json
 import re
 import string
-from itertools import product
-from math import prod
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
-
-from jmespath.exceptions import JMESPathError
-from jmespath.visitor import Options, TreeInterpreter
 
 from backupguard.estate import Attribute, Attributes, Estate, Origin, Reference, Unknown, in_words
 from backupguard.resolve import Deferred, Subject, subjects
 from backupguard.results import INPUT_ERROR_RULE, Result, fingerprint
-from backupguard.rules import FIELDS_KEY, Rule
-from backupguard.rules.functions import RuleFunctions
+from backupguard.rules import Rule
+from backupguard.rules.program import Condition, Blocked, split
 
 _SKIP = "skip"  # an element or subject the rule does not apply to: no result
 
@@ -78,16 +74,9 @@ class _Outcome:
     text: str | None = None  # the formatted message, kept with a memoised outcome
     json_values: Any = None
     blocked: str | None = None  # the input whose unknown value left the verdict open
-    decided_by: Any = None  # the compiled expression that gave the verdict (applies_if or condition)
+    decided_by: Condition | None = None  # the condition that gave the verdict (applies_if or condition)
     element: int | None = None  # id() of the element of an "each" rule it was evaluated on
     deciding: tuple[str, ...] | None = None  # the inputs that decided it, in the rule's order (computed once)
-
-
-@dataclass(frozen=True, slots=True)
-class _Blocked(Unknown):
-    """The Unknown of an expression that an unknown input left open: which input, and its reason."""
-
-    input: str = ""
 
 
 # An "each" result quotes at most this many elements; the rest are counted ("and 4 more").
@@ -180,86 +169,6 @@ def _json_value(value: Any, depth: int = 0) -> Any:
     return value
 
 
-_MAX_COMBINATIONS = 64
-
-
-def _decide(expression: Any, values: dict[str, Any], params: dict[str, Any]) -> Any:
-    """True/False from the expression, or the Unknown input that prevents a decision.
-
-    An unknown input with a few possible values (``!If [Undecided, 7, 1]``) is
-    tried with each; when every combination gives the same verdict, that is the
-    verdict (a retention of 7 or 1 day is "enabled" either way).
-    """
-    unknowns = {name: _unknown_reason(value) for name, value in values.items() if isinstance(value, (Unknown, Reference))}
-    data = {**{k: v for k, v in values.items() if k not in unknowns}, "params": params}
-    verdict = _three_valued(expression.parsed, data, unknowns)
-    if not isinstance(verdict, Unknown):
-        return verdict
-    bounded = {n: v.candidates for n, v in values.items() if isinstance(v, Unknown) and v.candidates}
-    if not bounded or prod(len(c) for c in bounded.values()) > _MAX_COMBINATIONS:
-        return verdict
-    remaining = {n: r for n, r in unknowns.items() if n not in bounded}
-    outcomes = set()
-    for combination in product(*bounded.values()):
-        trial = {**data, **dict(zip(bounded, combination))}
-        outcome = _three_valued(expression.parsed, trial, remaining)
-        if isinstance(outcome, Unknown):
-            return verdict
-        outcomes.add(outcome)
-    return outcomes.pop() if len(outcomes) == 1 else verdict
-
-
-def _unknown_reason(value: Any) -> str:
-    return value.reason if isinstance(value, Unknown) else f"'{value}' is known only after deployment"
-
-
-def _three_valued(node: dict, data: dict[str, Any], unknowns: dict[str, str]) -> Any:
-    """Kleene logic over ``&&``, ``||`` and ``!``; any other sub-expression is plain JMESPath.
-
-    ``retention >= 35 && gap <= 24`` with an unknown gap and a retention of 7 is
-    a known *fail*; with a retention of 40 it is *unknown*.
-    """
-    kind = node["type"]
-    if kind in ("and_expression", "or_expression"):
-        decisive = kind == "or_expression"
-        sides = [_three_valued(child, data, unknowns) for child in node["children"]]
-        if any(side is decisive for side in sides):
-            return decisive
-        pending = [side for side in sides if isinstance(side, Unknown)]
-        return pending[0] if pending else not decisive
-    if kind == "not_expression":
-        inner = _three_valued(node["children"][0], data, unknowns)
-        return inner if isinstance(inner, Unknown) else not inner
-    blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
-    if blocking:
-        return _Blocked(unknowns[blocking[0]], input=blocking[0])
-    value = _INTERPRETER.visit(node, data)
-    return value if isinstance(value, Unknown) else bool(value)
-
-
-def _deciding(node: dict, data: dict[str, Any], unknowns: dict[str, str]) -> frozenset[str]:
-    """The fields whose values decided ``node``'s verdict, read as :func:`_three_valued` reads it.
-
-    The side of ``&&`` that is false (of ``||`` that is true) decides alone, the first such side;
-    else the first side left open by an unknown; else both sides do. A comparison is decided by
-    the fields it reads (by its first unknown one, when one leaves it open).
-    """
-    kind = node["type"]
-    if kind in ("and_expression", "or_expression"):
-        decisive = kind == "or_expression"
-        sides = [(child, _three_valued(child, data, unknowns)) for child in node["children"]]
-        chosen = next((child for child, verdict in sides if verdict is decisive), None)
-        if chosen is None:
-            chosen = next((child for child, verdict in sides if isinstance(verdict, Unknown)), None)
-        if chosen is not None:
-            return _deciding(chosen, data, unknowns)
-        return frozenset().union(*(_deciding(child, data, unknowns) for child, _ in sides))
-    if kind == "not_expression":
-        return _deciding(node["children"][0], data, unknowns)
-    blocking = sorted(node[FIELDS_KEY] & unknowns.keys())
-    return frozenset(blocking[:1]) if blocking else node[FIELDS_KEY]
-
-
 def _deciding_inputs(rule: Rule, outcome: _Outcome, params: dict[str, Any]) -> tuple[str, ...]:
     """The inputs that decided an outcome, in the rule's order of inputs (computed once per outcome)."""
     if outcome.deciding is None:
@@ -267,10 +176,7 @@ def _deciding_inputs(rule: Rule, outcome: _Outcome, params: dict[str, Any]) -> t
         if outcome.blocked is not None:
             found = frozenset((outcome.blocked,))
         elif outcome.decided_by is not None:
-            values = outcome.values
-            unknowns = {n: _unknown_reason(v) for n, v in values.items() if isinstance(v, (Unknown, Reference))}
-            data = {**{k: v for k, v in values.items() if k not in unknowns}, "params": params}
-            found = _deciding(outcome.decided_by.parsed, data, unknowns)
+            found = outcome.decided_by.deciding(*split(outcome.values, params))
         outcome.deciding = tuple(name for name in rule.inputs if name in found)
     return outcome.deciding
 
@@ -285,40 +191,24 @@ def _located(rule: Rule, outcome: _Outcome, attributes: Attributes, params: dict
     return block
 
 
-OPTIONS = Options(custom_functions=RuleFunctions())
-_INTERPRETER = TreeInterpreter(OPTIONS)
-
-
-def _input_value(expression: Any, element: Any) -> Any:
-    """An input's value; Unknown when a fact it reads is unknown (JMESPath cannot look inside one)."""
-    if isinstance(element, dict):
-        for name in expression.parsed[FIELDS_KEY]:
-            fact = element.get(name)
-            if isinstance(fact, Unknown):
-                simple = expression.parsed.get("type") == "field"
-                return fact if simple else Unknown(fact.reason, fact.refs)
-    try:
-        return expression.search(element, options=OPTIONS)
-    except JMESPathError as exc:
-        return Unknown(f"cannot evaluate '{expression.expression}': {exc}")
-
-
 def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outcome:
-    values = {name: _input_value(expr, element) for name, expr in rule.inputs.items()}
-    if rule.applies_if is not None:
-        applies = _decide(rule.applies_if, values, params)
+    program = rule.program
+    values = program.values(element)
+    data, unknowns = split(values, params)
+    if program.applies_if is not None:
+        applies = program.applies_if.decide(values, data, unknowns)
         if isinstance(applies, Unknown):
-            return _undecided(values, applies, rule.applies_if)
+            return _undecided(values, applies, program.applies_if)
         if not applies:
             return _Outcome(_SKIP, values)
-    verdict = _decide(rule.condition, values, params)
+    verdict = program.condition.decide(values, data, unknowns)
     if isinstance(verdict, Unknown):
-        return _undecided(values, verdict, rule.condition)
-    return _Outcome("pass" if verdict else "fail", values, decided_by=rule.condition)
+        return _undecided(values, verdict, program.condition)
+    return _Outcome("pass" if verdict else "fail", values, decided_by=program.condition)
 
 
-def _undecided(values: dict[str, Any], verdict: Unknown, expression: Any) -> _Outcome:
-    blocked = verdict.input if isinstance(verdict, _Blocked) else None
+def _undecided(values: dict[str, Any], verdict: Unknown, expression: Condition) -> _Outcome:
+    blocked = verdict.input if isinstance(verdict, Blocked) else None
     return _Outcome("unknown", values, verdict.reason, blocked=blocked, decided_by=expression)
 
 
@@ -362,7 +252,7 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         status, values = "not_applicable", {}
         message = "needs live evidence (recovery points, restore jobs) that a template cannot show; checked by live scans"
     elif rule.each is not None:
-        elements = rule.each.search(facts) or []
+        elements = rule.program.each(facts) or []
         if not elements and rule.each_empty == "fail":
             status, explaining = "fail", [_Outcome("fail", {})]
             message = _format(rule, rule.messages["empty"], _top_values(rule, facts), params, subject.element,
