@@ -259,3 +259,54 @@ def test_every_node_type_jmespath_evaluates_is_compiled():
     """A later jmespath with a new node type would be interpreted: this says so before a user's rule does."""
     visited = {name[len("visit_"):] for name in dir(TreeInterpreter) if name.startswith("visit_")}
     assert visited == set(_BUILDERS)
+
+
+SCALARS = [0, 1, 2, 0.0, 1.0, 0.5, -1, True, False, None, "", "0", "1", "a", [], [0], {}, {"a": 1}, Unknown("x"),
+           10**20, float("inf")]
+
+
+def test_comparisons_are_jmespaths():
+    from jmespath import visitor
+
+    from backupguard.rules import program
+
+    for x in SCALARS:
+        assert program._is_actual_number(x) == visitor._is_actual_number(x), x
+        assert program._comparable(x) == visitor._is_comparable(x), x
+        for y in SCALARS:
+            assert program._equals(x, y) is visitor._equals(x, y), (x, y)
+
+
+def reference_format(rule, template: str, values: dict, params: dict, element, attributes) -> str:
+    """Messages as they were formatted before templates were parsed once: str.format over every name."""
+    import string
+
+    from backupguard.rules.engine import _Namespace, _name, _shown, _shown_param
+
+    shown = _Namespace({k: _shown_param(rule, k, v) for k, v in params.items()})
+    shown.update({k: _shown(v) for k, v in values.items()})
+    shown.update({f"@{k}": _name(rule, k, attributes) for k in rule.inputs})
+    shown["element"] = element or ""
+    return string.Formatter().vformat(template, (), shown)
+
+
+TEMPLATES = [
+    "plain", "{days} of {required_retention_days} ({@days}) in {element}", "{{literal}} {days!r:>8} {days:^9}",
+    "{@retention_days} is {retention_days}, {@max_gap_days!r:>30}", "{max_gap_days}{@rule}",
+    "{missing} and {@missing} and {@days!s}", "{days:{width}}", "{element}{element}", "", "{required_retention_days:>4}",
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_messages_are_formatted_as_str_format_does(template: str):
+    from backupguard.estate import Attribute
+    from backupguard.rules.engine import _format
+
+    rule = load_catalogue()["BG101"]
+    name = "retention_days"
+    for values, attributes in (({name: 7, "days": [1, None, True]}, {}),
+                               ({"days": Unknown("x", candidates=(1, 2))}, {f: Attribute(f"Src{f}") for f in rule.input_fields[name]})):
+        params = {**rule.defaults(), "width": 5}
+        for element in (None, "rule 'daily'"):
+            assert _format(rule, template, values, params, element, attributes) == \
+                reference_format(rule, template, values, params, element, attributes)

@@ -23,6 +23,7 @@ import json
 import re
 import string
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Iterable
 
 from backupguard.estate import Attribute, Attributes, Estate, Origin, Reference, Unknown, in_words
@@ -127,28 +128,61 @@ def _shown_param(rule: Rule, name: str, value: Any) -> str:
     return _shown(value)
 
 
+_CONVERSIONS = {"s": str, "r": repr, "a": ascii}
+
+
+@lru_cache(maxsize=None)
+def _template(text: str) -> tuple[tuple[str, str | None, str, str | None], ...] | None:
+    """A message template parsed once: (literal text, field, format spec, conversion) pieces; None
+    when a format spec has fields of its own (``str.format`` then formats it)."""
+    pieces = tuple(string.Formatter().parse(text))
+    return None if any(spec and "{" in spec for _, _, spec, _ in pieces) else pieces
+
+
 def _format(rule: Rule, template: str, values: dict[str, Any], params: dict[str, Any], element: str | None,
-            names: dict[str, str] | None = None) -> str:
-    """A message: ``{input}`` and ``{param}`` show values, ``{@input}`` the source's name of the input's attribute."""
-    shown = _Namespace({k: _shown_param(rule, k, v) for k, v in params.items()})
-    shown.update({k: _shown(v) for k, v in values.items()})
-    shown.update({f"@{k}": v for k, v in (names or {}).items()})
-    shown["element"] = element or ""
-    return string.Formatter().vformat(template, (), shown)
+            attributes: Attributes) -> str:
+    """A message: ``{input}`` and ``{param}`` show values, ``{@input}`` the source's name of the input's
+    attribute, ``{element}`` the subject's part; an unknown name is left as it is."""
+    pieces = _template(template)
+    if pieces is None:
+        shown = _Namespace({k: _shown_param(rule, k, v) for k, v in params.items()})
+        shown.update({k: _shown(v) for k, v in values.items()})
+        shown.update({f"@{k}": _name(rule, k, attributes) for k in rule.inputs})
+        shown["element"] = element or ""
+        return string.Formatter().vformat(template, (), shown)
+    text = []
+    for literal, name, spec, conversion in pieces:
+        text.append(literal)
+        if name is None:
+            continue
+        if name == "element":
+            value = element or ""
+        elif name.startswith("@") and name[1:] in rule.inputs:
+            value = _name(rule, name[1:], attributes)
+        elif name in values:
+            value = _shown(values[name])
+        elif name in params:
+            value = _shown_param(rule, name, params[name])
+        else:
+            value = "{" + name + "}"
+        if conversion:
+            value = _CONVERSIONS[conversion](value)
+        text.append(format(value, spec))
+    return "".join(text)
 
 
 def _attribute(rule: Rule, name: str, attributes: Attributes) -> Attribute | None:
     """The source attribute an input reads (through the facts its expression reads), if recorded."""
-    return next((attributes[fact] for fact in rule.input_fields[name] if fact in attributes), None)
+    for fact in rule.input_fields[name]:
+        if fact in attributes:
+            return attributes[fact]
+    return None
 
 
-def _names(rule: Rule, attributes: Attributes) -> dict[str, str]:
-    """Each input's attribute name in the source's vocabulary; the fact's own name when no source recorded one."""
-    names = {}
-    for name in rule.inputs:
-        found = _attribute(rule, name, attributes)
-        names[name] = found.name if found is not None else (rule.input_fields[name] or (name,))[0]
-    return names
+def _name(rule: Rule, name: str, attributes: Attributes) -> str:
+    """An input's attribute name in the source's vocabulary; the fact's own name when no source recorded one."""
+    found = _attribute(rule, name, attributes)
+    return found.name if found is not None else (rule.input_fields[name] or (name,))[0]
 
 
 _MAX_VALUE_DEPTH = 16  # a fact nested deeper is hostile input (a list of lists of lists...), not a setting
@@ -181,7 +215,8 @@ def _deciding_inputs(rule: Rule, outcome: _Outcome, params: dict[str, Any]) -> t
     return outcome.deciding
 
 
-def _located(rule: Rule, outcome: _Outcome, attributes: Attributes, params: dict[str, Any], block: Origin) -> Origin:
+def _located(rule: Rule, outcome: _Outcome, attributes: Attributes, params: dict[str, Any],
+             block: Origin | None) -> Origin | None:
     """Where a result points: the first deciding input's attribute that has a position, else the block."""
     if attributes:
         for name in _deciding_inputs(rule, outcome, params):
@@ -239,13 +274,27 @@ def _materialise(subject: Subject, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v.compute(params) if isinstance(v, Deferred) else v for k, v in subject.facts.items()}
 
 
-def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] | None = None) -> Result | None:
+@dataclass
+class _Memo:
+    """What one check has worked out, for all its subjects: the outcome of each element view (by
+    identity: the resolver shares identical views, a plan rule seen by many resources) and the verdict
+    of each list of them (thousands of resources under the same plans see the same rules)."""
+
+    params_key: str  # Check.params_key(), a part of every fingerprint
+    outcomes: dict[int, _Outcome] = field(default_factory=dict)
+    verdicts: dict[tuple, tuple | None] = field(default_factory=dict)
+    # The element lists behind those identities, kept for the check: a fact computed per subject
+    # (resolve.Deferred) is a new object each time, and its id must not be reused by another.
+    kept: list[Any] = field(default_factory=list)
+
+
+def evaluate_subject(check: Check, subject: Subject, memo: _Memo | None = None) -> Result | None:
     """One result for a check on a subject (None when the rule does not apply).
 
-    ``memo`` caches element outcomes by identity for one check: the resolver
-    shares identical element views (a plan rule seen by many resources).
+    ``memo`` keeps what the check worked out for one subject for the next (:class:`_Memo`).
     """
     rule, params = check.rule, check.params
+    memo = memo if memo is not None else _Memo(check.params_key())
     facts = _materialise(subject, params)
     origin = where = subject.origin
     if rule.evidence == "live" and subject.origin.file is not None:
@@ -254,27 +303,15 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
     elif rule.each is not None:
         elements = rule.program.each(facts) or []
         if not elements and rule.each_empty == "fail":
-            status, explaining = "fail", [_Outcome("fail", {})]
+            status, values = "fail", _element_values([_Outcome("fail", {})])
             message = _format(rule, rule.messages["empty"], _top_values(rule, facts), params, subject.element,
-                              _names(rule, subject.attributes))
+                              subject.attributes)
         else:
-            memo = {} if memo is None else memo
-            outcomes = []
-            for element in elements:
-                outcome = memo.get(id(element))
-                if outcome is None:
-                    outcome = memo[id(element)] = _evaluate_element(rule, element, params)
-                    outcome.element = id(element)
-                outcomes.append(outcome)
-            status, explaining = _combine(outcomes, rule.each_quantifier)
-            if status == _SKIP:
+            verdict = _each_verdict(rule, params, elements, subject.element_attributes, subject.element, memo)
+            if verdict is None:
                 return None
-            parts = subject.element_attributes
-            message = _message(rule, status, [(o, parts.get(o.element, {})) for o in explaining], params,
-                               subject.element)
-            if len(explaining) == 1:  # one element decides: its attribute, when it is the subject's own part
-                where = _located(rule, explaining[0], parts.get(explaining[0].element, {}), params, origin)
-        values = _element_values(explaining)
+            status, message, values, located = verdict
+            where = located if located is not None else origin
     else:
         outcome = _evaluate_element(rule, facts, params)
         if outcome.status == _SKIP:
@@ -299,11 +336,39 @@ def evaluate_subject(check: Check, subject: Subject, memo: dict[int, _Outcome] |
         # A live subject has no file: its ARN stands in (and its resource_id is the ARN too, which
         # names the account and Region), so the same resource in two accounts or Regions never shares one.
         fingerprint=fingerprint(
-            rule.id, origin.file or origin.arn, subject.resource_id, subject.element, check.params_key(),
+            rule.id, origin.file or origin.arn, subject.resource_id, subject.element, memo.params_key,
             *_unit_parts(origin),
         ),
         **_where(origin),
     )
+
+
+def _each_verdict(rule: Rule, params: dict[str, Any], elements: list, parts: dict[int, Attributes],
+                  element_name: str | None, memo: _Memo) -> tuple[str, str, dict[str, Any], Origin | None] | None:
+    """An "each" rule over a subject's elements: status, message, values and, when one element decides
+    it, the position of its attribute in the subject's own part (None: the rule does not apply).
+    Subjects that see the same elements share it: such a list is read once per check, not per subject."""
+    key = (tuple(map(id, elements)), id(parts) if parts else 0, element_name)
+    if key in memo.verdicts:
+        return memo.verdicts[key]
+    memo.kept.append(elements)
+    outcomes = []
+    for element in elements:
+        outcome = memo.outcomes.get(id(element))
+        if outcome is None:
+            outcome = memo.outcomes[id(element)] = _evaluate_element(rule, element, params)
+            outcome.element = id(element)
+        outcomes.append(outcome)
+    status, explaining = _combine(outcomes, rule.each_quantifier)
+    verdict = None
+    if status != _SKIP:
+        message = _message(rule, status, [(o, parts.get(o.element, {})) for o in explaining], params, element_name)
+        located = None
+        if len(explaining) == 1:  # one element decides: its attribute, when it is the subject's own part
+            located = _located(rule, explaining[0], parts.get(explaining[0].element, {}), params, None)
+        verdict = (status, message, _element_values(explaining), located)
+    memo.verdicts[key] = verdict
+    return verdict
 
 
 def _where(origin: Any) -> dict[str, Any]:
@@ -349,8 +414,7 @@ def _outcome_text(rule: Rule, outcome: _Outcome, params: dict[str, Any], element
             found = _attribute(rule, outcome.blocked, attributes) if outcome.blocked is not None else None
             outcome.text = prefix + (f"{found.name} is unknown ({outcome.reason})" if found else outcome.reason)
         else:
-            outcome.text = _format(rule, rule.messages[outcome.status], outcome.values, params, element,
-                                   _names(rule, attributes))
+            outcome.text = _format(rule, rule.messages[outcome.status], outcome.values, params, element, attributes)
     return outcome.text
 
 
@@ -414,7 +478,7 @@ def run(
     by_kind = by_kind if by_kind is not None else subjects(estate, opt_in)
     merged: dict[tuple, Result] = {}
     for check in checks:
-        memo: dict[int, _Outcome] = {}
+        memo = _Memo(check.params_key())
         for subject in by_kind.get(check.rule.subject, []):
             if not check.scope.admits(subject):
                 continue

@@ -64,14 +64,26 @@ def _is_false(value: Any) -> bool:
 
 
 def _is_actual_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, Number)
+    """A number that is not a boolean (as jmespath.visitor decides it; int and float without the
+    ``numbers.Number`` check, which is slow)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return True
+    return kind is not bool and isinstance(value, Number)
 
 
 def _comparable(value: Any) -> bool:
-    return _is_actual_number(value) or isinstance(value, str)
+    """What JMESPath orders: numbers and strings."""
+    return type(value) is str or _is_actual_number(value) or isinstance(value, str)
 
 
-_EQUALS = visitor.TreeInterpreter.COMPARATOR_FUNC["eq"]
+def _equals(x: Any, y: Any) -> bool:
+    """JMESPath's ``==``: Python's, except that 0 and 1 never equal a boolean (``0 == false`` is false)."""
+    if x is True or x is False:
+        return False if _is_actual_number(y) and y in (0, 1) else x == y
+    if y is True or y is False:
+        return False if _is_actual_number(x) and x in (0, 1) else x == y
+    return x == y
 
 
 def _chain(steps: list[Evaluate]) -> Evaluate:
@@ -130,9 +142,9 @@ def _comparator(node: dict, functions: Any) -> Evaluate:
     compare = visitor.TreeInterpreter.COMPARATOR_FUNC[op]
     left, right = _children(node, functions)
     if op == "eq":
-        return lambda value: _EQUALS(left(value), right(value))
+        return lambda value: _equals(left(value), right(value))
     if op == "ne":
-        return lambda value: not _EQUALS(left(value), right(value))
+        return lambda value: not _equals(left(value), right(value))
 
     def ordered(value: Any) -> Any:  # only numbers and strings are ordered; anything else is null
         first, second = left(value), right(value)
