@@ -82,3 +82,23 @@ def test_a_closed_stdout_is_one_clear_line_and_exit_2():
                           stderr=subprocess.PIPE, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr == "backupguard: error: standard output: cannot write text report: standard output is closed\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_report_to_a_pipe_or_device_is_written_in_place_never_replaced(tmp_path):
+    """`-o json=/dev/null` as root once renamed a regular file over the device: a target that exists
+    and is not a regular file is written in place (here a named pipe, read by a thread)."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text("utf-8")))
+    reader.start()
+    result = runner.invoke(app, ["lint", str(EXAMPLES / "compliant"), "-o", f"json={pipe}", "--fail-on", "never"])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)  # still the pipe, not a file renamed over it
+    assert json.loads(received[0])["schema_version"]
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pipe"]  # no temporary file left behind

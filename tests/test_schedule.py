@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from backupguard.resolve.schedule import ScheduleError, cadence
@@ -47,3 +49,58 @@ def test_invalid_schedules_are_rejected(expression, message):
 
 def test_cadence_does_not_depend_on_the_day_it_runs():
     assert cadence.__wrapped__("cron(0 5 ? * MON-FRI *)") == cadence.__wrapped__("cron(0 5 ? * MON-FRI *)")
+
+
+def test_the_daily_shortcut_answers_as_aws_croniter_does(monkeypatch):
+    """One time of day on every day is answered without aws-croniter: the same Cadence, and any
+    expression the shortcut does not cover (or that AWS rejects) still goes to aws-croniter."""
+    from backupguard.resolve import schedule
+
+    def outcome(expression):
+        try:
+            return schedule.cadence.__wrapped__(expression)
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+
+    minutes = ["0", "00", "5", "05", "30", "59", "60", "007", "*", "0/5", "1,2", "-1"]
+    hours = ["0", "00", "5", "09", "12", "19", "23", "24", "*", "0/6", "1-2", "1.5"]
+    days = ["? * * *", "* * ? *", "* * * *", "? * ? *", "? * MON *", "1 * ? *", "? * * 2027", "? JAN * *"]
+    expressions = [f"cron({m} {h} {d})" for m in minutes for h in hours for d in days]
+    shortcut = {e: outcome(e) for e in expressions}
+    monkeypatch.setattr(schedule, "_EVERY_DAY", frozenset())
+    assert {e: outcome(e) for e in expressions} == shortcut
+    assert shortcut["cron(05 09 ? * * *)"] == schedule.Cadence(timedelta(days=1), timedelta(days=1), 1)
+
+
+def test_a_schedules_halves_are_evaluated_once_per_process():
+    from backupguard.resolve import schedule
+
+    schedule._fires.cache_clear()
+    for expression in ("cron(0 1 ? * SUN *)", "cron(0 6 ? * SUN *)", "cron(0 6 1 * ? *)"):
+        cadence.__wrapped__(expression)
+    info = schedule._fires.cache_info()
+    assert (info.misses, info.hits) == (4, 2)  # the days of SUN and of the 1st, the times 0 1 and 0 6
+
+
+DAYS_OF_WEEK = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "1", "4", "7", "MON-FRI", "2-6", "SAT-SUN", "7-1",
+                "2,3,4,5,6,7,1", "MON,WED,FRI", "1,7", "MON-WED,FRI", "mon", "Fri", "*-MON", "FRI-*", "3-3",
+                "1-7", "SUN,SUN", "8", "0", "MON-", "6L", "L", "6#3", "2#5"]
+
+
+def test_days_of_week_alone_are_walked_for_two_weeks_with_the_gaps_of_a_year(monkeypatch):
+    """A day-of-week schedule repeats weekly: 15 days give the gaps the 400-day walk gives (L and #
+    schedules, which depend on the month, still walk the year)."""
+    from backupguard.resolve import schedule
+
+    def outcome(expression):
+        try:
+            return schedule.cadence.__wrapped__(expression)
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+
+    expressions = [f"cron({time} ? * {dow} *)" for time in ("0 5", "0 0,12", "30 23", "0 */7") for dow in DAYS_OF_WEEK]
+    short = {e: outcome(e) for e in expressions}
+    monkeypatch.setattr(schedule, "_WEEKS", schedule._HORIZON)
+    schedule._fires.cache_clear()
+    assert {e: outcome(e) for e in expressions} == short
+    assert short["cron(0 5 ? * MON-FRI *)"].max_gap_hours == 72

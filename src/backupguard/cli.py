@@ -13,7 +13,7 @@ from typing import Annotated, Callable, Iterable, Optional
 
 import typer
 
-from backupguard import __version__
+from backupguard import __version__, typer_light
 
 from backupguard.pipeline import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 
@@ -26,14 +26,15 @@ def _default(text: str) -> str:
     return f" {_OPEN}default: {text}]"
 
 
-EXIT_CODES = (
-    "Exit codes:\n\n"
-    f"{EXIT_OK}  no failing result reaches --fail-on (always, with --soft-fail)\n"
-    f"{EXIT_FINDINGS}  a failing result reaches --fail-on\n"
-    f"{EXIT_USAGE}  usage or configuration error, an input file that could not be read, or nothing to scan "
-    "(--allow-empty accepts that)\n"
-    f"{EXIT_INCOMPLETE}  scan only: an account, Region or service could not be read"
+# The exit codes of lint, scan and report (pipeline.exit_status), as --help and docs/cli.md list them.
+EXIT_CODE_MEANINGS = (
+    (EXIT_OK, "no failing result reaches --fail-on (always, with --soft-fail)"),
+    (EXIT_FINDINGS, "a failing result reaches --fail-on"),
+    (EXIT_USAGE, "usage or configuration error, an input file that could not be read, or nothing to scan "
+                 "(--allow-empty accepts that)"),
+    (EXIT_INCOMPLETE, "scan only: an account, Region or service could not be read"),
 )
+EXIT_CODES = "Exit codes:\n\n" + "\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS)
 
 app = typer.Typer(
     add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
@@ -65,6 +66,7 @@ def _readable_help_types() -> None:
 
 
 _readable_help_types()
+typer_light.install()  # typer 0.2x converts option values with pydantic: not on every run (typer_light)
 
 
 class OutputFormat(str, Enum):
@@ -264,14 +266,28 @@ def _write_stdout(text: str | Iterable[str]) -> None:
 
 def _write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """A temporary file beside ``path`` (a text, or its pieces written as they are rendered), then a
-    rename: a failed write (a full disk) leaves the previous report intact and no truncated one."""
+    rename: a failed write (a full disk) leaves the previous report intact and no truncated one. A
+    target that exists and is not a regular file (``/dev/null``, a pipe, ``/dev/stdout``) is written
+    in place: renaming over it would replace a device with a file."""
+    import stat
     import tempfile
+
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        special = False  # absent (or unreadable: the write below says why)
+    pieces = (text,) if isinstance(text, str) else text
+    if special:
+        with open(path, "w", encoding="utf-8") as target:
+            for piece in pieces:
+                target.write(piece)
+        return
 
     folder = path.parent if str(path.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:
-            for piece in (text,) if isinstance(text, str) else text:
+            for piece in pieces:
                 handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
@@ -294,9 +310,10 @@ def _umask() -> int:
 def _shown_from(root: Path, relative: bool) -> Callable[[Optional[str]], Optional[str]]:
     """Root-relative file names (as the scan names them) -> as shown to the user: relative to the
     working directory when below it, else ``../``-relative when the paths were given relative, else absolute."""
-    from backupguard.scanner import STDIN_NAME, display_path, encodable
+    from backupguard.scanner import STDIN_NAME, display_paths, encodable
 
     cwd = os.path.realpath(Path.cwd())
+    display_path = display_paths()  # each folder resolved once
 
     @lru_cache(maxsize=None)
     def shown(name: Optional[str]) -> Optional[str]:
@@ -327,8 +344,12 @@ SkipCheckOption = Annotated[list[str], typer.Option("--skip-check", metavar="RUL
 BaselineOption = Annotated[Optional[Path], typer.Option("--baseline", metavar="FILE", help=_BASELINE_HELP)]
 ParameterOption = Annotated[list[str], typer.Option("--parameter", metavar="KEY=VALUE", help="CloudFormation parameter (repeatable).")]
 ParametersFileOption = Annotated[Optional[Path], typer.Option(metavar="PATH", help="CloudFormation parameters JSON file.")]
-RegionOption = Annotated[Optional[str], typer.Option(metavar="REGION", help="Value of AWS::Region." + _default("symbolic"))]
-AccountIdOption = Annotated[Optional[str], typer.Option(metavar="ACCOUNT", help="Value of AWS::AccountId." + _default("symbolic"))]
+RegionOption = Annotated[Optional[str], typer.Option(
+    metavar="REGION", help="Value of AWS::Region in CloudFormation templates (Terraform's Region comes from its providers)."
+    + _default("symbolic, ${AWS::Region}"))]
+AccountIdOption = Annotated[Optional[str], typer.Option(
+    metavar="ACCOUNT", help="Value of AWS::AccountId in CloudFormation templates, and the account of Terraform resources."
+    + _default("symbolic, ${AWS::AccountId}"))]
 VarOption = Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")]
 VarFileOption = Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")]
 ExcludeOption = Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")]
@@ -376,13 +397,28 @@ def lint(
 ) -> None:
     """Check CloudFormation, Terraform (HCL and plan JSON) and Organizations backup policies."""
     from backupguard import pipeline
+
+    outputs = _outputs(output, output_format, quiet)
+    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
+    outcome, options = _lint(paths, run, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        from backupguard.scanner import source_relative
+
+        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
+            allow_empty=allow_empty or run.config.allow_empty, no_color=no_color, relocate=relocate)
+
+
+def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optional[Path], region: Optional[str],
+          account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
+    """The scan options lint and baseline share, turned into the pipeline's arguments and run."""
+    from backupguard import pipeline
     from backupguard.scanner import ScanOptions, encodable, is_stdin
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
 
-    outputs = _outputs(output, output_format, quiet)
-    run = _settings(config, framework, param, fail_on, strict, check, skip_check, baseline, rules_dir, frameworks_dir)
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
         terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
@@ -391,14 +427,7 @@ def lint(
     )
     scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
     shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
-    outcome = pipeline.lint(paths, run, options, scan_info, shown)
-    relocate = None
-    if any(name == "sarif" for name, _ in outputs):
-        from backupguard.scanner import source_relative
-
-        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
-    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
-            allow_empty=allow_empty or run.config.allow_empty, no_color=no_color, relocate=relocate)
+    return pipeline.lint(paths, run, options, scan_info, shown), options
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
@@ -451,6 +480,8 @@ def write_baseline(
     root: RootOption = None,
     check: CheckOption = [],
     skip_check: SkipCheckOption = [],
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
 ) -> None:
     """Write a baseline of today's failing and unknown findings, so that `lint --baseline` fails only on new ones.
 
@@ -458,23 +489,10 @@ def write_baseline(
 
     Exit codes: 0 written, 2 usage error or an input that could not be read (the baseline is still written).
     """
-    from backupguard import pipeline
     from backupguard.baseline import entries, render
-    from backupguard.scanner import ScanOptions, encodable
-    from backupguard.scanner.cloudformation import CfnOptions
-    from backupguard.scanner.paths import scan_root
-    from backupguard.scanner.terraform.source import TerraformOptions
 
-    run = _settings(config, framework, param, None, False, check, skip_check)
-    options = ScanOptions(
-        cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account_id),
-        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
-        exclude=tuple(exclude),
-        root=scan_root(paths, root),
-    )
-    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() for p in paths))
-    outcome = pipeline.lint(paths, run, options, scan_info, shown)
+    run = _settings(config, framework, param, None, False, check, skip_check, None, rules_dir, frameworks_dir)
+    outcome, _ = _lint(paths, run, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
     text = render(outcome.results)
     try:
         _write_stdout(text) if output is None else _write_atomically(output, text)

@@ -183,6 +183,15 @@ exclude: []
 opt_in: {{}}
 #  S3: true
 
+# Only these rules run (IDs, names or globs such as "BG3*"); empty: every rule. And rules left out.
+check: []
+skip_check: []
+#  - BG207
+
+# Folders of your own rule and framework files (docs/custom-rules.md), inside this file's folder.
+#rules_dir: policies/rules
+#frameworks_dir: policies/frameworks
+
 # Rule parameters (`backupguard explain BG101` lists a rule's parameters).
 parameters: {{}}
 #  BG101:
@@ -194,6 +203,9 @@ waivers: []
 #    resource: "LegacyVault*"     # glob over the resource ID
 #    file: "stacks/legacy/*"      # glob over the file
 #    reason: "Encrypted with aws/backup until the 2027 migration (TICKET-123)"
+#    owner: platform-team
+#    ticket: TICKET-123
+#    expires: "2027-06-30"        # after it the waiver waives nothing and is a finding (BG002)
 """
 
 

@@ -38,7 +38,7 @@ from backupguard.waivers import Waiver
 
 TODAY_VARIABLE = "BACKUPGUARD_TODAY"
 _SUPPRESSIBLE = ("fail", "unknown")
-_DOCS = "https://github.com/backupguard/backupguard/blob/main/README.md#selecting-and-suppressing"
+_DOCS = "https://github.com/backupguard/backupguard/blob/main/docs/suppressions.md"
 
 # The findings about suppressions, described as the catalogue's rules are (JSON ``rules``, SARIF
 # rule help, JUnit suite names, docs/rules/BG00N.md).

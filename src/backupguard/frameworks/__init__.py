@@ -1,7 +1,10 @@
 """Frameworks: named sets of controls that select rules, set their parameters and narrow their scope.
 
 A framework maps only to rules that exist (checked at load), so its coverage is
-honest. Framework files are YAML validated against ``framework.schema.json``.
+honest. Framework files are YAML validated against ``framework.schema.json``: the
+user's (``--frameworks-dir``) when they load, the shipped ones by the test suite
+(``tests/test_catalogue_schema.py``), so that a run does not import ``jsonschema``
+for them.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -99,21 +101,29 @@ class Framework:
 def _validator() -> Any:
     import jsonschema
 
-    schema = json.loads(resources.files(PACKAGE).joinpath("framework.schema.json").read_text("utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema.Draft202012Validator(framework_schema())
 
 
-def load_framework_file(path: Path, rules: dict[str, Rule], *, user: bool = False) -> Framework:
-    """One framework file, checked against ``rules``; an error names the file and the line of the field at fault."""
+def framework_schema() -> dict[str, Any]:
+    """``framework.schema.json``: what every framework file must look like."""
+    return json.loads(Path(__file__).with_name("framework.schema.json").read_text("utf-8"))
+
+
+def load_framework_file(path: Path, rules: dict[str, Rule], *, user: bool = False, shipped: bool = False) -> Framework:
+    """One framework file, checked against ``rules``; an error names the file and the line of the field at fault.
+
+    ``shipped``: a framework that ships with backupguard, not checked against the JSON Schema again
+    (the test suite does that); never for a file a user gave."""
     document, text = read_document(path, user=user)
     try:
-        return _framework(document, rules, str(path))
+        return _framework(document, rules, str(path), validate=user or not shipped)
     except CatalogueError as exc:
         raise located(exc, text) from None
 
 
-def _framework(document: Any, rules: dict[str, Rule], path: str) -> Framework:
-    schema_errors(document, _validator(), path)
+def _framework(document: Any, rules: dict[str, Rule], path: str, *, validate: bool = True) -> Framework:
+    if validate:
+        schema_errors(document, _validator(), path)
     controls = []
     for c_index, control in enumerate(document["controls"]):
         mapped = []
@@ -149,13 +159,14 @@ def _framework(document: Any, rules: dict[str, Rule], path: str) -> Framework:
 
 @lru_cache(maxsize=4)
 def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
-    """Every shipped framework by ID, checked against the rule catalogue."""
+    """Every shipped framework by ID, checked against the rule catalogue (``directory``: another
+    folder of frameworks, validated against the JSON Schema)."""
     from backupguard.rules import load_catalogue
 
     rules = load_catalogue()
     found: dict[str, Framework] = {}
-    for path in sorted((directory or Path(str(resources.files(PACKAGE)))).glob("*.yaml")):
-        framework = load_framework_file(path, rules)
+    for path in sorted((directory or Path(__file__).parent).glob("*.yaml")):
+        framework = load_framework_file(path, rules, shipped=directory is None)
         if framework.id in found:
             raise CatalogueError(f"{path}: field 'id': {framework.id} is already used by {found[framework.id].file}")
         found[framework.id] = framework

@@ -89,7 +89,7 @@ def render(doc: dict[str, Any], *, show_passed: bool = False, color: bool = Fals
     accepted = [f"{waived - inline} waived" if waived - inline else "", f"{inline} suppressed inline" if inline else ""]
     baseline = (doc.get("summary") or {}).get("baseline")
     lines.append(
-        f"{scanned}, {len(results)} results: "
+        f"{scanned}, {len(results)} {'result' if len(results) == 1 else 'results'}: "
         + ", ".join(f"{total[s]} {s}" for s in ("fail", "unknown", "error", "pass"))
         + (f", {total['not_applicable']} not applicable" if total["not_applicable"] else "")
         + (f" ({', '.join(a for a in accepted if a)})" if waived else "")

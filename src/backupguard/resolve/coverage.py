@@ -19,7 +19,7 @@ from backupguard.estate import (
 from backupguard.resolve.attributes import name_of
 from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.plans import copy_facts, crosses, rule_facts
-from backupguard.resolve.selection import resource_arn, selection_matches
+from backupguard.resolve.selection_index import Compiled, Matcher, ResourceView, SelectionIndex
 from backupguard.resolve.services import facts_for
 
 
@@ -98,32 +98,68 @@ def _scope(origin: Any) -> tuple[str, str] | None:
 class _SelectionsByScope:
     """Selections partitioned by where they can assign resources, so each resource meets only
     the selections of its own account and Region (or deployment unit): an Organization-wide estate
-    costs the sum of its accounts, not their product. Exactly the pairs ``_elsewhere`` allows."""
+    costs the sum of its accounts, not their product. Exactly the pairs ``_elsewhere`` allows.
 
-    def __init__(self, selections: list[tuple[BackupSelection, Any]]):
-        self.order = {id(pair[0]): index for index, pair in enumerate(selections)}
-        self.by_scope: dict[tuple[str, str], list[tuple[BackupSelection, Any]]] = {}
-        self.by_unit: dict[Any, list[tuple[BackupSelection, Any]]] = {}
-        self.partial_by_unit: dict[Any, list[tuple[BackupSelection, Any]]] = {}
-        for pair in selections:
-            origin = pair[0].origin
+    Within a partition a :class:`~.selection_index.SelectionIndex` leaves out the selections
+    that cannot select the resource (another tag, another resource type, another referenced
+    resource), so a resource meets only its candidates."""
+
+    def __init__(self, selections: list[BackupSelection], compiled: Compiled):
+        self.selections, self.compiled = selections, compiled
+        self.by_scope: dict[tuple[str, str], list[int]] = {}
+        self.by_unit: dict[Any, list[int]] = {}
+        self.partial_by_unit: dict[Any, list[int]] = {}
+        for ordinal, selection in enumerate(selections):
+            origin = selection.origin
             scope = _scope(origin)
             if scope is not None:
-                self.by_scope.setdefault(scope, []).append(pair)
+                self.by_scope.setdefault(scope, []).append(ordinal)
             else:
-                self.partial_by_unit.setdefault(origin.unit, []).append(pair)
-            self.by_unit.setdefault(origin.unit, []).append(pair)
+                self.partial_by_unit.setdefault(origin.unit, []).append(ordinal)
+            self.by_unit.setdefault(origin.unit, []).append(ordinal)
+        self._indexes: dict[tuple, SelectionIndex | None] = {}
+        self._elsewhere: dict[tuple, set[int]] = {}
 
-    def candidates(self, resource: ProtectedResource) -> list[tuple[BackupSelection, Any]]:
-        """Selections that may assign ``resource``, in source order."""
-        scope = _scope(resource.origin)
-        if scope is None:  # the resource's own unit: any selection there (``_elsewhere`` filters Regions)
-            pairs = self.by_unit.get(resource.origin.unit, [])
-        else:  # its account and Region, plus its unit's selections whose own scope is not known
-            fully = self.by_scope.get(scope, [])
-            partial = self.partial_by_unit.get(resource.origin.unit, [])
-            pairs = fully if not partial else sorted(fully + partial, key=lambda p: self.order[id(p[0])])
-        return [p for p in pairs if not _elsewhere(p[0], resource)]
+    def _index(self, kind: str, key: Any, groups: dict) -> SelectionIndex | None:
+        if (kind, key) not in self._indexes:
+            ordinals = groups.get(key)
+            self._indexes[(kind, key)] = SelectionIndex(ordinals, self.compiled) if ordinals else None
+        return self._indexes[(kind, key)]
+
+    def _left_out(self, kind: str, key: Any, groups: dict, resource: ProtectedResource) -> set[int]:
+        """The selections of a group that ``_elsewhere`` leaves out for the resource (one declared for
+        another Region, say): it reads only the Region, account and unit of each side."""
+        place = (kind, key, resource.origin.region, resource.origin.account, resource.origin.unit)
+        found = self._elsewhere.get(place)
+        if found is None:
+            found = self._elsewhere[place] = {o for o in groups[key] if _elsewhere(self.selections[o], resource)}
+        return found
+
+    def candidates(self, view: ResourceView) -> tuple[tuple[int, ...], tuple[str, ...] | None]:
+        """Selections (by position) that may assign the resource, in source order; and the tag keys
+        they read when every answer can be shared with resources alike (None: not shareable)."""
+        resource = view.resource
+        scope, unit = _scope(resource.origin), resource.origin.unit
+        if scope is None:  # the resource's own unit: any selection there that ``_elsewhere`` allows
+            groups = [("unit", unit, self.by_unit)]
+        else:  # its account and Region (``_elsewhere`` allows them all), plus its unit's selections
+            groups = [("scope", scope, self.by_scope), ("partial", unit, self.partial_by_unit)]  # whose scope is not known
+        found: set[int] = set()
+        keys: dict[str, None] | None = {}
+        for kind, key, group in groups:
+            index = self._index(kind, key, group)
+            if index is None:
+                continue
+            hits = index.candidates(view)
+            if kind != "scope":
+                hits -= self._left_out(kind, key, group, resource)
+            if keys is not None and hits:
+                if index.unshared.isdisjoint(hits) and resource.resource_id not in index.ids:
+                    keys.update(dict.fromkeys(index.keys))
+                else:
+                    keys = None
+            found |= hits
+        return tuple(sorted(found)), (tuple(keys) if keys is not None else None)
 
 
 def _resource_facts(resource: ProtectedResource) -> dict[str, Any]:
@@ -149,10 +185,9 @@ def _cross_any(destinations: list[Any], home: Any, what: str) -> Any:
 
 
 def _rule_views(
-    plan: BackupPlan, certainty: Any, resource: ProtectedResource, links: EstateIndex
+    plan: BackupPlan, certainty: Any, resource: ProtectedResource, links: EstateIndex, resource_facts: dict[str, Any]
 ) -> list[dict[str, Any]]:
     views = []
-    resource_facts = _resource_facts(resource)
     for index, rule in enumerate(plan.rules):
         view = rule_facts(plan, rule, index, links)
         copies = [
@@ -248,7 +283,7 @@ def source_key_aws_managed(resource: ProtectedResource) -> Any:
 EFS_AUTOMATIC_PLAN = "aws/efs/automatic-backup-plan"
 
 
-def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
+def _efs_automatic_view(resource: ProtectedResource, resource_facts: dict[str, Any]) -> dict[str, Any] | None:
     """The covering rule of EFS automatic backups, when the file system turns them on."""
     status = resource.settings.get("backup_policy_status")
     if resource.service != "EFS" or status in (None, "DISABLED", "DISABLING"):
@@ -272,7 +307,7 @@ def _efs_automatic_view(resource: ProtectedResource) -> dict[str, Any] | None:
         "copies_to_accounts": copies_to([], "account"), "cross_region_copy": False,
         "cross_account_copy": False, "air_gapped": False, "copies": [], "certain": certain,
     }
-    return {**view, **_resource_facts(resource)}
+    return {**view, **resource_facts}
 
 
 def _policy_status_name(resource: ProtectedResource) -> str:
@@ -285,48 +320,47 @@ def coverage(
 ) -> dict[int, Coverage]:
     """Coverage of every protectable resource, keyed by ``id(resource)``.
 
-    Rule views are shared between resources that see them identically (same
-    plan, certainty, Region, account and resource-type facts): thousands of
-    resources under a few plans cost a few views, and the engine evaluates a
-    shared view once per rule.
+    Each resource meets only the selections of its account and Region (or deployment unit)
+    that can select it (:mod:`.selection_index`); its facts (ARN, opt-in, tags) are computed
+    once, and so are each selection's. Resources that no selection can tell apart (the same
+    candidates, service, opt-in, values of the tags they read, place and resource-type facts)
+    share one answer. Rule views are shared between resources that see them identically (same
+    plan, certainty, Region, account and resource-type facts): thousands of resources under a
+    few plans cost a few views, and the engine evaluates a shared view once per rule.
     """
-    selections: list[tuple[BackupSelection, Any]] = [(s, links.plan_of(s)) for s in estate.selections]
-    partition = _SelectionsByScope(selections)
+    plans = [links.plan_of(s) for s in estate.selections]
+    compiled = Compiled(estate.selections)
+    partition = _SelectionsByScope(estate.selections, compiled)
+    matcher = Matcher(compiled)
+    described: dict[tuple[int, str], str] = {}  # "plan 'p' (selection 's': how)", per selection and how
     shared: dict[tuple, list[dict[str, Any]]] = {}
+    alike: dict[tuple, tuple[list[str], list[dict[str, Any]], list[Any]]] = {}
     result: dict[int, Coverage] = {}
     for resource in estate.resources:
-        found = Coverage(protected=False)
-        verdicts = []
-        covered_plans: set[int] = set()
-        arn = resource_arn(resource)
-        opted_in = opt_in_at(resource.origin)  # the Region settings of the resource's account and Region
-        for selection, plan in partition.candidates(resource):  # its own account and Region only
-            match = selection_matches(selection, resource, opted_in, arn)
-            if match.selected is False:
-                continue
-            certainty = _and(
-                _and(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
-            )
-            verdicts.append(certainty)
-            if certainty is False:  # a selection or plan that is not deployed (its Condition is false)
-                continue
-            sel_name = selection.name if isinstance(selection.name, str) else selection.resource_id
-            if isinstance(plan, BackupPlan):
-                plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id
-                found.plans.append(f"plan '{plan_name}' (selection '{sel_name}': {match.how})")
-                if certainty is True and id(plan) in covered_plans:
-                    continue  # the same plan through another selection: its rules are already counted
-                covered_plans.add(id(plan))
-                key = (id(plan), certainty if certainty is True else id(certainty), resource.origin.region,
-                       resource.origin.account, tuple(_resource_facts(resource).items()))
-                if key not in shared:
-                    shared[key] = _rule_views(plan, certainty, resource, links) or [_unreadable_rules(plan_name, certainty)]
-                found.rules.extend(shared[key])
-            else:
-                where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
-                found.plans.append(f"{where} (selection '{sel_name}': {match.how})")
-                found.rules.append({**_outside_view(certainty, plan), **_resource_facts(resource)})
-        automatic = _efs_automatic_view(resource)
+        view = ResourceView(resource, opt_in_at(resource.origin))  # opt-in: its own account and Region
+        resource_facts = _resource_facts(resource)
+        facts_key = tuple(resource_facts.items())
+        ordinals, keys = partition.candidates(view)  # its own account and Region only
+        kind = None
+        if keys is not None and type(view.gate) is bool:
+            signature = view.signature(keys)
+            if signature is not None:
+                kind = (ordinals, resource.service, view.gate, signature, resource.origin.region,
+                        resource.origin.account, facts_key)
+                try:
+                    hash(kind)
+                except TypeError:  # a fact that cannot be compared this way: this resource alone
+                    kind = None
+        part = alike.get(kind) if kind is not None else None
+        if part is None:
+            part = _selected(resource, view, ordinals, plans, matcher, links, resource_facts, facts_key,
+                             described, shared)
+            if kind is not None:
+                alike[kind] = part
+        plans_of, rules, verdicts = part
+        found = Coverage(protected=False, plans=list(plans_of), rules=list(rules))
+        verdicts = list(verdicts)
+        automatic = _efs_automatic_view(resource, resource_facts)
         if automatic is not None:
             verdicts.append(automatic["certain"])
             found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)")
@@ -334,3 +368,52 @@ def coverage(
         found.protected = _or(verdicts)
         result[id(resource)] = found
     return result
+
+
+def _selected(resource: ProtectedResource, view: ResourceView, ordinals: tuple[int, ...], plans: list[Any],
+              matcher: Matcher, links: EstateIndex, resource_facts: dict[str, Any], facts_key: tuple,
+              described: dict[tuple[int, str], str], shared: dict[tuple, list[dict[str, Any]]]
+              ) -> tuple[list[str], list[dict[str, Any]], list[Any]]:
+    """The plans that the candidate selections give the resource: their descriptions, covering rule
+    views and certainties."""
+    selections = matcher.compiled.selections
+    found_plans: list[str] = []
+    rules: list[dict[str, Any]] = []
+    verdicts: list[Any] = []
+    covered_plans: set[int] = set()
+    for ordinal in ordinals:
+        selection, plan = selections[ordinal], plans[ordinal]
+        match = matcher.match(ordinal, view)
+        if match.selected is False:
+            continue
+        certainty = _and(
+            _and(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
+        )
+        verdicts.append(certainty)
+        if certainty is False:  # a selection or plan that is not deployed (its Condition is false)
+            continue
+        text = described.get((ordinal, match.how))
+        if text is None:
+            sel_name = selection.name if isinstance(selection.name, str) else selection.resource_id
+            if isinstance(plan, BackupPlan):
+                plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id
+                text = f"plan '{plan_name}' (selection '{sel_name}': {match.how})"
+            else:
+                where = "an undetermined plan" if isinstance(plan, Unknown) else "a plan outside this template"
+                text = f"{where} (selection '{sel_name}': {match.how})"
+            described[(ordinal, match.how)] = text
+        found_plans.append(text)
+        if isinstance(plan, BackupPlan):
+            if certainty is True and id(plan) in covered_plans:
+                continue  # the same plan through another selection: its rules are already counted
+            covered_plans.add(id(plan))
+            key = (id(plan), certainty if certainty is True else id(certainty), resource.origin.region,
+                   resource.origin.account, facts_key)
+            if key not in shared:
+                plan_name = plan.name if isinstance(plan.name, str) else plan.resource_id
+                shared[key] = (_rule_views(plan, certainty, resource, links, resource_facts)
+                               or [_unreadable_rules(plan_name, certainty)])
+            rules.extend(shared[key])
+        else:
+            rules.append({**_outside_view(certainty, plan), **resource_facts})
+    return found_plans, rules, verdicts

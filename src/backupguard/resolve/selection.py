@@ -169,8 +169,11 @@ def _field(pattern: str, known: str, hole: Hole | None) -> Tri:
     return False
 
 
-def _pattern_fields(pattern: str) -> list[str] | None:
-    """partition, service, Region, account, resource; 'arn:aws:ec2:*' fills the rest with '*'."""
+@lru_cache(maxsize=4096)
+def _pattern_fields(pattern: str) -> tuple[str, ...] | None:
+    """partition, service, Region, account, resource; 'arn:aws:ec2:*' fills the rest with '*'.
+
+    Cached: a selection's few patterns are read for every resource it is matched against."""
     protected = _SYMBOLIC.sub(lambda m: m.group(0).replace(":", "\0"), pattern)  # ${AWS::Region} has colons
     parts = [part.replace("\0", ":") for part in protected.split(":", 5)]
     if parts[0] != "arn" or len(parts) < 3:
@@ -179,7 +182,7 @@ def _pattern_fields(pattern: str) -> list[str] | None:
         if not parts[-1].endswith("*"):
             return None
         parts += ["*"] * (6 - len(parts))
-    return parts[1:]
+    return tuple(parts[1:])
 
 
 def arn_matches(pattern: Any, resource: ProtectedResource, arn: ArnModel) -> Tri:

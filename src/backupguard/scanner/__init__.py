@@ -43,18 +43,38 @@ def display_path(path: Path) -> str:
     Only the folders are resolved (never the file's own symlink, which may loop), and a name
     with bytes that are not UTF-8 is shown with ``\\xNN`` escapes so that every report can encode it.
     """
-    real = Path(_real_folders(path))
-    try:
-        shown = real.relative_to(Path(os.path.realpath(Path.cwd()))).as_posix()
-    except ValueError:
-        shown = path.as_posix()
-    return encodable(shown)
+    return display_paths()(path)
 
 
-def _real_folders(path: Path) -> str:
-    """The absolute path with its folders' symlinks resolved but not the file's own (which may loop)."""
+def display_paths() -> Callable[[Path], str]:
+    """:func:`display_path` for the many paths of one run: the working directory and each folder
+    are resolved once (``realpath`` walks every part of a path, for every file it is asked about)."""
+    cwd = Path(os.path.realpath(Path.cwd()))
+    folders: dict[str, str] = {}
+
+    def shown(path: Path) -> str:
+        real = Path(_real_folders(path, folders))
+        try:
+            shown = real.relative_to(cwd).as_posix()
+        except ValueError:
+            shown = path.as_posix()
+        return encodable(shown)
+
+    return shown
+
+
+def _real_folders(path: Path, folders: dict[str, str] | None = None) -> str:
+    """The absolute path with its folders' symlinks resolved but not the file's own (which may loop).
+
+    ``folders`` keeps the folders resolved so far (absolute -> real) for the paths of one run."""
     absolute = os.path.abspath(path)
-    return os.path.join(os.path.realpath(os.path.dirname(absolute)), os.path.basename(absolute))
+    folder = os.path.dirname(absolute)
+    real = None if folders is None else folders.get(folder)
+    if real is None:
+        real = os.path.realpath(folder)
+        if folders is not None:
+            folders[folder] = real
+    return os.path.join(real, os.path.basename(absolute))
 
 
 def encodable(name: str) -> str:
@@ -65,9 +85,10 @@ def encodable(name: str) -> str:
 def root_relative(root: Path) -> Callable[[Path], str]:
     """Names of files relative to the scan root: what results are identified by (fingerprints),
     whichever folder backupguard runs from. A path outside the root is named absolutely."""
+    folders: dict[str, str] = {}  # each folder resolved once
 
     def name(path: Path) -> str:
-        relative = os.path.relpath(_real_folders(path), root)
+        relative = os.path.relpath(_real_folders(path, folders), root)
         shown = os.path.abspath(path) if relative == ".." or relative.startswith("../") else relative
         return encodable(Path(shown).as_posix())
 

@@ -124,21 +124,24 @@ def expand_resources(resources: LineDict, context: TemplateContext) -> list[tupl
 
     A loop over a collection the inputs do not determine is skipped: there is no
     resource to locate until the collection is known. Expansion is bounded
-    (:data:`MAX_EXPANDED_RESOURCES` resources, every copied value counted against
+    (:data:`MAX_EXPANDED_RESOURCES` resources beyond those written out, every copied value counted against
     the template's evaluation budget): nested loops multiply, and a few bytes
     could otherwise ask for millions of resources.
     """
     expanded: list[tuple[str, Any, tuple[int, int]]] = []
-    _expand(resources, context, expanded)
+    # Resources written out are bounded by the file's size; only what loops add counts against the limit.
+    written = sum(1 for logical_id in resources if not (isinstance(logical_id, str) and logical_id.startswith(_FOR_EACH)))
+    _expand(resources, context, expanded, written + MAX_EXPANDED_RESOURCES)
     return expanded
 
 
-def _expand(resources: LineDict, context: TemplateContext, expanded: list[tuple[str, Any, tuple[int, int]]]) -> None:
+def _expand(resources: LineDict, context: TemplateContext, expanded: list[tuple[str, Any, tuple[int, int]]],
+            limit: int) -> None:
     for logical_id, resource in resources.items():
         position = resources.pos(logical_id)
         if not (isinstance(logical_id, str) and logical_id.startswith(_FOR_EACH)):
             expanded.append((logical_id, resource, position))
-            if len(expanded) > MAX_EXPANDED_RESOURCES:
+            if len(expanded) > limit:
                 raise TemplateError(
                     f"Fn::ForEach expands to more than {MAX_EXPANDED_RESOURCES:,} resources "
                     "(CloudFormation allows 500 per stack); not evaluated", *position
@@ -153,7 +156,7 @@ def _expand(resources: LineDict, context: TemplateContext, expanded: list[tuple[
             if not isinstance(item, (str, int, float)) or isinstance(item, bool):
                 continue
             copy = _substitute(fragment, identifier, str(item), context)
-            _expand(copy, context, expanded)
+            _expand(copy, context, expanded, limit)
 
 
 def _substitute(value: Any, identifier: str, item: str, context: TemplateContext) -> Any:
