@@ -12,6 +12,7 @@ and renders the document. Nothing here parses options or prints.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -144,7 +145,14 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
 
     show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
-    found = run_checks(estate, run.checks, by_kind=by_kind)
+    # The estate and its subjects outlive the engine: the garbage collector need not walk them again
+    # each time the engine's allocations trigger a full collection (a fifth of the engine's time at
+    # 10,000 resources). Unfrozen after it, so that a process running many evaluations frees them.
+    gc.freeze()
+    try:
+        found = run_checks(estate, run.checks, by_kind=by_kind)
+    finally:
+        gc.unfreeze()
     for index, result in enumerate(found):  # in place: the engine's results are not copied whole
         shown = show(result.file)
         if shown != result.file:

@@ -14,7 +14,7 @@ gap and a retention of 7 is a known *fail*, and with a retention of 40 *unknown*
 compiled condition also says which inputs decided a verdict (the false side of a failed
 ``&&``, the unknown input that left it open...): a result points at that attribute.
 
-A plain field lookup (202 of the catalogue's 206 inputs) is a ``dict.get``.
+A plain field lookup (all but four of the catalogue's inputs) is a ``dict.get``.
 """
 
 from __future__ import annotations
@@ -411,10 +411,9 @@ MAX_COMBINATIONS = 64
 class Condition:
     """A compiled ``applies_if`` or ``condition``."""
 
-    __slots__ = ("text", "verdict", "deciding")
+    __slots__ = ("verdict", "deciding")
 
-    def __init__(self, text: str, parsed: dict, functions: Any) -> None:
-        self.text = text
+    def __init__(self, parsed: dict, functions: Any) -> None:
         self.verdict, self.deciding = _kleene(parsed, functions)
 
     def decide(self, values: dict[str, Any], data: dict[str, Any], unknowns: dict[str, str]) -> Any:
@@ -501,7 +500,7 @@ def compile_program(inputs: dict[str, Any], condition: Any, applies_if: Any = No
     """A rule's compiled JMESPath expressions (``jmespath.compile`` results) -> its :class:`Program`."""
 
     def condition_of(expression: Any) -> Condition:
-        return Condition(expression.expression, expression.parsed, RULE_FUNCTIONS)
+        return Condition(expression.parsed, RULE_FUNCTIONS)
 
     return Program(
         inputs=tuple((name, _input(e.expression, e.parsed, RULE_FUNCTIONS)) for name, e in inputs.items()),
