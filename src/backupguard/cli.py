@@ -774,8 +774,11 @@ def list_frameworks(
 
 def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
+    from backupguard.pipeline import batch_collector
+
     try:
-        app()
+        with batch_collector():
+            app()
     except KeyboardInterrupt:
         typer.echo("backupguard: interrupted", err=True)
         sys.exit(130)

@@ -13,6 +13,8 @@ and renders the document. Nothing here parses options or prints.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -145,14 +147,7 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
 
     show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
-    # The estate and its subjects outlive the engine: the garbage collector need not walk them again
-    # each time the engine's allocations trigger a full collection (a fifth of the engine's time at
-    # 10,000 resources). Unfrozen after it, so that a process running many evaluations frees them.
-    gc.freeze()
-    try:
-        found = run_checks(estate, run.checks, by_kind=by_kind)
-    finally:
-        gc.unfreeze()
+    found = run_checks(estate, run.checks, by_kind=by_kind)
     for index, result in enumerate(found):  # in place: the engine's results are not copied whole
         shown = show(result.file)
         if shown != result.file:
@@ -183,6 +178,22 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
         control_summary(results, [run.frameworks[f].metadata() for f in run.selected]), rows,
     )
     return Outcome(results, doc)
+
+
+@contextmanager
+def batch_collector() -> Iterator[None]:
+    """A run builds a large graph of objects that lives until the run ends (the estate, its subjects,
+    the results, the rendered reports), and makes few reference cycles. Python's default collector
+    thresholds walk that graph again and again as it grows: a quarter of a 10,000-resource run, and
+    more than linear in the estate. Young collections every 100,000 allocations instead of 700 make
+    that cost small and proportional (peak RSS +10% at 10,000 resources). The CLI runs each command
+    inside it; the thresholds are restored after it, so a process that embeds the pipeline keeps its own."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def lint(paths: list[Path], run: RunSettings, options: Any, scan_info: dict[str, Any],
