@@ -49,10 +49,10 @@ def test_a_resolver_failure_on_one_entity_is_one_located_error(lint_text, monkey
 def test_an_engine_failure_on_one_subject_is_one_error_of_that_rule(lint_text, monkeypatch):
     real = engine.evaluate_subject
 
-    def fragile(check, subject, memo):
+    def fragile(check, subject, memo, show):
         if check.rule.id == "BG202" and subject.resource_id == "Odd":
             raise ValueError("boom")
-        return real(check, subject, memo)
+        return real(check, subject, memo, show)
 
     monkeypatch.setattr(engine, "evaluate_subject", fragile)
     results = lint_text(TEMPLATE)

@@ -147,11 +147,7 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
 
     show = show or (lambda name: name)
     by_kind = subjects(estate, run.config.opt_in)
-    found = run_checks(estate, run.checks, by_kind=by_kind)
-    for index, result in enumerate(found):  # in place: the engine's results are not copied whole
-        shown = show(result.file)
-        if shown != result.file:
-            found[index] = replace(result, file=shown)
+    found = run_checks(estate, run.checks, by_kind=by_kind, show=show)
     files = sorted({show(f) for f in estate.files})
     accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _shipped_rules(),
                      {c.rule.id for c in run.checks}, run.today or today(), run.baseline, show, files)

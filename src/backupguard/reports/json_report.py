@@ -83,6 +83,9 @@ def render(doc: dict[str, Any]) -> str:
 # Lines of a long list written per piece of :func:`stream`: few enough pieces that writing them costs
 # nothing, small enough that no piece holds more than a few hundred kilobytes.
 _LINES_PER_PIECE = 256
+# One encoder for every line: json.dumps with ensure_ascii=False builds a new one per call (a tenth
+# of the JSON report's time at 130,000 results).
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def stream(doc: dict[str, Any]) -> Iterator[str]:
@@ -96,7 +99,7 @@ def stream(doc: dict[str, Any]) -> Iterator[str]:
         if key in _ONE_PER_LINE and isinstance(value, (list, ResultRows)) and value:
             opening = head + "[\n    "
             for start in range(0, len(value), _LINES_PER_PIECE):
-                lines = ",\n    ".join(json.dumps(item, ensure_ascii=False) for item in value[start:start + _LINES_PER_PIECE])
+                lines = ",\n    ".join(map(_ONE_LINE, value[start:start + _LINES_PER_PIECE]))
                 yield json_safe(opening + lines)
                 opening = ",\n    "
             yield "\n  ]"
