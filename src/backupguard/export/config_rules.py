@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backupguard.export.controls import (
+    LEFT_OUT,
     Mapping,
-    ParameterProblem,
     Source,
     Unmapped,
-    LEFT_OUT,
     framework_rules,
-    inputs,
     scope_aws_types,
 )
 from backupguard.frameworks import Framework
@@ -141,14 +139,10 @@ def config_rules(framework: Framework, checks: list) -> Mapping:
                                 f"{', '.join(f'{k}={v}' for k, v in tags)}")
         tag = tags[0] if len(tags) == 1 else None
         for name in names:
-            try:
-                values, extra = inputs(FAMILY_OF.get(name, name), check.params, CONFIG_RULES[name].parameters)
-            except ParameterProblem as exc:
-                result.unmapped.append(Unmapped(control_id, rule_id, f"{name}: {exc}"))
+            values = result.translate(control_id, rule_id, name, FAMILY_OF.get(name, name), check.params,
+                                      CONFIG_RULES[name].parameters)
+            if values is None:
                 continue
-            for parameter in extra:
-                result.notes.append(f"{control_id} {rule_id}: parameter {parameter} has no counterpart in {name}; "
-                                    "AWS Config evaluates without it")
             key = (name, tuple(values.items()), tag)
             source = Source(control_id, rule_id)
             if key in by_key:

@@ -125,6 +125,20 @@ class Mapping:
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def translate(self, control_id: str, rule_id: str, name: str, family: str, params: dict[str, Any],
+                  accepted: Iterable[str]) -> dict[str, str] | None:
+        """The rule's parameters as the input parameters of ``name`` (see :func:`inputs`); None, and
+        the rule listed, when a value is beyond AWS's range; a parameter without counterpart is a note."""
+        try:
+            values, extra = inputs(family, params, accepted)
+        except ParameterProblem as exc:
+            self.unmapped.append(Unmapped(control_id, rule_id, f"{name}: {exc}"))
+            return None
+        for parameter in extra:
+            self.notes.append(f"{control_id} {rule_id}: parameter {parameter} has no counterpart in {name}; "
+                              "AWS evaluates without it")
+        return values
+
 
 class ParameterProblem(Exception):
     """A rule parameter whose value the AWS counterpart cannot take (out of its range)."""
@@ -227,14 +241,9 @@ def audit_manager(framework: Framework, checks: list) -> Mapping:
         if spec is None:
             result.unmapped.append(Unmapped(control_id, rule_id, f"references {name}, which is not an Audit Manager control backupguard knows"))
             continue
-        try:
-            values, extra = inputs(name, check.params, spec.parameters)
-        except ParameterProblem as exc:
-            result.unmapped.append(Unmapped(control_id, rule_id, f"{name}: {exc}"))
+        values = result.translate(control_id, rule_id, name, name, check.params, spec.parameters)
+        if values is None:
             continue
-        for parameter in extra:
-            result.notes.append(f"{control_id} {rule_id}: parameter {parameter} has no counterpart in {name}; "
-                                "AWS evaluates without it")
         types, tags = _scope(name, spec, control_id, rule_id, check.scope, result.notes)
         exported = NativeControl(name, tuple(values.items()), types, tags, (Source(control_id, rule_id),))
         earlier = by_name.get(name)
