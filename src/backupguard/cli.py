@@ -772,6 +772,64 @@ def list_frameworks(
             typer.echo(f"  {control.id}: {', '.join(r.rule_id for r in control.rules)}")
 
 
+class ExportFormat(str, Enum):
+    cloudformation = "cloudformation"
+    terraform = "terraform"
+    conformance_pack = "conformance-pack"
+
+
+class ReportTemplate(str, Enum):
+    control = "control"
+    resource = "resource"
+
+
+@app.command()
+def export(
+    framework: Annotated[str, typer.Option("--framework", metavar="ID", help="The framework to export (`backupguard frameworks` lists them).")],
+    output_format: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="cloudformation or terraform: an AWS Backup Audit Manager framework; conformance-pack: "
+        "the AWS Config managed rules.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE", help="Write here." + _default("stdout"))] = None,
+    name: Annotated[Optional[str], typer.Option(
+        metavar="NAME", help="The framework's name in AWS ([a-zA-Z][_a-zA-Z0-9]*)." + _default("the ID, hyphens as underscores"))] = None,
+    report_plan: Annotated[Optional[ReportTemplate], typer.Option(
+        "--report-plan", metavar="TEMPLATE", help="Also a report plan on the framework: control or resource (compliance report).")] = None,
+    report_bucket: Annotated[Optional[str], typer.Option(
+        metavar="BUCKET", help="S3 bucket of the report plan." + _default("a template parameter, a Terraform variable"))] = None,
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    rules_dir: RulesDirs = [],
+    frameworks_dir: FrameworksDirs = [],
+) -> None:
+    """Write a framework as native AWS resources: an Audit Manager framework (CloudFormation, Terraform) or a Config conformance pack.
+
+    Parameters come from the framework, the config file and --param, as for lint. Rules with no
+    native equivalent are listed in a comment at the top of the file and on stderr.
+
+    Exit codes: 0 written, 2 usage error (an unknown framework, an invalid name) or the file could not be written.
+    """
+    from backupguard.export import ExportError, Request, export as exported
+
+    run = _settings(config, [framework], param, None, False, rules_dir=rules_dir, frameworks_dir=frameworks_dir)
+    request = Request(output_format.value, name, report_plan.value if report_plan else None, report_bucket)
+    try:
+        result = exported(run.frameworks[framework], run.checks, request)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        _write_stdout(result.text) if output is None else _write_atomically(output, result.text)
+    except OSError as exc:
+        raise _fail(f"{'standard output' if output is None else output}: cannot write: {exc.strerror or exc}") from None
+    _say(f"backupguard: exported {result.count} {result.kind} from {framework}"
+         + (f" to {output}" if output is not None else ""))
+    if result.unmapped:
+        _say(f"backupguard: not exported, {len(result.unmapped)} rule(s) AWS has no equivalent for here:")
+        for entry in result.unmapped:
+            _say(f"  {entry}")
+    for note in result.notes:
+        _say(f"backupguard: note: {note}")
+
+
 def main() -> None:
     """Console entry point: no traceback ever reaches the user."""
     from backupguard.pipeline import batch_collector
