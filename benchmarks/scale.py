@@ -16,12 +16,16 @@ largest peak RSS (the child's own, measured by a bare launcher: see ``bench.LAUN
 exit codes (2: an input error, such as a template past the CloudFormation budget of 2,000
 resources, which is then not evaluated), and the cost ratio of the largest scale to the smallest.
 
+``--checkov`` adds Checkov (``checkov -d DIR --quiet --compact -o json --skip-download``, when installed) as a third
+side of every series, alternating with the two checkouts, and ``--corpus`` adds the whole
+``../shared/corpus`` as one more input; the tables then give each side's time over this checkout's.
+
 ``--phases`` runs the same command in-process instead (``--phase-child``), timing the
 phases (in CPU seconds, which a busy machine disturbs less) by wrapping the functions the CLI calls: ``start-up`` (interpreter and imports, up
 to the command), ``settings`` (config, catalogue, checks), ``parse`` (``scanner.scan``), ``resolve`` (``resolve.subjects``),
 ``engine`` (``rules.engine.run``), ``document`` (waivers, inventory and the result
 document), ``render`` (``cli._write_reports``), ``other`` (the rest of the process), and the garbage collector's share of all of
-them (``gc``). ``--checkov`` adds Checkov on the same folders when ``checkov`` is installed.
+them (``gc``).
 
 Skips with a message (exit 0) when ``../shared`` is absent. A benchmark, not a test: it
 asserts nothing about speed; it exits 2 when a run crashed or exited with an unexpected code.
@@ -103,7 +107,12 @@ def measure(cmd: list[str], src: Path | None, cwd: Path, keep_stdout: bool = Fal
     return {"wall": wall, "cpu": cpu, "rc": rc, "peak": peak, "stderr": stderr, "stdout": stdout_text}
 
 
-def lint_cmd(folder: Path, phases_to: Path | None) -> list[str]:
+def lint_cmd(folder: Path, phases_to: Path | None, side: str = "current") -> list[str]:
+    """The command a side runs on ``folder``: backupguard's lint (either checkout: PYTHONPATH tells
+    them apart) or, for the ``checkov`` side, Checkov on the same folder."""
+    if side == "checkov":
+        return [shutil.which("checkov") or "checkov", "-d", str(folder), "--quiet", "--compact", "-o", "json",
+                "--skip-download"]  # no network: the guidelines download would add its retries to the time
     args = ["lint", str(folder), "-f", "json", "--fail-on", "never"]
     if phases_to is not None:
         return [sys.executable, str(Path(__file__).resolve()), "--phase-child", str(phases_to), "--", *args]
@@ -226,8 +235,8 @@ def run_series(label: str, cmd_for: Any, sides: list[tuple[str, Path | None]], r
         order = sides if round_ % 2 == 0 else sides[::-1]
         for name, src in order:
             with tempfile.TemporaryDirectory() as tmp:
-                phases_to = Path(tmp) / "phases.json" if phases else None
-                child = measure(cmd_for(phases_to), src, cwd)
+                phases_to = Path(tmp) / "phases.json" if phases and name != "checkov" else None
+                child = measure(cmd_for(phases_to, name), src, cwd)
                 if phases_to is not None and phases_to.is_file():
                     reported = json.loads(phases_to.read_text("utf-8"))
                     child["phases"], child["peaks"] = reported["phases"], reported.get("peaks", {})
@@ -268,8 +277,8 @@ def table(title: str, rows: list[tuple[str, int | None, dict[str, dict[str, Any]
     the first; with ``phases``, a second table of the phase medians."""
     lines = [f"### {title}", ""]
     head = ["input", "resources", *[f"{side} s" for side in sides]]
-    if len(sides) == 2:
-        head.append("speed-up")
+    others = [side for side in sides if side != "current"] if "current" in sides else []
+    head += [f"{side} / current" for side in others]
     head += [f"{side} CPU s" for side in sides]
     head += [f"{side} MiB" for side in sides]
     if phases:
@@ -279,8 +288,9 @@ def table(title: str, rows: list[tuple[str, int | None, dict[str, dict[str, Any]
     for name, count, figures in rows:
         found = [figures.get(side, {}) for side in sides]
         cells = [name, f"{count:,}" if count else "-", *[_s(f.get("median_s")) for f in found]]
-        if len(sides) == 2:
-            before, after = (f.get("median_s") for f in found)
+        after = figures.get("current", {}).get("median_s")
+        for side in others:
+            before = figures.get(side, {}).get("median_s")
             cells.append(f"{before / after:.1f}x" if before and after else "-")
         cells += [_s(f.get("cpu_s")) for f in found]
         cells += [_mib(f.get("peak_bytes")) for f in found]
@@ -288,7 +298,8 @@ def table(title: str, rows: list[tuple[str, int | None, dict[str, dict[str, Any]
             cells += [_s(f.get("phases", {}).get("resolve")) for f in found]
         cells.append(" / ".join(",".join(str(c) for c in f.get("exit_codes", [])) or "-" for f in found))
         lines.append("| " + " | ".join(cells) + " |")
-    timed = [(name, figures) for name, _, figures in rows if all(figures.get(s) for s in sides)]
+    timed = [(name, figures) for name, _, figures in rows
+             if name != "corpus" and all(figures.get(s) for s in sides)]
     if len(timed) >= 2:
         (small, first), (large, last) = timed[0], timed[-1]
         ratios = []
@@ -369,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", action="store_true", help="time the phases in-process (see above)")
     parser.add_argument("--org", metavar="AxRxN", help="also org_estate.py: A accounts x R Regions x N resources each")
     parser.add_argument("--checkov", action="store_true", help="also Checkov on the same folders, when installed")
+    parser.add_argument("--corpus", action="store_true", help="also the whole ../shared/corpus folder")
     parser.add_argument("--work", type=Path, help="where to generate the inputs (kept; default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -381,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--baseline-src {args.baseline_src}: no backupguard package there")
         sides.append(("baseline", args.baseline_src.resolve()))
     sides.append(("current", SRC))
+    if args.checkov:
+        if shutil.which("checkov") is None:
+            note("--checkov: checkov is not installed; skipped")
+        else:
+            sides.append(("checkov", None))
     names = [name for name, _ in sides]
     problems: list[str] = []
     temporary = None if args.work else tempfile.TemporaryDirectory(prefix="bg-scale-")
@@ -395,36 +412,31 @@ def main(argv: list[str] | None = None) -> int:
             rows = []
             for scale, folder in folders.items():
                 label = f"{fmt} x{scale:g}"
-                found = run_series(label, lambda to, f=folder / fmt: lint_cmd(f, to), sides, args.runs, work,
-                                   problems, args.phases)
+                found = run_series(label, lambda to, side, f=folder / fmt: lint_cmd(f, to, side), sides, args.runs,
+                                   work, problems, args.phases)
                 rows.append((label, resources_of(folder), found))
                 figures[label] = found
             out += table({"cfn": "CloudFormation", "tf": "Terraform"}[fmt] + " (gen_synthetic.py)", rows, names,
                          args.phases)
         if args.org:
-            count, found = org_series(args.org, sides, args.runs, work, problems)
+            checkouts = [side for side in sides if side[0] != "checkov"]  # Checkov has no live estate
+            count, found = org_series(args.org, checkouts, args.runs, work, problems)
             figures[f"org {args.org}"] = found
             out += table(f"Live-shaped estate built in-process (org_estate.py {args.org}: accounts x Regions x "
-                         "resources each)", [(f"org {args.org}", count, found)], names, False)
-            for name in names:
+                         "resources each)", [(f"org {args.org}", count, found)], [n for n, _ in checkouts], False)
+            for name, _ in checkouts:
                 if name in found:
                     p = found[name]["phases"]
                     out.append(f"- {name} (wall, as org_estate.py prints them): build {p['build']:.2f} s, "
                                f"resolve {p['resolve']:.2f} s, engine {p['engine']:.2f} s")
             out.append("")
-        if args.checkov:
-            checkov = shutil.which("checkov")
-            if checkov is None:
-                note("--checkov: checkov is not installed; skipped")
-            else:
-                rows = []
-                for scale, folder in folders.items():
-                    for fmt in args.formats:
-                        found = run_series(f"checkov {fmt} x{scale:g}", lambda to, f=folder / fmt: [
-                            checkov, "-d", str(f), "--quiet", "--compact", "-o", "json"],
-                            [("checkov", None)], args.runs, work, problems, False)
-                        rows.append((f"{fmt} x{scale:g}", resources_of(folder), found))
-                out += table("Checkov on the same folders", rows, ["checkov"], False)
+        if args.corpus:
+            corpus = SHARED / "corpus"
+            found = run_series("corpus", lambda to, side: lint_cmd(corpus, to, side), sides, args.runs, work,
+                               problems, args.phases)
+            figures["corpus"] = found
+            out += table("The shared corpus (../shared/corpus, one folder)", [("corpus", None, found)], names,
+                         args.phases)
     finally:
         if temporary is not None:
             temporary.cleanup()
