@@ -540,4 +540,5 @@ def restore_testing_subject(plan: RestoreTestingPlan) -> Subject:
         "selection_window_days": plan.selection_window_days,
         **schedule_facts(plan.schedule),
     }
+    facts["schedule"] = plan.schedule  # for messages (restore-testing-frequency)
     return Subject("restore_testing_plan", plan.resource_id, plan.resource_type, plan.origin, facts)
