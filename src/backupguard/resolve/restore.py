@@ -155,7 +155,8 @@ def _type_subject(service: str, members: list[tuple[ProtectedResource, Coverage]
     first = next((r for r, cover in members if cover.protected is True), members[0][0])
     origin = first.origin
     plans = list(dict.fromkeys(
-        f"plan '{view['plan']}'" for _, cover in members for view in cover.rules if isinstance(view.get("plan"), str)
+        (f"a plan {view['plan']}" if view["plan"].startswith("(") else f"plan '{view['plan']}'")
+        for _, cover in members for view in cover.rules if isinstance(view.get("plan"), str)
     ))
     chosen = [s for s in testing.selections if not apart(s.origin, origin)]
     verdicts = [(s, testing.tests(s, service)) for s in chosen]
