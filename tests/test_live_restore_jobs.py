@@ -16,6 +16,7 @@ from backupguard.rules import load_catalogue
 from backupguard.rules.engine import Check, run
 
 from estate_builders import A, EAST, live, plan, selection, volume
+from live_fakes import StubAccess
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 SINCE = NOW - timedelta(days=35)
@@ -84,16 +85,6 @@ def test_bg440_on_a_live_estate_needs_a_selection_of_a_plan_that_exists():
     assert [s for s, _ in verdict(elsewhere, "BG440")] == ["fail"]
 
 
-class _StubAccess:
-    account, partition = A, "aws"
-
-    def __init__(self, clients):
-        self.clients = clients
-
-    def client(self, service, region):
-        return self.clients[service]
-
-
 def _backup_client():
     import botocore.session
 
@@ -117,7 +108,7 @@ def test_list_restore_jobs_follows_pages_and_asks_only_for_completed_jobs_in_the
     with Stubber(client) as stub:
         stub.add_response("list_restore_jobs", {"RestoreJobs": [_job(1), _job(2, "RDS")], "NextToken": "t"}, wanted)
         stub.add_response("list_restore_jobs", {"RestoreJobs": [_job(3)]}, {**wanted, "NextToken": "t"})
-        scope = Scope(_StubAccess({"backup": client}), A, EAST, EAST, NOW, SINCE)
+        scope = Scope(StubAccess({"backup": client}, A), A, EAST, EAST, NOW, SINCE)
         backup_collector.restore_jobs(scope, client)
         stub.assert_no_pending_responses()
     estate = scope.estate
@@ -139,7 +130,7 @@ def test_access_denied_on_list_restore_jobs_is_one_located_error_and_unknown_evi
         stub.add_client_error("list_restore_jobs", "AccessDeniedException", "not authorized to list restore jobs",
                               http_status_code=403)
         stub.add_response("list_frameworks", {"Frameworks": []})
-        scope = Scope(_StubAccess({"backup": client}), A, EAST, EAST, NOW, SINCE)
+        scope = Scope(StubAccess({"backup": client}, A), A, EAST, EAST, NOW, SINCE)
         backup_collector.restore_jobs(scope, client)
         scope.call("backup", "ListFrameworks", lambda: backup_collector._frameworks(scope, client))  # the scan goes on
         stub.assert_no_pending_responses()

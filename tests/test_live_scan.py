@@ -17,7 +17,7 @@ from backupguard.estate import Reference, Unknown  # noqa: E402
 from backupguard.scanner.aws import LiveOptions, readonly, scan_live, shard_of  # noqa: E402
 from backupguard.scanner.aws.scope import Scope  # noqa: E402
 from backupguard.scanner.aws import backup as backup_collector  # noqa: E402
-from live_fakes import Canned, CannedConnector, error  # noqa: E402
+from live_fakes import Canned, CannedConnector, StubAccess, error  # noqa: E402
 
 R1, R2 = "eu-west-1", "eu-south-1"
 MGMT = "123456789012"
@@ -368,16 +368,6 @@ def test_shards_are_a_deterministic_partition():
         shard_of(accounts, (2, 2))
 
 
-class _StubAccess:
-    account, partition = "111122223333", "aws"
-
-    def __init__(self, clients):
-        self.clients = clients
-
-    def client(self, service, region):
-        return self.clients[service]
-
-
 def test_pagination_and_aws_managed_key_with_stubber():
     import botocore.session
 
@@ -397,7 +387,7 @@ def test_pagination_and_aws_managed_key_with_stubber():
                 sk.add_response("describe_key", {"KeyMetadata": {"KeyId": "abcd", "Arn": key, "KeyManager": "AWS"}}, {"KeyId": key})
             sb.add_client_error("get_backup_vault_notifications", "ResourceNotFoundException", http_status_code=404)
             sb.add_response("list_tags", {"Tags": {"n": name}})
-        scope = Scope(_StubAccess({"backup": backup, "kms": kms}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
+        scope = Scope(StubAccess({"backup": backup, "kms": kms}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
         vaults = backup_collector._vaults(scope, backup)
         sb.assert_no_pending_responses()
     assert [(v.name, v.encryption_key_arn, v.tags) for v in vaults] == [
@@ -415,7 +405,7 @@ def test_throttling_and_missing_endpoint_are_scoped_errors():
     backup = session.create_client("backup", "eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(backup) as sb:
         sb.add_client_error("list_frameworks", "ThrottlingException", "Rate exceeded", http_status_code=400)
-        scope = Scope(_StubAccess({"backup": backup}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
+        scope = Scope(StubAccess({"backup": backup}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
         scope.call("backup", "ListFrameworks", lambda: backup_collector._frameworks(scope, backup))
 
     def unreachable(s):

@@ -27,7 +27,7 @@ from backupguard.estate import (
 )
 from backupguard.resolve import Deferred, Subject
 from backupguard.resolve.builders import RESTORE_TEST_START_WINDOW_HOURS
-from backupguard.resolve.coverage import Coverage, apart
+from backupguard.resolve.coverage import Coverage, _and, _or, apart
 from backupguard.resolve.plans import name_of, schedule_facts
 from backupguard.resolve.services import facts_for
 
@@ -35,18 +35,6 @@ from backupguard.resolve.services import facts_for
 MAX_VALIDATION_WINDOW_HOURS = 168
 # The parameter of the restore-job evidence rule that decides how far back a job may lie.
 MAX_DAYS_PARAMETER = "max_days_since_restore"
-
-
-def _or(values: list[Any]) -> Any:
-    if any(v is True for v in values):
-        return True
-    return next((v for v in values if isinstance(v, Unknown)), False)
-
-
-def _and(left: Any, right: Any) -> Any:
-    if left is False or right is False:
-        return False
-    return left if isinstance(left, Unknown) else right
 
 
 def _text(value: Any, what: str) -> str:
