@@ -51,19 +51,20 @@ class RestoreTesting:
 
     def __init__(self, estate: Estate):
         self.plans = estate.restore_testing_plans
-        self.plans_by_id = {plan.resource_id: plan for plan in self.plans}
+        # by deployment unit and ID: two templates may both call their plan "RestoreTests"
+        self.plans_by_id = {(plan.origin.unit, plan.resource_id): plan for plan in self.plans}
         self.selections = estate.restore_testing_selections
         self.links = {id(selection): self.plan_of(selection) for selection in self.selections}
 
     def plan_of(self, selection: RestoreTestingSelection) -> RestoreTestingPlan | None | Unknown:
         """The plan a selection belongs to: by reference, else by name in the same account and Region
         (or unit). None when no such plan is in the estate (the selection then tests nothing here)."""
-        ref = selection.plan_name
+        ref, unit = selection.plan_name, selection.origin.unit
         if isinstance(ref, Reference):
-            return self.plans_by_id.get(ref.target.split("[")[0]) or self.plans_by_id.get(ref.target)
+            return self.plans_by_id.get((unit, ref.target)) or self.plans_by_id.get((unit, ref.target.split("[")[0]))
         if isinstance(ref, Unknown):
             for target in ref.refs:
-                plan = self.plans_by_id.get(target) or self.plans_by_id.get(target.split("[")[0])
+                plan = self.plans_by_id.get((unit, target)) or self.plans_by_id.get((unit, target.split("[")[0]))
                 if plan is not None:
                     return plan
             names = [c for c in ref.candidates if isinstance(c, str)]
