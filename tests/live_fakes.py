@@ -92,3 +92,17 @@ class CannedConnector(Connector):
     def access(self, account: str) -> Any:
         found = super().access(account)
         return found if isinstance(found, CannedAccess) else CannedAccess(found, self._canned)
+
+
+class StubAccess:
+    """One account's clients for a collector called directly: the given (Stubber-wrapped) clients."""
+
+    account, partition = "111122223333", "aws"
+
+    def __init__(self, clients: dict[str, Any], account: str | None = None):
+        self.clients = clients
+        if account is not None:
+            self.account = account
+
+    def client(self, service: str, region: str) -> Any:
+        return self.clients[service]

@@ -10,7 +10,7 @@ import yaml
 from backupguard.frameworks import load_framework_file, load_frameworks
 from backupguard.rules import CatalogueError, load_catalogue
 
-SHIPPED = {"aws-backup-audit-manager", "aws-security-hub", "nist-800-53-r5", "hipaa-164-308-a-7", "sec-17a-4-f", "pci-dss-4"}
+SHIPPED = {"aws-backup-audit-manager", "aws-security-hub", "nist-800-53-r5", "hipaa-164-308-a-7", "sec-17a-4-f", "pci-dss-4", "restore-readiness"}
 
 
 def test_shipped_frameworks_load_and_map_only_tested_rules():

@@ -17,7 +17,7 @@ from backupguard.estate import Reference, Unknown  # noqa: E402
 from backupguard.scanner.aws import LiveOptions, readonly, scan_live, shard_of  # noqa: E402
 from backupguard.scanner.aws.scope import Scope  # noqa: E402
 from backupguard.scanner.aws import backup as backup_collector  # noqa: E402
-from live_fakes import Canned, CannedConnector, error  # noqa: E402
+from live_fakes import Canned, CannedConnector, StubAccess, error  # noqa: E402
 
 R1, R2 = "eu-west-1", "eu-south-1"
 MGMT = "123456789012"
@@ -32,6 +32,7 @@ EMPTY = {
     ("backup", "DescribeGlobalSettings"): error("InvalidRequestException"),
     ("backup", "ListFrameworks"): {"Frameworks": []},
     ("backup", "ListRestoreTestingPlans"): {"RestoreTestingPlans": []},
+    ("backup", "ListRestoreJobs"): {"RestoreJobs": []},
     ("storagegateway", "ListGateways"): {"Gateways": []},
     ("organizations", "ListPolicies"): {"Policies": []},
 }
@@ -137,6 +138,12 @@ def _build_org(canned: Canned) -> dict[str, str]:
     canned.on(MGMT, R1, "backup", "GetRestoreTestingSelection", {"RestoreTestingSelection": {
         "RestoreTestingPlanName": "weekly", "RestoreTestingSelectionName": "ebs", "CreationTime": NOW,
         "IamRoleArn": f"arn:aws:iam::{MGMT}:role/restore", "ProtectedResourceType": "EBS", "ProtectedResourceArns": ["*"]}})
+    restored = lambda n, kind, days: {"RestoreJobId": f"job-{n}", "ResourceType": kind, "Status": "COMPLETED",  # noqa: E731
+                                       "CompletionDate": NOW - timedelta(days=days), "CreationDate": NOW - timedelta(days=days, hours=1)}
+    canned.on(MGMT, R1, "backup", "ListRestoreJobs", lambda p: {  # two pages, completed jobs only
+        "RestoreJobs": [restored(1, "EBS", 3)], "NextToken": "page2"} if "NextToken" not in p else {
+        "RestoreJobs": [restored(2, "DynamoDB", 50)]} if p.get("ByStatus") == "COMPLETED" and "ByCompleteAfter" in p else None)
+    canned.on(MGMT, R2, "backup", "ListRestoreJobs", error("AccessDeniedException", "not authorized to list restore jobs"))
     gateway = f"arn:aws:storagegateway:{R1}:{MGMT}:gateway/sgw-12A3456B"
     canned.on(MGMT, R1, "storagegateway", "ListGateways", {"Gateways": [{"GatewayARN": gateway}]})
     canned.on(MGMT, R1, "storagegateway", "ListVolumes", {"VolumeInfos": [{
@@ -225,6 +232,8 @@ def test_organization_scan_end_to_end():
          f"arn:aws:backup:{R2}:A:backup-vault:airgap: AccessDeniedException: not authorized to list recovery points"),
         ("aws-access-denied", f"account A, Region {R2}, backup: ListRecoveryPointsByBackupVault failed for "
          f"arn:aws:backup:{R2}:A:backup-vault:dr: AccessDeniedException: not authorized to list recovery points"),
+        ("aws-access-denied", f"account A, Region {R2}, backup: ListRestoreJobs failed: AccessDeniedException: "
+         "not authorized to list restore jobs"),
         ("aws-region-disabled", f"account B, Region {R2}: the Region is not enabled for the account (ec2:DescribeRegions); it was not scanned"),
         ("aws-role-unassumable", f"account C, Region global, sts: AssumeRole failed: AccessDenied: cannot assume "
          f"arn:aws:iam::C:role/BackupguardScan (not authorized to perform sts:AssumeRole on arn:aws:iam::C:role/BackupguardScan)"),
@@ -299,6 +308,9 @@ def test_organization_scan_end_to_end():
     assert [rp.name for rp in estate.report_plans] == ["daily_report"]
     assert [(p.name, p.start_window_hours, p.selection_window_days) for p in estate.restore_testing_plans] == [("weekly", 8, 7)]
     assert [(s.name, s.plan_name) for s in estate.restore_testing_selections] == [("ebs", "weekly")]
+    assert [(L(j.origin.account), j.origin.region, j.job_id, j.resource_type) for j in estate.restore_jobs] == [
+        ("A", R1, "job-1", "EBS"), ("A", R1, "job-2", "DynamoDB")]  # both pages
+    assert isinstance(estate.restore_jobs_read[f"account {A} region {R2}"], Unknown)  # denied: not "no restore"
     assert seen and seen[-1].scopes_done == seen[-1].scopes_total and seen[-1].accounts == 3
 
     # the live source fills the same native-settings contract as the templates' sources
@@ -326,6 +338,13 @@ def test_organization_scan_end_to_end():
                            f"arn:aws:rds:{R1}:B:cluster:graph", f"arn:aws:rds:{R1}:B:db:legacy",
                            f"arn:aws:redshift:{R1}:A:cluster:warehouse", "arn:aws:s3:::a-data-bucket", "arn:aws:s3:::b-logs"]
     assert ("BG430", f"arn:aws:ec2:{R1}::snapshot/snap-1", "pass") in verdicts
+    # restore readiness: EBS restore tested (selection 'ebs' of plan 'weekly') and restored 3 days ago; the
+    # DynamoDB table has neither a restore testing selection nor a restore in the last 30 days
+    restore = {(r.rule_id, L(r.resource_id), r.status) for r in outcome.results if r.rule_id in ("BG440", "BG443")}
+    ebs_arn = next(r.arn for r in estate.resources if r.service == "EBS")
+    assert restore == {("BG440", L(ebs_arn), "pass"), ("BG443", L(ebs_arn), "pass"),
+                       ("BG440", f"arn:aws:dynamodb:{R1}:A:table/orders", "fail"),
+                       ("BG443", f"arn:aws:dynamodb:{R1}:A:table/orders", "fail")}
 
     # live results keep no file line (a live source records names, never positions), and name settings
     # as the API does
@@ -349,16 +368,6 @@ def test_shards_are_a_deterministic_partition():
         shard_of(accounts, (2, 2))
 
 
-class _StubAccess:
-    account, partition = "111122223333", "aws"
-
-    def __init__(self, clients):
-        self.clients = clients
-
-    def client(self, service, region):
-        return self.clients[service]
-
-
 def test_pagination_and_aws_managed_key_with_stubber():
     import botocore.session
 
@@ -378,7 +387,7 @@ def test_pagination_and_aws_managed_key_with_stubber():
                 sk.add_response("describe_key", {"KeyMetadata": {"KeyId": "abcd", "Arn": key, "KeyManager": "AWS"}}, {"KeyId": key})
             sb.add_client_error("get_backup_vault_notifications", "ResourceNotFoundException", http_status_code=404)
             sb.add_response("list_tags", {"Tags": {"n": name}})
-        scope = Scope(_StubAccess({"backup": backup, "kms": kms}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
+        scope = Scope(StubAccess({"backup": backup, "kms": kms}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
         vaults = backup_collector._vaults(scope, backup)
         sb.assert_no_pending_responses()
     assert [(v.name, v.encryption_key_arn, v.tags) for v in vaults] == [
@@ -396,7 +405,7 @@ def test_throttling_and_missing_endpoint_are_scoped_errors():
     backup = session.create_client("backup", "eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(backup) as sb:
         sb.add_client_error("list_frameworks", "ThrottlingException", "Rate exceeded", http_status_code=400)
-        scope = Scope(_StubAccess({"backup": backup}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
+        scope = Scope(StubAccess({"backup": backup}), "111122223333", "eu-west-1", "eu-west-1", NOW, NOW)
         scope.call("backup", "ListFrameworks", lambda: backup_collector._frameworks(scope, backup))
 
     def unreachable(s):

@@ -396,6 +396,13 @@ class RestoreTestingSelection:
     properties: Any
     origin: Origin
     resource_type: str = "AWS::Backup::RestoreTestingSelection"
+    # As the source writes them (CloudFormation and the API: ProtectedResourceType...; Terraform:
+    # protected_resource_type...): AWS Backup's type name, ["*"] or ARNs, the tag conditions, and
+    # the hours a restored resource is kept for validation (None: not set, AWS keeps none).
+    protected_resource_type: Any = None
+    protected_resource_arns: Any = None
+    protected_resource_conditions: Any = None
+    validation_window_hours: Any = None
 
 
 @dataclass(slots=True)
@@ -471,6 +478,33 @@ class RecoveryPoint:
 
 
 @dataclass(slots=True)
+class RestoreJob:
+    """One completed restore job (live scans only; ``ListRestoreJobs`` with ``ByStatus=COMPLETED``).
+
+    ``resource_type`` is AWS Backup's name (EBS, RDS, ...), as a restore testing selection's
+    ``ProtectedResourceType`` and a resource's ``service`` spell it. ``restore_testing_plan_arn``
+    is set when restore testing started the job (``CreatedBy``), None for an on-demand restore.
+    """
+
+    job_id: str
+    resource_type: str
+    completed: datetime | None
+    origin: Origin
+    source_resource_arn: str | None = None
+    restore_testing_plan_arn: str | None = None
+    validation_status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreJobWindow:
+    """When a live scan read an account and Region's completed restore jobs (``as_of``), and from
+    when (``since``: the lookback). Ages are computed against ``as_of``, never the renderer's clock."""
+
+    as_of: datetime
+    since: datetime
+
+
+@dataclass(slots=True)
 class InputError:
     """A file or value that could not be read; it becomes one ``error`` result."""
 
@@ -523,6 +557,10 @@ class Estate:
     suppressions: list[InlineSuppression] = field(default_factory=list)  # inline, as the sources read them
     # CloudFormation parameter names the templates declare (a --parameter none declares is a typo to warn about)
     declared_parameters: list[str] = field(default_factory=list)
+    # Completed restore jobs a live scan read, and per region_scope() the window it read them in
+    # (RestoreJobWindow), or Unknown when ListRestoreJobs failed there: no job is then not "none happened".
+    restore_jobs: list[RestoreJob] = field(default_factory=list)
+    restore_jobs_read: dict[str, Any] = field(default_factory=dict)
 
     def add(self, entity: Any) -> None:
         """Put an entity in the collection of its kind."""
@@ -560,4 +598,5 @@ _COLLECTIONS = {
     "OrgBackupPolicy": "org_policies",
     "ProtectedResource": "resources",
     "RecoveryPoint": "recovery_points",
+    "RestoreJob": "restore_jobs",
 }

@@ -20,6 +20,8 @@ Kinds (the ``subject`` a rule names) and the modules that compute them:
 ``org_policy``           an Organizations backup policy document (``org_policy_syntax``)
 ``backup_framework``     an AWS::Backup::Framework; ``report_plan``, ``restore_testing_plan`` likewise
 ``recovery_point``       one recovery point a live scan read: encryption, retention (``evidence``)
+``protected_resource_type``  a resource type plans protect in one place: restore tests and restore jobs (``restore``)
+``restore_testing_selection``  a restore testing selection with its plan's windows (``restore``)
 =======================  ===========================================================
 """
 
@@ -33,6 +35,7 @@ from backupguard.estate import Attributes, Estate, InputError, Origin
 SUBJECT_KINDS = (
     "backup_plan", "backup_rule", "lifecycle", "copy_action", "backup_vault", "backup_selection", "resource",
     "org_policy", "backup_framework", "report_plan", "restore_testing_plan", "recovery_point",
+    "protected_resource_type", "restore_testing_selection",
 )
 
 
@@ -67,7 +70,7 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
     ``opt_in`` states which AWS Backup resource types are opted in where the
     estate does not say (IaC); otherwise AWS's defaults are assumed.
     """
-    from backupguard.resolve import builders
+    from backupguard.resolve import builders, restore
     from backupguard.resolve.coverage import coverage, opt_in_lookup
     from backupguard.resolve.evidence import points_by_resource
     from backupguard.resolve.links import EstateIndex
@@ -102,4 +105,12 @@ def subjects(estate: Estate, opt_in: dict[str, bool] | None = None) -> dict[str,
     each("backup_framework", estate.frameworks, builders.framework_subject)
     each("report_plan", estate.report_plans, builders.report_plan_subject)
     each("restore_testing_plan", estate.restore_testing_plans, builders.restore_testing_subject)
+    testing = restore.RestoreTesting(estate)
+    each("restore_testing_selection", estate.restore_testing_selections, lambda s: restore.selection_subject(s, testing))
+    try:
+        out["protected_resource_type"].extend(restore.type_subjects(estate, protection, testing))
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - like each(): a located error, the run goes on
+        estate.errors.append(InputError(
+            f"internal error while resolving restore testing coverage ({type(exc).__name__}); "
+            "its rules were not evaluated, please report it", Origin()))
     return out

@@ -540,4 +540,13 @@ def restore_testing_subject(plan: RestoreTestingPlan) -> Subject:
         "selection_window_days": plan.selection_window_days,
         **schedule_facts(plan.schedule),
     }
+    facts["schedule"] = plan.schedule  # for messages (restore-testing-frequency)
+    facts["cadence"] = _cadence_words(facts)
     return Subject("restore_testing_plan", plan.resource_id, plan.resource_type, plan.origin, facts)
+
+
+def _cadence_words(facts: dict[str, Any]) -> Any:
+    """How often a schedule runs, in words: "up to 7 days apart", or why it never runs."""
+    if facts["schedule_valid"] is False:
+        return f"never runs ({facts['schedule_error']})"
+    return derive(lambda days: f"runs up to {days:g} day{'s' if days != 1 else ''} apart", facts["max_gap_days"])

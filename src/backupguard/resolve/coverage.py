@@ -82,7 +82,12 @@ def _elsewhere(selection: BackupSelection, resource: ProtectedResource) -> bool:
     selection is paired with the resources of its own unit only. Passing
     --account-id and --region lets a central backup stack cover the others.
     """
-    mine, theirs = selection.origin, resource.origin
+    return apart(selection.origin, resource.origin)
+
+
+def apart(mine: Any, theirs: Any) -> bool:
+    """Whether two origins certainly lie in different accounts or Regions (or, when those are not
+    both known, in different deployment units): what a selection cannot reach (``_elsewhere``)."""
     if None not in (mine.region, theirs.region, mine.account, theirs.account):
         return (mine.region, mine.account) != (theirs.region, theirs.account)
     if mine.region is not None and theirs.region is not None and mine.region != theirs.region:

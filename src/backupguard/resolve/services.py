@@ -21,6 +21,9 @@ class ServiceFacts:
     continuous: bool  # continuous backup / point-in-time recovery through AWS Backup
     always_needs_opt_in: bool = False  # selected even by a resource-type ARN only when opted in
     opted_in_by_default: bool = True  # assumption for IaC when the Region's settings are not declared
+    # restore testing can restore it (ProtectedResourceType of a restore testing selection); the
+    # Developer Guide's "Restore testing" page lists the types. False errs towards no report.
+    restore_testing: bool = True
 
 
 SERVICES: dict[str, ServiceFacts] = {
@@ -35,11 +38,11 @@ SERVICES: dict[str, ServiceFacts] = {
     "EFS": ServiceFacts(cold_storage=True, vault_key=True, continuous=False),
     "FSx": ServiceFacts(cold_storage=False, vault_key=False, continuous=False),
     "S3": ServiceFacts(cold_storage=False, vault_key=True, continuous=True, opted_in_by_default=False),
-    "Storage Gateway": ServiceFacts(cold_storage=False, vault_key=False, continuous=False),
-    "VirtualMachine": ServiceFacts(cold_storage=True, vault_key=True, continuous=False),
+    "Storage Gateway": ServiceFacts(cold_storage=False, vault_key=False, continuous=False, restore_testing=False),
+    "VirtualMachine": ServiceFacts(cold_storage=True, vault_key=True, continuous=False, restore_testing=False),
 }
 
-UNKNOWN_SERVICE = ServiceFacts(cold_storage=False, vault_key=False, continuous=False)
+UNKNOWN_SERVICE = ServiceFacts(cold_storage=False, vault_key=False, continuous=False, restore_testing=False)
 
 
 def facts_for(service: str) -> ServiceFacts:

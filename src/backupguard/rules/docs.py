@@ -73,7 +73,8 @@ def _meta_rules() -> dict:
 _FAMILIES = (
     ("BG1", "Backup plans"), ("BG2", "Backup vaults"), ("BG3", "Native backup settings"),
     ("BG40", "Coverage: how each resource is protected"), ("BG41", "Coverage: how each resource is protected"),
-    ("BG42", "Resource assignments (selections)"), ("BG43", "Live evidence: recovery points and restores"), ("BG5", "Organizations backup policies"),
+    ("BG42", "Resource assignments (selections)"), ("BG43", "Live evidence: recovery points and restores"),
+    ("BG44", "Restore readiness"), ("BG5", "Organizations backup policies"),
     ("BG6", "Audit Manager frameworks, report plans, restore testing"),
 )
 

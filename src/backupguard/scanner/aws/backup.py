@@ -27,12 +27,15 @@ from backupguard.estate import (
     RecoveryPoint,
     Reference,
     ReportPlan,
+    RestoreJob,
+    RestoreJobWindow,
     RestoreTestingPlan,
     RestoreTestingSelection,
     TagCondition,
     Unknown,
     VaultLock,
     air_gapped_lock,
+    region_scope,
 )
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import pages
@@ -58,6 +61,7 @@ def collect(scope: Scope) -> None:
     scope.call("backup", "ListFrameworks", lambda: _frameworks(scope, client))
     scope.call("backup", "ListReportPlans", lambda: _report_plans(scope, client))
     scope.call("backup", "ListRestoreTestingPlans", lambda: _restore_testing(scope, client))
+    restore_jobs(scope, client)
 
 
 def collect_global_settings(scope: Scope) -> None:
@@ -384,6 +388,39 @@ def _restore_selections(scope: Scope, client: Any, plan: str, plan_arn: str) -> 
             if detail is FAILED:
                 continue
             props = detail.get("RestoreTestingSelection") or {}
-            scope.estate.restore_testing_selections.append(
-                RestoreTestingSelection(f"{plan_arn}/selection/{name}", name, plan, props, scope.origin(plan_arn))
-            )
+            scope.estate.restore_testing_selections.append(RestoreTestingSelection(
+                f"{plan_arn}/selection/{name}", name, plan, props, scope.origin(plan_arn),
+                protected_resource_type=props.get("ProtectedResourceType"),
+                protected_resource_arns=props.get("ProtectedResourceArns"),
+                protected_resource_conditions=props.get("ProtectedResourceConditions"),
+                validation_window_hours=props.get("ValidationWindowHours"),
+            ))
+
+
+# -- restore jobs --------------------------------------------------------------------------------
+
+
+def restore_jobs(scope: Scope, client: Any) -> None:
+    """Completed restore jobs since the scan's lookback (``scope.since``), with where they were read
+    from: a failed read leaves that account and Region's restore evidence unknown, not empty."""
+    where = region_scope(scope.origin())
+    if scope.call("backup", "ListRestoreJobs", lambda: _restore_jobs(scope, client)) is FAILED:
+        scope.estate.restore_jobs = [j for j in scope.estate.restore_jobs if region_scope(j.origin) != where]
+        scope.estate.restore_jobs_read[where] = Unknown(
+            f"backup:ListRestoreJobs failed in account {scope.account}, Region {scope.region}")
+    else:
+        scope.estate.restore_jobs_read[where] = RestoreJobWindow(scope.as_of, scope.since)
+
+
+def _restore_jobs(scope: Scope, client: Any) -> None:
+    for page in pages(client, "list_restore_jobs", ByStatus="COMPLETED", ByCompleteAfter=scope.since):
+        for data in page.get("RestoreJobs") or []:
+            scope.estate.restore_jobs.append(RestoreJob(
+                job_id=data["RestoreJobId"],
+                resource_type=data.get("ResourceType") or "",
+                completed=data.get("CompletionDate"),
+                origin=scope.origin(data.get("CreatedResourceArn") or data.get("SourceResourceArn")),
+                source_resource_arn=data.get("SourceResourceArn"),
+                restore_testing_plan_arn=(data.get("CreatedBy") or {}).get("RestoreTestingPlanArn"),
+                validation_status=data.get("ValidationStatus"),
+            ))

@@ -226,7 +226,7 @@ def _key(entity: Any) -> tuple:
 
 def _sort(estate: Estate) -> None:
     for name in ("plans", "selections", "vaults", "frameworks", "report_plans", "restore_testing_plans",
-                 "restore_testing_selections", "org_policies", "resources", "recovery_points"):
+                 "restore_testing_selections", "org_policies", "resources", "recovery_points", "restore_jobs"):
         getattr(estate, name).sort(key=_key)
     estate.errors.sort(key=lambda e: (e.origin.account or "", e.origin.region or "", e.origin.arn or "", e.message))
     estate.global_settings = dict(sorted(estate.global_settings.items()))

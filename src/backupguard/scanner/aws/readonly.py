@@ -28,6 +28,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         "ListRecoveryPointsByBackupVault", "ListProtectedResources", "DescribeProtectedResource",
         "ListFrameworks", "DescribeFramework", "ListReportPlans",
         "ListRestoreTestingPlans", "GetRestoreTestingPlan", "ListRestoreTestingSelections", "GetRestoreTestingSelection",
+        "ListRestoreJobs",
     }),
     "kms": frozenset({"DescribeKey"}),
     "ec2": frozenset({"DescribeRegions", "DescribeInstances", "DescribeVolumes"}),

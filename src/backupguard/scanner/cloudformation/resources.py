@@ -240,7 +240,11 @@ def restore_testing_plan(logical_id: str, props: LineDict, origin: Origin) -> Re
 
 def restore_testing_selection(logical_id: str, props: LineDict, origin: Origin) -> RestoreTestingSelection:
     return RestoreTestingSelection(
-        logical_id, props.get("RestoreTestingSelectionName"), props.get("RestoreTestingPlanName"), props, origin
+        logical_id, props.get("RestoreTestingSelectionName"), props.get("RestoreTestingPlanName"), props, origin,
+        protected_resource_type=props.get("ProtectedResourceType"),
+        protected_resource_arns=props.get("ProtectedResourceArns"),
+        protected_resource_conditions=props.get("ProtectedResourceConditions"),
+        validation_window_hours=located(origin, props, "ValidationWindowHours", strict_int),
     )
 
 

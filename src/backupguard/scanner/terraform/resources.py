@@ -309,6 +309,10 @@ def restore_testing_selection(address: str, values: LineDict, origin: Origin) ->
     return RestoreTestingSelection(
         address, values.get("name"), values.get("restore_testing_plan_name"), values, origin,
         "aws_backup_restore_testing_selection",
+        protected_resource_type=values.get("protected_resource_type"),
+        protected_resource_arns=values.get("protected_resource_arns"),
+        protected_resource_conditions=values.get("protected_resource_conditions"),
+        validation_window_hours=provider_int(values.get("validation_window_hours"), "validation_window_hours"),
     )
 
 
