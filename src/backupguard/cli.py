@@ -432,14 +432,14 @@ def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optiona
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
               check: list[str] = [], skip_check: list[str] = [], baseline: Optional[Path] = None,
-              rules_dir: list[Path] = (), frameworks_dir: list[Path] = ()):
+              rules_dir: list[Path] = (), frameworks_dir: list[Path] = (), drift: bool = False):
     """The run's checks and verdict threshold (pipeline.settings), or a usage error."""
     from backupguard import pipeline
 
     try:
         return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict,
                                  check, skip_check, baseline,
-                                 rules_dirs=tuple(rules_dir), frameworks_dirs=tuple(frameworks_dir))
+                                 rules_dirs=tuple(rules_dir), frameworks_dirs=tuple(frameworks_dir), drift=drift)
     except pipeline.RunError as exc:
         raise _fail(str(exc)) from None
 
@@ -591,6 +591,86 @@ def scan(
              "live results carry ARNs (use JSON, HTML or JUnit for live scans, SARIF for lint)")
     _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail, incomplete=EXIT_INCOMPLETE,
             no_color=no_color)
+
+
+@app.command(epilog=EXIT_CODES)
+def drift(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", show_default=False, readable=False,
+        help="The code of the account: templates, Terraform folders, plan JSON or policy files, or folders to walk.")],
+    profile: Annotated[Optional[str], typer.Option(metavar="NAME", help="AWS profile." + _default("the standard credential chain"))] = None,
+    region: Annotated[Optional[str], typer.Option(
+        metavar="REGION", help="The Region to compare (also AWS::Region in templates)." + _default("the profile's Region"))] = None,
+    account: Annotated[Optional[str], typer.Option(
+        metavar="ACCOUNT", help="The account to compare, entered with --role-name (also AWS::AccountId in templates)."
+        + _default("the credentials' own account"))] = None,
+    role_name: Annotated[Optional[str], typer.Option(metavar="NAME", help="Role assumed in --account.")] = None,
+    external_id: Annotated[Optional[str], typer.Option(metavar="ID", help="External ID for assuming --role-name.")] = None,
+    stack: Annotated[list[str], typer.Option(
+        "--stack", metavar="NAME", help="CloudFormation stack deployed from the templates: pairs logical IDs with what "
+        "the stack created (repeatable).")] = [],
+    plan_json: Annotated[Optional[Path], typer.Option(
+        metavar="FILE", help="Terraform plan JSON (terraform show -json PLANFILE): pairs addresses with the IDs of its "
+        "prior state. State files are never read.")] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = [],
+    fail_on: FailOnOption = None,
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    parameter: ParameterOption = [],
+    parameters_file: ParametersFileOption = None,
+    var: VarOption = [],
+    var_file: VarFileOption = [],
+    exclude: ExcludeOption = [],
+    root: RootOption = None,
+    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    soft_fail: SoftFail = False,
+    sarif_root: Annotated[Optional[Path], typer.Option(
+        metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))] = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    check: CheckOption = [],
+    skip_check: SkipCheckOption = [],
+    baseline: BaselineOption = None,
+    rules_dir: RulesDirs = [],
+) -> None:
+    """Compare the code with one account and Region (read-only): changes made in the console, and what no code declares."""
+    from backupguard import pipeline
+    from backupguard.scanner import ScanOptions, encodable, is_stdin, source_relative
+    from backupguard.scanner.cloudformation import CfnOptions
+    from backupguard.scanner.paths import scan_root
+    from backupguard.scanner.terraform.source import TerraformOptions
+
+    outputs = _outputs(output, output_format, quiet)
+    run = _settings(config, [], param, fail_on, strict, check, skip_check, baseline, rules_dir, drift=True)
+    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise _fail(f"--account {account!r}: not a 12-digit AWS account ID")
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise _fail("drift reads the account: it needs boto3: pip install \"backupguard[aws]\"")
+    from backupguard.scanner.aws.stacks import LiveDriftSource
+
+    options = ScanOptions(
+        cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account),
+        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
+        exclude=tuple(exclude),
+        root=scan_root(paths, root),
+    )
+    source = LiveDriftSource(profile, region, account, role_name, external_id, tuple(stack))
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "profile": profile}
+    shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
+    try:
+        outcome = pipeline.drift(paths, run, options, source, scan_info, shown, plan_json)
+    except pipeline.RunError as exc:
+        raise _fail(str(exc)) from None
+    _summarise_incomplete([r for r in outcome.results if r.status == "error" and r.is_live])
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail, incomplete=EXIT_INCOMPLETE,
+            no_color=no_color, relocate=relocate)
 
 
 def _summarise_incomplete(results: list) -> None:

@@ -1,0 +1,103 @@
+"""What ``backupguard drift`` reads besides the live scan: the target account and Region, and the
+resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``,
+read-only like every call of the scanner).
+
+Importing this module does not import boto3; :meth:`LiveDriftSource.target` does (through ``session``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from backupguard.estate import Estate, StackResource
+from backupguard.scanner.aws import organizations
+from backupguard.scanner.aws.live import LiveOptions, scan_live
+from backupguard.scanner.aws.scope import FAILED, Scope
+from backupguard.scanner.aws.session import Connector, pages
+
+
+@dataclass(frozen=True)
+class Target:
+    """The one account and Region a drift run compares the code with."""
+
+    account: str
+    region: str
+    partition: str = "aws"
+
+
+@dataclass
+class LiveSide:
+    estate: Estate
+    stack_resources: list[StackResource] = field(default_factory=list)
+
+
+def stack_resources(scope: Scope, stacks: tuple[str, ...]) -> list[StackResource]:
+    """Every resource of each named stack; a stack that cannot be read is one located error."""
+    found: list[StackResource] = []
+    client = scope.client("cloudformation")
+    for stack in stacks:
+        def read(name: str = stack) -> list[StackResource]:
+            return [
+                StackResource(name, item["LogicalResourceId"], item.get("PhysicalResourceId"), item.get("ResourceType", ""))
+                for page in pages(client, "list_stack_resources", StackName=name)
+                for item in page.get("StackResourceSummaries") or []
+            ]
+
+        listed = scope.call("cloudformation", "ListStackResources", read, arn=stack)
+        if listed is not FAILED:
+            found.extend(listed)
+    return sorted(found, key=lambda r: (r.stack, r.logical_id))
+
+
+class LiveDriftSource:
+    """The live side of a drift run: credentials (a profile, and a role in ``account``), one Region."""
+
+    def __init__(self, profile: str | None = None, region: str | None = None, account: str | None = None,
+                 role_name: str | None = None, external_id: str | None = None, stacks: tuple[str, ...] = (),
+                 connector: Any = None, as_of: datetime | None = None):
+        self.profile, self.region, self.account = profile, region, account
+        self.role_name, self.external_id, self.stacks = role_name, external_id, stacks
+        self.connector, self.as_of = connector, as_of
+
+    def target(self) -> Target:
+        """Connect (the caller's identity) and decide the account and Region: ``--account`` or the
+        caller's, ``--region`` or the profile's."""
+        if self.connector is None:
+            self.connector = Connector(self.profile, self.role_name, self.external_id, self.region)
+        caller = self.connector.caller()
+        return Target(self.account or caller.account, self.region or self.connector.home_region,
+                      getattr(caller, "partition", "aws"))
+
+    def read(self, target: Target, org_policies: bool = False) -> LiveSide:
+        """The account and Region as ``scan`` reads them, the named stacks' resources and, with
+        ``org_policies``, the Organization's backup policies (read with the caller's credentials: the
+        management account or a delegated administrator)."""
+        options = LiveOptions(profile=self.profile, regions=(target.region,), role_name=self.role_name,
+                              external_id=self.external_id,
+                              accounts=(target.account,),
+                              home_region=target.region, max_workers=16, as_of=self.as_of)
+        estate = scan_live(options, self.connector)
+        stacks: list[StackResource] = []
+        if self.stacks:
+            now = self.as_of or datetime.now(timezone.utc)
+            try:
+                access = self.connector.access(target.account)
+            except Exception:  # noqa: BLE001 - the scan has reported it already (sts:AssumeRole)
+                access = None
+            if access is not None:
+                scope = Scope(access, target.account, target.region, target.region, now, now,
+                              getattr(access, "partition", "aws"))
+                stacks = stack_resources(scope, self.stacks)
+                estate.errors.extend(scope.estate.errors)
+        if org_policies:
+            now = self.as_of or datetime.now(timezone.utc)
+            caller = self.connector.caller()
+            scope = Scope(caller, caller.account, None, self.connector.home_region, now, now,
+                          getattr(caller, "partition", "aws"))
+            scope.call("organizations", "ListPolicies", lambda: organizations.backup_policies(scope))
+            estate.org_policies.extend(scope.estate.org_policies)
+            estate.errors.extend(scope.estate.errors)
+        return LiveSide(estate, stacks)
+
