@@ -150,7 +150,10 @@ def _code(path: Path = EXAMPLE, **cfn):
 def _drift(account_setup, paths=(EXAMPLE,), stacks=(STACK,), plan_json=None, calls=None):
     """Deploy, let ``account_setup`` edit the account, then run the drift pipeline; the results and the calls made."""
     made: set[tuple[str, str]] = set() if calls is None else calls
+    from moto.moto_api._internal import mock_random
+
     with mock_aws():
+        mock_random.seed(13)  # the IDs moto makes up (plans, keys) are the same in every run
         canned = Canned()
         account = Account(canned)
         account_setup(account)
@@ -191,17 +194,19 @@ def test_a_fresh_deployment_has_no_drift_even_where_aws_filled_in_defaults():
     assert outcome.document["scan"]["kind"] == "drift" and outcome.document["scan"]["stacks"] == [STACK]
 
 
-def test_console_edits_are_exactly_the_drift_results_with_both_locations():
-    def edit(account: Account) -> None:
-        account.deploy(_code())
-        daily = account.plan_id("daily")
-        account.plans[daily]["Rules"][0]["Lifecycle"]["DeleteAfterDays"] = 7  # retention changed
-        orders = next(sid for sid, body in account.selections[daily].items() if body["SelectionName"] == "orders")
-        del account.selections[daily][orders]  # a selection deleted
-        account.backup.delete_backup_vault_lock_configuration(BackupVaultName="main")  # the lock removed
-        account.create_plan({"BackupPlanName": "adhoc", "Rules": [{"RuleName": "once", "TargetBackupVaultName": "main"}]})
+def _edited(account: Account) -> None:
+    """Deployed, then changed in the console."""
+    account.deploy(_code())
+    daily = account.plan_id("daily")
+    account.plans[daily]["Rules"][0]["Lifecycle"]["DeleteAfterDays"] = 7  # retention changed
+    orders = next(sid for sid, body in account.selections[daily].items() if body["SelectionName"] == "orders")
+    del account.selections[daily][orders]  # a selection deleted
+    account.backup.delete_backup_vault_lock_configuration(BackupVaultName="main")  # the lock removed
+    account.create_plan({"BackupPlanName": "adhoc", "Rules": [{"RuleName": "once", "TargetBackupVaultName": "main"}]})
 
-    outcome, _ = _drift(edit)
+
+def test_console_edits_are_exactly_the_drift_results_with_both_locations():
+    outcome, _ = _drift(_edited)
     drifted = sorted((r.rule_id, r.status, r.resource_id, r.file, r.line, r.arn, r.message)
                      for r in outcome.results if r.status != "pass")
     vault_arn = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:main"
@@ -225,8 +230,11 @@ def test_console_edits_are_exactly_the_drift_results_with_both_locations():
     sarif = build(outcome.document)["runs"][0]["results"]
     plan = next(r for r in sarif if r["ruleId"] == "BG701")
     assert plan["locations"][0]["physicalLocation"]["region"]["startLine"] == _line("DeleteAfterDays: 35")
-    assert plan["relatedLocations"] == [{"id": 1, "message": {"text": "in the account"}, "logicalLocations": [
-        {"name": daily, "fullyQualifiedName": daily, "kind": "resource"}]}]
+    assert plan["relatedLocations"] == [{
+        "id": 1, "message": {"text": f"in the account: {daily}"},
+        "physicalLocation": plan["locations"][0]["physicalLocation"],
+        "logicalLocations": [{"name": daily, "fullyQualifiedName": daily, "kind": "resource"}]}]
+    assert (plan["properties"]["account_id"], plan["properties"]["region"], plan["properties"]["arn"]) == (ACCOUNT, REGION, daily)
     unmanaged = next(r for r in sarif if r["ruleId"] == "BG703")
     assert "physicalLocation" not in unmanaged["locations"][0] and "relatedLocations" not in unmanaged
 
@@ -234,11 +242,14 @@ def test_console_edits_are_exactly_the_drift_results_with_both_locations():
 def test_drift_output_is_deterministic():
     from backupguard.reports import stream
 
-    first, _ = _drift(_deployed)
-    second, _ = _drift(_deployed)
-    for name in ("json", "sarif", "junit", "text"):
-        render = lambda outcome: "".join(stream(name, outcome.document, show_passed=True, strict=False, color=False))  # noqa: E731
+    first, _ = _drift(_edited)
+    second, _ = _drift(_edited)
+    for name in ("json", "sarif", "junit", "text", "html"):
+        def render(outcome):
+            return "".join(stream(name, outcome.document, show_passed=True, strict=False, color=False))
         assert render(first) == render(second), name
+        # both locations are shown: the declaration and the live ARN of the changed plan
+        assert "backup.yaml" in render(first) and _plan_arn(first, "daily") in render(first), name
 
 
 def test_names_match_without_a_stack_and_say_so():
@@ -301,7 +312,8 @@ def test_terraform_prior_state_pairs_addresses(tmp_path):
     assert plan.values["match"] == "Terraform prior state (aws_backup_plan.daily)"
     assert plan.status == "fail" and plan.values["drift"] == [
         "rule 'daily' retention (Lifecycle.DeleteAfterDays) is 35 days in code, 14 days live"]
-    assert plan.line == 13 and plan.arn == state["plan"][1]  # delete_after = 35
+    written = (tmp_path / "main.tf").read_text().splitlines()
+    assert plan.line == written.index("      delete_after = 35") + 1 and plan.arn == state["plan"][1]
     vault = results[("BG704", "aws_backup_vault.main")]
     assert vault.status == "pass" and vault.values["match"] == "Terraform prior state (aws_backup_vault.main)"
     # without the plan JSON the variables leave both names undetermined: unknown, not missing
