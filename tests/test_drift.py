@@ -65,6 +65,7 @@ class Account:
         self.selections: dict[str, dict[str, dict]] = {}  # plan ID -> selection ID -> BackupSelection
         self.policies: dict[str, str] = {}  # vault name -> access policy text
         self.stack: list[dict] = []  # ListStackResources summaries
+        self.canned = canned
         canned.on(ACCOUNT, REGION, "backup", "GetBackupPlan", lambda p: {
             "BackupPlanId": p["BackupPlanId"], "BackupPlan": self.plans[p["BackupPlanId"]]})
         canned.on(ACCOUNT, REGION, "backup", "ListBackupSelections", lambda p: {"BackupSelectionsList": [
@@ -147,7 +148,7 @@ def _code(path: Path = EXAMPLE, **cfn):
     return scan([path], ScanOptions(cfn=CfnOptions(region=REGION, account_id=ACCOUNT, **cfn)))
 
 
-def _drift(account_setup, paths=(EXAMPLE,), stacks=(STACK,), plan_json=None, calls=None):
+def _drift(account_setup, paths=(EXAMPLE,), stacks=(STACK,), plan_json=None, calls=None, show=None):
     """Deploy, let ``account_setup`` edit the account, then run the drift pipeline; the results and the calls made."""
     made: set[tuple[str, str]] = set() if calls is None else calls
     from moto.moto_api._internal import mock_random
@@ -161,7 +162,8 @@ def _drift(account_setup, paths=(EXAMPLE,), stacks=(STACK,), plan_json=None, cal
         source = LiveDriftSource(region=REGION, stacks=tuple(stacks), connector=connector, as_of=NOW)
         run = pipeline.settings(None, [], [], drift=True)
         options = ScanOptions(root=scan_root(list(paths), None))
-        outcome = pipeline.drift(list(paths), run, options, source, {"paths": [str(p) for p in paths]}, plan_json=plan_json)
+        outcome = pipeline.drift(list(paths), run, options, source, {"paths": [str(p) for p in paths]}, show,
+                                 plan_json=plan_json)
     return outcome, made
 
 
@@ -216,8 +218,8 @@ def test_console_edits_are_exactly_the_drift_results_with_both_locations():
         ("BG701", "fail", "Plan", shown, _line("DeleteAfterDays: 35"), daily,
          "backup plan 'daily' differs from the account: rule 'daily' retention (Lifecycle.DeleteAfterDays) is "
          "35 days in code, 7 days live"),
-        ("BG702", "fail", "OrdersTable", shown, _line("  OrdersTable:"), None,
-         f"backup selection 'orders' differs from the account: it is not in account {ACCOUNT} {REGION} "
+        ("BG702", "fail", "OrdersTable", shown, _line("  OrdersTable:"), daily,  # the plan it is missing from
+         f"backup selection 'orders' differs from the account: it is not in account {ACCOUNT}, Region {REGION} "
          f"(looked up by CloudFormation stack '{STACK}' (logical ID OrdersTable))"),
         ("BG703", "fail", adhoc, None, 1, adhoc, "backup plan 'adhoc' is in the account but declared by no code"),
         ("BG704", "fail", "Vault", shown, _line("LockConfiguration:"), vault_arn,
@@ -366,3 +368,67 @@ def test_an_undetermined_code_value_is_unknown_never_drift():
     drift = compare_plan(Pair("backup_plan", code, live, "plan name 'daily'"), Matching(ACCOUNT, REGION))
     assert drift.differences == [] and isinstance(drift.facts(), Unknown)
     assert "parameter 'Days' has no value" in drift.facts().reason
+
+
+def test_the_worked_example_in_the_docs_is_this_output():
+    """docs/drift.md shows the text report of the console edits above, as the CLI prints it."""
+    from backupguard.reports import stream
+
+    outcome, _ = _drift(_edited, show=lambda name: f"examples/drift/{name}" if name else name)
+    printed = "".join(stream("text", outcome.document, show_passed=False, strict=False, color=False)).rstrip("\n")
+    page = (Path(__file__).parent.parent / "docs" / "drift.md").read_text("utf-8").splitlines()
+    start = next(i for i, line in enumerate(page) if line.startswith("$ backupguard drift examples/drift/"))
+    shown = page[start + 1:page.index("```", start)]
+    assert "\n".join(shown) == printed
+
+
+def test_every_drift_rule_has_a_page_and_results_of_each_kind():
+    from backupguard.rules import load_catalogue
+
+    drift_rules = {r.id for r in load_catalogue().values() if r.evidence == "drift"}
+    docs = Path(__file__).parent.parent / "docs" / "rules"
+    assert drift_rules == {"BG701", "BG702", "BG703", "BG704", "BG705"}
+    assert all((docs / f"{rule}.md").is_file() for rule in drift_rules)
+
+
+def test_organizations_backup_policies_are_compared_with_their_files(tmp_path):
+    def policy(days: str) -> dict:
+        return {"plans": {"org-daily": {
+            "regions": {"@@assign": [REGION]},
+            "rules": {"daily": {"schedule_expression": {"@@assign": "cron(0 5 ? * * *)"},
+                                "target_backup_vault_name": {"@@assign": "main"},
+                                "lifecycle": {"delete_after_days": {"@@assign": days}}}},
+            "selections": {"tags": {"all": {"iam_role_arn": {"@@assign": ROLE},
+                                            "tag_key": {"@@assign": "backup"}, "tag_value": {"@@assign": ["daily"]}}}}}}}
+
+    for name in ("org-daily", "org-weekly", "org-gone"):
+        (tmp_path / f"{name}.json").write_text(json.dumps(policy("35"), indent=2), encoding="utf-8")
+    live = {"org-daily": policy("7"), "org-weekly": policy("35")}
+
+    def organization(account: Account) -> None:
+        canned = account.canned
+        summaries = [{"Id": f"p-{n:08d}", "Arn": f"arn:aws:organizations::{ACCOUNT}:policy/o-abc/backup_policy/p-{n:08d}",
+                      "Name": name, "Type": "BACKUP_POLICY", "AwsManaged": False} for n, name in enumerate(sorted(live))]
+        canned.on(ACCOUNT, "*", "organizations", "ListPolicies", {"Policies": summaries})
+        canned.on(ACCOUNT, "*", "organizations", "DescribePolicy", lambda p: {"Policy": {
+            "PolicySummary": next(s for s in summaries if s["Id"] == p["PolicyId"]),
+            "Content": json.dumps(live[next(s["Name"] for s in summaries if s["Id"] == p["PolicyId"])])}})
+
+    outcome, calls = _drift(organization, paths=(tmp_path,), stacks=())
+    found = sorted((r.rule_id, r.status, r.resource_id, r.region, r.message) for r in outcome.results)
+    daily_arn = f"arn:aws:organizations::{ACCOUNT}:policy/o-abc/backup_policy/p-00000000"
+    assert found == [
+        ("BG705", "fail", "org-daily.json", None,
+         "backup policy 'org-daily.json' differs from the Organization: plan 'org-daily' "
+         'rules.daily.lifecycle.delete_after_days is {"@@assign":"35"} in code, {"@@assign":"7"} live'),
+        ("BG705", "fail", "org-gone.json", None,
+         "backup policy 'org-gone.json' differs from the Organization: it is not in the Organization "
+         "(looked up by policy name 'org-gone')"),
+        ("BG705", "pass", "org-weekly.json", None,
+         "backup policy 'org-weekly.json' matches the Organization (matched by policy name 'org-weekly')"),
+    ]
+    daily = next(r for r in outcome.results if r.resource_id == "org-daily.json")
+    assert daily.arn == daily_arn and daily.file == "org-daily.json"
+    assert daily.line == next(i for i, line in enumerate((tmp_path / "org-daily.json").read_text().splitlines(), 1)
+                              if '"delete_after_days"' in line)  # where the file writes what differs
+    assert ("organizations", "DescribePolicy") in calls

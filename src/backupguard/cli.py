@@ -32,7 +32,7 @@ EXIT_CODE_MEANINGS = (
     (EXIT_FINDINGS, "a failing result reaches --fail-on"),
     (EXIT_USAGE, "usage or configuration error, an input file that could not be read, or nothing to scan "
                  "(--allow-empty accepts that)"),
-    (EXIT_INCOMPLETE, "scan only: an account, Region or service could not be read"),
+    (EXIT_INCOMPLETE, "scan and drift only: an account, Region, service or stack could not be read"),
 )
 EXIT_CODES = "Exit codes:\n\n" + "\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS)
 
@@ -669,8 +669,12 @@ def drift(
     relocate = None
     if any(name == "sarif" for name, _ in outputs):
         relocate = source_relative(pipeline.source_root(sarif_root, options.root))
-    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail, incomplete=EXIT_INCOMPLETE,
-            no_color=no_color, relocate=relocate)
+    if any(name == "sarif" for name, _ in outputs) and any(not r.file for r in outcome.results if r.status == "fail"):
+        _say("backupguard: warning: GitHub code scanning refuses a SARIF upload whose results have no file; unmanaged "
+             "plans (BG703) have only their ARN (--skip-check BG703 for the upload, see docs/drift.md)")
+    unread = any(r.status == "error" and r.is_live for r in outcome.results)  # the account, not the code
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
+            incomplete=EXIT_INCOMPLETE if unread else None, no_color=no_color, relocate=relocate)
 
 
 def _summarise_incomplete(results: list) -> None:

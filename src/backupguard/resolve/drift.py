@@ -23,7 +23,7 @@ from backupguard.estate import (
 )
 from backupguard.native_settings import COPY_DEFAULTS, DEFAULT_VAULT_KEY, RULE_DEFAULTS, with_default
 from backupguard.resolve import Subject
-from backupguard.resolve.drift_match import Matching, Pair, PhysicalId, resolve
+from backupguard.resolve.drift_match import Matching, Pair, PhysicalId, plan_target, resolve
 
 DRIFT_KINDS = ("drift_plan", "drift_selection", "drift_vault", "drift_unmanaged", "drift_org_policy")
 
@@ -341,24 +341,33 @@ def compare_org_policy(pair: Pair) -> Drift:
         if mine is None or theirs is None:
             drift.differences.append(Difference(f"plan '{name}'", "present" if mine is not None else "absent",
                                                 "present" if theirs is not None else "absent", pair.code.origin))
-        elif _canonical(mine) != _canonical(theirs):
-            for key in sorted(set(mine) | set(theirs)):
-                if _canonical(mine.get(key)) != _canonical(theirs.get(key)):
-                    drift.differences.append(Difference(
-                        f"plan '{name}' {key}", _compact(mine.get(key)), _compact(theirs.get(key)),
-                        _origin_of(mine, key, pair.code.origin)))
+        else:
+            for path, code_value, live_value, origin in _policy_differences(mine, theirs, (), pair.code.origin):
+                drift.differences.append(Difference(f"plan '{name}' {'.'.join(path)}", _compact(code_value),
+                                                    _compact(live_value), origin))
     return drift
 
 
+def _policy_differences(mine: Any, theirs: Any, path: tuple[str, ...], origin: Origin) -> list[tuple]:
+    """The settings of a policy plan that differ, each at its deepest path: a setting is a map of
+    inheritance operators (``{"@@assign": "35"}``), compared whole; ``origin`` follows the file's keys."""
+    def setting(value: Any) -> bool:
+        return not isinstance(value, dict) or not value or all(str(k).startswith("@@") for k in value)
+
+    if _canonical(mine) == _canonical(theirs):
+        return []
+    if setting(mine) or setting(theirs) or mine is None or theirs is None:
+        return [(path, mine, theirs, origin)]
+    found = []
+    for key in sorted(set(mine) | set(theirs), key=str):
+        pos = getattr(mine, "key_pos", {}).get(key)
+        found += _policy_differences(mine.get(key), theirs.get(key), (*path, str(key)),
+                                     origin.at(pos[0], pos[1]) if pos else origin)
+    return found
+
+
 def _compact(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":")) if value is not None else "absent"
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _origin_of(mapping: Any, key: str, fallback: Origin) -> Origin:
-    """Where the policy file writes ``key`` of a plan (a parsed file keeps each key's position)."""
-    pos = getattr(mapping, "key_pos", {}).get(key)
-    return fallback.at(pos[0], pos[1]) if pos else fallback
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value is not None else "absent"
 
 
 # -- subjects ---------------------------------------------------------------------------------
@@ -405,7 +414,8 @@ def _subject(drift: Drift, matching: Matching, scope_region: bool = True) -> Sub
         if pair.unknown is not None:
             facts_drift: Any = Unknown(pair.unknown)
         else:
-            facts_drift = [f"it is not in account {matching.account} {matching.region} (looked up by {pair.how})"]
+            where = "the Organization" if pair.kind == "org_policy" else f"account {matching.account}, Region {matching.region}"
+            facts_drift = [f"it is not in {where} (looked up by {pair.how})"]
     else:
         facts_drift = drift.facts()
     facts = {
@@ -420,7 +430,11 @@ def _subject(drift: Drift, matching: Matching, scope_region: bool = True) -> Sub
 
 
 def _expected_arn(pair: Pair, matching: Matching) -> str | None:
-    """The ARN a missing vault would have (built from its name); None for what has a generated ID."""
+    """Where a missing entity would be: a vault's ARN (built from its name), the live plan a missing
+    selection belongs in; None for a plan (its ARN holds an ID AWS generates)."""
     if pair.kind == "backup_vault" and isinstance(pair.code.name, str) and pair.code.name:
         return matching.vault_arn(pair.code.name)
+    if pair.kind == "backup_selection":
+        plan = matching.by_code.get(plan_target(pair.code.plan_ref) or "")
+        return plan.resource_id if plan is not None else None
     return None

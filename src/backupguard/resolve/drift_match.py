@@ -155,7 +155,7 @@ def match(code: Estate, live: Estate, identities: Identities, account: str, regi
 
     vaults = _Live([v for v in live.vaults if v.origin.region == region])
     for vault in filter(here, code.vaults):
-        _pair(result, "backup_vault", vault, vaults, _vault_tests(vault, identities, result))
+        _pair(result, "backup_vault", vault, vaults, _vault_tests(vault, identities))
 
     plans = _Live([p for p in live.plans if p.origin.region == region])
     for plan in filter(here, code.plans):
@@ -213,7 +213,7 @@ def _tag_test(entity: Any, identities: Identities) -> tuple[str, Any]:
     return (f"tag {LOGICAL_ID_TAG}={entity.resource_id}", tagged)
 
 
-def _vault_tests(vault: BackupVault, identities: Identities, result: Matching) -> list[tuple[str, Any]]:
+def _vault_tests(vault: BackupVault, identities: Identities) -> list[tuple[str, Any]]:
     tests: list[tuple[str, Any]] = []
     known = identities.by_id.get(vault.resource_id)
     if known is not None:
@@ -238,7 +238,7 @@ def _selection_tests(selection: BackupSelection, identities: Identities, result:
     if known is not None and known.physical_id:
         # CloudFormation's physical ID of a selection is its SelectionId (Terraform's id too).
         return [(known.how, lambda live: live.resource_id.endswith(f"/selection/{known.physical_id}"))]
-    plan = _plan_target(selection.plan_ref)
+    plan = plan_target(selection.plan_ref)
     live_plan = result.by_code.get(plan) if plan is not None else None
     if live_plan is None:
         reason = ("its plan is not in the account" if plan is not None and plan in {p.code.resource_id for p in result.of("backup_plan")}
@@ -248,7 +248,7 @@ def _selection_tests(selection: BackupSelection, identities: Identities, result:
                        and isinstance(live.plan_ref, Reference) and live.plan_ref.target == live_plan.resource_id)]
 
 
-def _plan_target(ref: Any) -> str | None:
+def plan_target(ref: Any) -> str | None:
     if isinstance(ref, Reference):
         return ref.target
     if isinstance(ref, str):
