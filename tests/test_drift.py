@@ -20,7 +20,7 @@ from backupguard import pipeline  # noqa: E402
 from backupguard.estate import Reference, Unknown  # noqa: E402
 from backupguard.scanner import ScanOptions, scan  # noqa: E402
 from backupguard.scanner.aws import readonly  # noqa: E402
-from backupguard.scanner.aws.stacks import LiveDriftSource  # noqa: E402
+from backupguard.scanner.aws.drift_source import LiveDriftSource  # noqa: E402
 from backupguard.scanner.cloudformation import CfnOptions  # noqa: E402
 from backupguard.scanner.paths import scan_root  # noqa: E402
 from live_fakes import Canned, CannedConnector, error  # noqa: E402
@@ -432,3 +432,31 @@ def test_organizations_backup_policies_are_compared_with_their_files(tmp_path):
     assert daily.line == next(i for i, line in enumerate((tmp_path / "org-daily.json").read_text().splitlines(), 1)
                               if '"delete_after_days"' in line)  # where the file writes what differs
     assert ("organizations", "DescribePolicy") in calls
+
+
+def test_the_command_maps_its_options_and_exits_by_the_table(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from backupguard.cli import app
+    from backupguard.scanner.aws import drift_source
+    from moto.moto_api._internal import mock_random
+
+    with mock_aws():
+        mock_random.seed(13)
+        canned = Canned()
+        account = Account(canned)
+        _edited(account)
+        monkeypatch.setattr(drift_source, "Connector", lambda profile, role, external, region: CannedConnector(
+            canned, profile=profile, role_name=role, external_id=external, home_region=region))
+        runner = CliRunner()
+        result = runner.invoke(app, ["drift", str(EXAMPLE), "--stack", STACK, "--region", REGION, "-f", "json", "-q"])
+        bad_account = runner.invoke(app, ["drift", str(EXAMPLE), "--account", "12345"])
+        (tmp_path / "plan.json").write_text("[]", encoding="utf-8")
+        bad_plan = runner.invoke(app, ["drift", str(EXAMPLE), "--plan-json", str(tmp_path / "plan.json")])
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["scan"]["kind"] == "drift" and document["scan"]["region"] == REGION
+    assert sorted((r["rule_id"], r["status"]) for r in document["results"] if r["status"] != "pass") == [
+        ("BG701", "fail"), ("BG702", "fail"), ("BG703", "fail"), ("BG704", "fail")]
+    assert bad_account.exit_code == 2 and "not a 12-digit AWS account ID" in bad_account.stderr
+    assert bad_plan.exit_code == 2 and "plan.json: not a Terraform plan JSON" in bad_plan.stderr

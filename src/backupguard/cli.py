@@ -650,7 +650,7 @@ def drift(
 
     if importlib.util.find_spec("boto3") is None:
         raise _fail("drift reads the account: it needs boto3: pip install \"backupguard[aws]\"")
-    from backupguard.scanner.aws.stacks import LiveDriftSource
+    from backupguard.scanner.aws.drift_source import LiveDriftSource
 
     options = ScanOptions(
         cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account),

@@ -258,7 +258,7 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
           show: Callable[[str | None], str | None] | None = None, plan_json: Path | None = None) -> Outcome:
     """Code and account side by side -> drift results (BG7xx) -> result document.
 
-    ``source`` is the live side (:class:`backupguard.scanner.aws.stacks.LiveDriftSource`: boto3 is
+    ``source`` is the live side (:class:`backupguard.scanner.aws.drift_source.LiveDriftSource`: boto3 is
     imported only there): its target account and Region are decided first, so that the templates'
     ``AWS::AccountId`` and ``AWS::Region`` are the account's. The code is read as ``lint`` reads it;
     the account as ``scan`` reads it, restricted to that account and Region, with the named stacks'
@@ -280,7 +280,10 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
             identities.add_prior_state(str(plan_json), text)
         except PriorStateError as exc:
             raise RunError(str(exc)) from None
-    target = source.target()
+    try:
+        target = source.target()
+    except Exception as exc:  # noqa: BLE001 - no credentials, an unknown profile, no endpoint: nothing to compare with
+        raise RunError(f"cannot read the account: {type(exc).__name__}: {exc}") from None
     cfn = replace(options.cfn, region=options.cfn.region or target.region,
                   account_id=options.cfn.account_id or target.account)
     options = replace(options, cfn=cfn, exclude=tuple(options.exclude) + tuple(run.config.exclude))
@@ -288,10 +291,10 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
     live = source.read(target, org_policies=bool(code.org_policies))
     identities.add_stack_resources(live.stack_resources)
     matching = match(code, live.estate, identities, target.account, target.region, target.partition)
-    by_kind = drift_subjects(matching, org_policy_pairs(code.org_policies, live.estate.org_policies)
-                             if code.org_policies else [])
     estate = Estate(errors=code.errors + live.estate.errors, files=code.files, notes=list(code.notes),
                     suppressions=code.suppressions)
+    by_kind = drift_subjects(matching, org_policy_pairs(code.org_policies, live.estate.org_policies)
+                             if code.org_policies else [], estate.errors)
     if not code.files and not code.errors:
         estate.notes.append("nothing to compare: no CloudFormation template, Terraform configuration, plan or backup "
                             "policy in the paths")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from backupguard.estate import (
-    BackupPlan, BackupRule, BackupSelection, BackupVault, CopyAction, Lifecycle, Origin, Unknown, in_words,
+    BackupRule, BackupVault, InputError, Lifecycle, Origin, Unknown, in_words,
 )
 from backupguard.native_settings import COPY_DEFAULTS, DEFAULT_VAULT_KEY, RULE_DEFAULTS, with_default
 from backupguard.resolve import Subject
@@ -54,6 +54,9 @@ class Drift:
         """Record a difference, or an unknown when the code's value is undetermined."""
         if isinstance(code, Unknown):
             self.unknowns.append(f"{setting} is {in_words(code)}")
+            return
+        if isinstance(live, Unknown):  # the account could not be read there (the scan reports why)
+            self.unknowns.append(f"{setting} in the account is {in_words(live)}")
             return
         equal = same(code, live) if same is not None else code == live
         if not equal:
@@ -379,15 +382,21 @@ _SUBJECT_KINDS = {"backup_plan": "drift_plan", "backup_selection": "drift_select
                   "org_policy": "drift_org_policy"}
 
 
-def drift_subjects(matching: Matching, org_pairs: list[Pair] = ()) -> dict[str, list[Subject]]:
-    """The drift run's subjects, by kind (see the module docstring)."""
+def drift_subjects(matching: Matching, org_pairs: list[Pair] = (), errors: list | None = None) -> dict[str, list[Subject]]:
+    """The drift run's subjects, by kind (see the module docstring). A pair whose comparison fails
+    (input no one foresaw) costs that pair alone: a located error in ``errors``."""
     out: dict[str, list[Subject]] = {kind: [] for kind in DRIFT_KINDS}
-    compare = {"backup_plan": compare_plan, "backup_selection": compare_selection, "backup_vault": compare_vault}
-    for pair in matching.pairs:
-        drift = compare[pair.kind](pair, matching)
-        out[_SUBJECT_KINDS[pair.kind]].append(_subject(drift, matching))
-    for pair in org_pairs:
-        out["drift_org_policy"].append(_subject(compare_org_policy(pair), matching, scope_region=False))
+    compare = {"backup_plan": compare_plan, "backup_selection": compare_selection, "backup_vault": compare_vault,
+               "org_policy": lambda pair, _: compare_org_policy(pair)}
+    for pair in [*matching.pairs, *org_pairs]:
+        try:
+            drift = compare[pair.kind](pair, matching)
+        except (Exception, RecursionError) as exc:  # noqa: BLE001 - one odd entity never stops the run
+            if errors is not None:
+                errors.append(InputError(f"internal error while comparing {_LABELS[pair.kind]} '{pair.code.resource_id}' "
+                                         f"with the account ({type(exc).__name__}); please report it", pair.code.origin))
+            continue
+        out[_SUBJECT_KINDS[pair.kind]].append(_subject(drift, matching, scope_region=pair.kind != "org_policy"))
     for pair in matching.unmanaged:
         live = pair.live
         out["drift_unmanaged"].append(Subject(

@@ -1,6 +1,8 @@
-"""What ``backupguard drift`` reads besides the live scan: the target account and Region, and the
-resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``,
-read-only like every call of the scanner).
+"""The live side of ``backupguard drift``: the target account and Region, what AWS Backup holds
+there (vaults, plans and selections, read as ``scan`` reads them but without evidence or resources),
+the resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``)
+and, when the code has Organizations policies, the Organization's. Read-only like every call of the
+scanner.
 
 Importing this module does not import boto3; :meth:`LiveDriftSource.target` does (through ``session``).
 """
@@ -12,8 +14,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from backupguard.estate import Estate, StackResource
-from backupguard.scanner.aws import organizations
-from backupguard.scanner.aws.live import LiveOptions, scan_live
+from backupguard.scanner.aws import backup, organizations
+from backupguard.scanner.aws.faults import fault
 from backupguard.scanner.aws.scope import FAILED, Scope
 from backupguard.scanner.aws.session import Connector, pages
 
@@ -71,33 +73,31 @@ class LiveDriftSource:
                       getattr(caller, "partition", "aws"))
 
     def read(self, target: Target, org_policies: bool = False) -> LiveSide:
-        """The account and Region as ``scan`` reads them, the named stacks' resources and, with
-        ``org_policies``, the Organization's backup policies (read with the caller's credentials: the
-        management account or a delegated administrator)."""
-        options = LiveOptions(profile=self.profile, regions=(target.region,), role_name=self.role_name,
-                              external_id=self.external_id,
-                              accounts=(target.account,),
-                              home_region=target.region, max_workers=16, as_of=self.as_of)
-        estate = scan_live(options, self.connector)
+        """The account's vaults, plans and selections in the Region (as ``scan`` reads them, without
+        evidence or resources), the named stacks' resources and, with ``org_policies``, the
+        Organization's backup policies (read with the caller's credentials: the management account
+        or a delegated administrator). A fault ends only its own part, as one located error."""
+        now = self.as_of or datetime.now(timezone.utc)
+        estate = Estate()
         stacks: list[StackResource] = []
-        if self.stacks:
-            now = self.as_of or datetime.now(timezone.utc)
-            try:
-                access = self.connector.access(target.account)
-            except Exception:  # noqa: BLE001 - the scan has reported it already (sts:AssumeRole)
-                access = None
-            if access is not None:
-                scope = Scope(access, target.account, target.region, target.region, now, now,
-                              getattr(access, "partition", "aws"))
+        try:
+            access = self.connector.access(target.account)
+        except Exception as exc:  # noqa: BLE001 - an unassumable role: reported, nothing of the account is read
+            estate.errors.append(fault(exc, target.account, None, "sts", "AssumeRole"))
+            access = None
+        if access is not None:
+            scope = Scope(access, target.account, target.region, self.connector.home_region, now, now,
+                          getattr(access, "partition", "aws"))
+            backup.collect_definitions(scope)
+            if self.stacks:
                 stacks = stack_resources(scope, self.stacks)
-                estate.errors.extend(scope.estate.errors)
+            estate.extend(scope.estate)
         if org_policies:
-            now = self.as_of or datetime.now(timezone.utc)
             caller = self.connector.caller()
             scope = Scope(caller, caller.account, None, self.connector.home_region, now, now,
                           getattr(caller, "partition", "aws"))
             scope.call("organizations", "ListPolicies", lambda: organizations.backup_policies(scope))
-            estate.org_policies.extend(scope.estate.org_policies)
-            estate.errors.extend(scope.estate.errors)
+            estate.extend(scope.estate)
+        for name in ("vaults", "plans", "selections", "org_policies"):
+            getattr(estate, name).sort(key=lambda entity: entity.resource_id)
         return LiveSide(estate, stacks)
-
