@@ -353,6 +353,10 @@ AccountIdOption = Annotated[Optional[str], typer.Option(
 VarOption = Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")]
 VarFileOption = Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")]
 ExcludeOption = Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")]
+ShowPassed = Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")]
+SarifRootOption = Annotated[Optional[Path], typer.Option(
+    metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))]
 RootOption = Annotated[Optional[Path], typer.Option(
         "--root", metavar="PATH", help="Scan root: no file outside it is read." + _default("the common folder of the PATHs"))]
 
@@ -378,15 +382,14 @@ def lint(
     var: VarOption = [],
     var_file: VarFileOption = [],
     exclude: ExcludeOption = [],
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     root: RootOption = None,
     allow_empty: Annotated[bool, typer.Option(
         "--allow-empty", help="Exit 0 when the PATHs hold no template, Terraform configuration, plan or policy (config: "
         "allow_empty); else that exits 2. Named files that are all not IaC exit 0 anyway.")] = False,
     soft_fail: SoftFail = False,
-    sarif_root: Annotated[Optional[Path], typer.Option(
-        metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))] = None,
+    sarif_root: SarifRootOption = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
     check: CheckOption = [],
@@ -414,7 +417,17 @@ def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optiona
           account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
     """The scan options lint and baseline share, turned into the pipeline's arguments and run."""
     from backupguard import pipeline
-    from backupguard.scanner import ScanOptions, encodable, is_stdin
+    from backupguard.scanner import encodable
+
+    options, shown = _scan_options(paths, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
+    return pipeline.lint(paths, run, options, scan_info, shown), options
+
+
+def _scan_options(paths: list[Path], parameter: list[str], parameters_file: Optional[Path], region: Optional[str],
+                  account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
+    """How the code is read (lint, baseline, drift), and how its file names are shown."""
+    from backupguard.scanner import ScanOptions, is_stdin
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
@@ -425,9 +438,7 @@ def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optiona
         exclude=tuple(exclude),
         root=scan_root(paths, root),
     )
-    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
-    return pipeline.lint(paths, run, options, scan_info, shown), options
+    return options, _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
@@ -536,8 +547,8 @@ def scan(
     framework: FrameworkOption = [],
     param: ParamOption = [],
     config: ConfigOption = None,
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     soft_fail: SoftFail = False,
     quiet: Quiet = False,
     no_color: NoColor = False,
@@ -623,11 +634,10 @@ def drift(
     var_file: VarFileOption = [],
     exclude: ExcludeOption = [],
     root: RootOption = None,
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     soft_fail: SoftFail = False,
-    sarif_root: Annotated[Optional[Path], typer.Option(
-        metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))] = None,
+    sarif_root: SarifRootOption = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
     check: CheckOption = [],
@@ -637,10 +647,7 @@ def drift(
 ) -> None:
     """Compare the code with one account and Region (read-only): changes made in the console, and what no code declares."""
     from backupguard import pipeline
-    from backupguard.scanner import ScanOptions, encodable, is_stdin, source_relative
-    from backupguard.scanner.cloudformation import CfnOptions
-    from backupguard.scanner.paths import scan_root
-    from backupguard.scanner.terraform.source import TerraformOptions
+    from backupguard.scanner import encodable, source_relative
 
     outputs = _outputs(output, output_format, quiet)
     run = _settings(config, [], param, fail_on, strict, check, skip_check, baseline, rules_dir, drift=True)
@@ -652,15 +659,9 @@ def drift(
         raise _fail("drift reads the account: it needs boto3: pip install \"backupguard[aws]\"")
     from backupguard.scanner.aws.drift_source import LiveDriftSource
 
-    options = ScanOptions(
-        cfn=CfnOptions(_cfn_parameters(parameter, parameters_file), region, account),
-        terraform=TerraformOptions(_pairs(var, "--var", "NAME=VALUE"), tuple(var_file)),
-        exclude=tuple(exclude),
-        root=scan_root(paths, root),
-    )
+    options, shown = _scan_options(paths, parameter, parameters_file, region, account, var, var_file, exclude, root)
     source = LiveDriftSource(profile, region, account, role_name, external_id, tuple(stack))
     scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "profile": profile}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
     try:
         outcome = pipeline.drift(paths, run, options, source, scan_info, shown, plan_json)
     except pipeline.RunError as exc:
@@ -733,8 +734,8 @@ def report(
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", metavar="SEVERITY",
         help=f"Exit 1 when a failing result has at least this severity: {_SEVERITIES}." + _default("never"))] = None,
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     soft_fail: SoftFail = False,
     sarif_root: Annotated[Optional[Path], typer.Option(
         metavar="PATH", help="Folder SARIF URIs are relative to; the documents' file names are read relative to the "
