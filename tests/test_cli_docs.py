@@ -65,7 +65,7 @@ def test_the_exit_codes_table_is_the_one_help_prints():
     for code, meaning in EXIT_CODE_MEANINGS:
         assert f"{code}  {meaning}" in EXIT_CODES
         assert f"| {code} | {meaning} |" in text
-    assert text.count("Exits by the [exit codes](#exit-codes) table.") == 3  # lint, scan, report
+    assert text.count("Exits by the [exit codes](#exit-codes) table.") == 4  # lint, scan, drift, report
     assert "Exit codes: 0 written, 2 usage error" in text  # baseline states its own
 
 

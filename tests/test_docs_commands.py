@@ -86,7 +86,7 @@ def commands(page: Path) -> list[Command]:
     return found
 
 
-COMMAND_NAMES = ("lint", "baseline", "scan", "iam-policy", "report", "rules", "explain", "init", "frameworks", "export")
+COMMAND_NAMES = ("lint", "baseline", "scan", "drift", "iam-policy", "report", "rules", "explain", "init", "frameworks", "export")
 MENTION = re.compile(r"(?:^|(?<=[\s/\"'(]))backupguard\s+(?:%s)(?![\w-])" % "|".join(map(re.escape, COMMAND_NAMES)))
 
 

@@ -32,7 +32,7 @@ EXIT_CODE_MEANINGS = (
     (EXIT_FINDINGS, "a failing result reaches --fail-on"),
     (EXIT_USAGE, "usage or configuration error, an input file that could not be read, or nothing to scan "
                  "(--allow-empty accepts that)"),
-    (EXIT_INCOMPLETE, "scan only: an account, Region or service could not be read"),
+    (EXIT_INCOMPLETE, "scan and drift only: an account, Region, service or stack could not be read"),
 )
 EXIT_CODES = "Exit codes:\n\n" + "\n".join(f"{code}  {meaning}" for code, meaning in EXIT_CODE_MEANINGS)
 
@@ -353,6 +353,10 @@ AccountIdOption = Annotated[Optional[str], typer.Option(
 VarOption = Annotated[list[str], typer.Option("--var", metavar="NAME=VALUE", help="Terraform variable (repeatable).")]
 VarFileOption = Annotated[list[Path], typer.Option("--var-file", metavar="PATH", help="Terraform .tfvars file (repeatable).")]
 ExcludeOption = Annotated[list[str], typer.Option("--exclude", metavar="GLOB", help="Skip files matching this glob (repeatable).")]
+ShowPassed = Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")]
+SarifRootOption = Annotated[Optional[Path], typer.Option(
+    metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))]
 RootOption = Annotated[Optional[Path], typer.Option(
         "--root", metavar="PATH", help="Scan root: no file outside it is read." + _default("the common folder of the PATHs"))]
 
@@ -378,15 +382,14 @@ def lint(
     var: VarOption = [],
     var_file: VarFileOption = [],
     exclude: ExcludeOption = [],
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     root: RootOption = None,
     allow_empty: Annotated[bool, typer.Option(
         "--allow-empty", help="Exit 0 when the PATHs hold no template, Terraform configuration, plan or policy (config: "
         "allow_empty); else that exits 2. Named files that are all not IaC exit 0 anyway.")] = False,
     soft_fail: SoftFail = False,
-    sarif_root: Annotated[Optional[Path], typer.Option(
-        metavar="PATH", help="Folder SARIF URIs are relative to." + _default("the git repository of the PATHs, else the working directory"))] = None,
+    sarif_root: SarifRootOption = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
     check: CheckOption = [],
@@ -414,7 +417,17 @@ def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optiona
           account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
     """The scan options lint and baseline share, turned into the pipeline's arguments and run."""
     from backupguard import pipeline
-    from backupguard.scanner import ScanOptions, encodable, is_stdin
+    from backupguard.scanner import encodable
+
+    options, shown = _scan_options(paths, parameter, parameters_file, region, account_id, var, var_file, exclude, root)
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
+    return pipeline.lint(paths, run, options, scan_info, shown), options
+
+
+def _scan_options(paths: list[Path], parameter: list[str], parameters_file: Optional[Path], region: Optional[str],
+                  account_id: Optional[str], var: list[str], var_file: list[Path], exclude: list[str], root: Optional[Path]):
+    """How the code is read (lint, baseline, drift), and how its file names are shown."""
+    from backupguard.scanner import ScanOptions, is_stdin
     from backupguard.scanner.cloudformation import CfnOptions
     from backupguard.scanner.paths import scan_root
     from backupguard.scanner.terraform.source import TerraformOptions
@@ -425,21 +438,19 @@ def _lint(paths: list[Path], run, parameter: list[str], parameters_file: Optiona
         exclude=tuple(exclude),
         root=scan_root(paths, root),
     )
-    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "region": region, "account_id": account_id}
-    shown = _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
-    return pipeline.lint(paths, run, options, scan_info, shown), options
+    return options, _shown_from(options.root, relative=not all(p.is_absolute() or is_stdin(p) for p in paths))
 
 
 def _settings(config: Optional[Path], framework: list[str], param: list[str], fail_on: Optional["FailOn"], strict: bool,
               check: list[str] = [], skip_check: list[str] = [], baseline: Optional[Path] = None,
-              rules_dir: list[Path] = (), frameworks_dir: list[Path] = ()):
+              rules_dir: list[Path] = (), frameworks_dir: list[Path] = (), drift: bool = False):
     """The run's checks and verdict threshold (pipeline.settings), or a usage error."""
     from backupguard import pipeline
 
     try:
         return pipeline.settings(config, framework, param, fail_on.value if fail_on else None, strict,
                                  check, skip_check, baseline,
-                                 rules_dirs=tuple(rules_dir), frameworks_dirs=tuple(frameworks_dir))
+                                 rules_dirs=tuple(rules_dir), frameworks_dirs=tuple(frameworks_dir), drift=drift)
     except pipeline.RunError as exc:
         raise _fail(str(exc)) from None
 
@@ -536,8 +547,8 @@ def scan(
     framework: FrameworkOption = [],
     param: ParamOption = [],
     config: ConfigOption = None,
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     soft_fail: SoftFail = False,
     quiet: Quiet = False,
     no_color: NoColor = False,
@@ -591,6 +602,80 @@ def scan(
              "live results carry ARNs (use JSON, HTML or JUnit for live scans, SARIF for lint)")
     _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail, incomplete=EXIT_INCOMPLETE,
             no_color=no_color)
+
+
+@app.command(epilog=EXIT_CODES)
+def drift(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", show_default=False, readable=False,
+        help="The code of the account: templates, Terraform folders, plan JSON or policy files, or folders to walk.")],
+    profile: Annotated[Optional[str], typer.Option(metavar="NAME", help="AWS profile." + _default("the standard credential chain"))] = None,
+    region: Annotated[Optional[str], typer.Option(
+        metavar="REGION", help="The Region to compare (also AWS::Region in templates)." + _default("the profile's Region"))] = None,
+    account: Annotated[Optional[str], typer.Option(
+        metavar="ACCOUNT", help="The account to compare, entered with --role-name (also AWS::AccountId in templates)."
+        + _default("the credentials' own account"))] = None,
+    role_name: Annotated[Optional[str], typer.Option(metavar="NAME", help="Role assumed in --account.")] = None,
+    external_id: Annotated[Optional[str], typer.Option(metavar="ID", help="External ID for assuming --role-name.")] = None,
+    stack: Annotated[list[str], typer.Option(
+        "--stack", metavar="NAME", help="CloudFormation stack deployed from the templates: pairs logical IDs with what "
+        "the stack created (repeatable).")] = [],
+    plan_json: Annotated[Optional[Path], typer.Option(
+        metavar="FILE", help="Terraform plan JSON (terraform show -json PLANFILE): pairs addresses with the IDs of its "
+        "prior state. State files are never read.")] = None,
+    output_format: FormatOption = None,
+    output: OutputOption = [],
+    fail_on: FailOnOption = None,
+    param: ParamOption = [],
+    config: ConfigOption = None,
+    parameter: ParameterOption = [],
+    parameters_file: ParametersFileOption = None,
+    var: VarOption = [],
+    var_file: VarFileOption = [],
+    exclude: ExcludeOption = [],
+    root: RootOption = None,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
+    soft_fail: SoftFail = False,
+    sarif_root: SarifRootOption = None,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
+    check: CheckOption = [],
+    skip_check: SkipCheckOption = [],
+    baseline: BaselineOption = None,
+    rules_dir: RulesDirs = [],
+) -> None:
+    """Compare the code with one account and Region (read-only): changes made in the console, and what no code declares."""
+    from backupguard import pipeline
+    from backupguard.scanner import encodable, source_relative
+
+    outputs = _outputs(output, output_format, quiet)
+    run = _settings(config, [], param, fail_on, strict, check, skip_check, baseline, rules_dir, drift=True)
+    if account is not None and not (len(account) == 12 and account.isascii() and account.isdigit()):
+        raise _fail(f"--account {account!r}: not a 12-digit AWS account ID")
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        raise _fail("drift reads the account: it needs boto3: pip install \"backupguard[aws]\"")
+    from backupguard.scanner.aws.drift_source import LiveDriftSource
+
+    options, shown = _scan_options(paths, parameter, parameters_file, region, account, var, var_file, exclude, root)
+    source = LiveDriftSource(profile, region, account, role_name, external_id, tuple(stack))
+    scan_info = {"paths": [encodable(p.as_posix()) for p in paths], "profile": profile}
+    try:
+        outcome = pipeline.drift(paths, run, options, source, scan_info, shown, plan_json)
+    except pipeline.RunError as exc:
+        raise _fail(str(exc)) from None
+    _summarise_incomplete([r for r in outcome.results if r.status == "error" and r.is_live])
+    relocate = None
+    if any(name == "sarif" for name, _ in outputs):
+        relocate = source_relative(pipeline.source_root(sarif_root, options.root))
+    if any(name == "sarif" for name, _ in outputs) and any(not r.file for r in outcome.results if r.status == "fail"):
+        _say("backupguard: warning: GitHub code scanning refuses a SARIF upload whose results have no file; unmanaged "
+             "plans (BG703) have only their ARN (--skip-check BG703 for the upload, see docs/drift.md)")
+    unread = any(r.status == "error" and r.is_live for r in outcome.results)  # the account, not the code
+    _finish(outcome, outputs, show_passed, run.threshold, run.strict, soft_fail=soft_fail,
+            incomplete=EXIT_INCOMPLETE if unread else None, no_color=no_color, relocate=relocate)
 
 
 def _summarise_incomplete(results: list) -> None:
@@ -649,8 +734,8 @@ def report(
     fail_on: Annotated[Optional[FailOn], typer.Option(
         "--fail-on", metavar="SEVERITY",
         help=f"Exit 1 when a failing result has at least this severity: {_SEVERITIES}." + _default("never"))] = None,
-    show_passed: Annotated[bool, typer.Option("--show-passed", help="List passing results in the text output.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Count unknown results as failures (exit code, JUnit).")] = False,
+    show_passed: ShowPassed = False,
+    strict: StrictOption = False,
     soft_fail: SoftFail = False,
     sarif_root: Annotated[Optional[Path], typer.Option(
         metavar="PATH", help="Folder SARIF URIs are relative to; the documents' file names are read relative to the "

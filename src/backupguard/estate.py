@@ -477,6 +477,18 @@ class RecoveryPoint:
     air_gapped_vault: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class StackResource:
+    """One resource of a deployed CloudFormation stack (``ListStackResources``): what a template's
+    logical ID became in the account. Drift pairs code with live entities through it; it is not
+    part of the Estate (nothing else needs it)."""
+
+    stack: str
+    logical_id: str
+    physical_id: str | None
+    resource_type: str
+
+
 @dataclass(slots=True)
 class RestoreJob:
     """One completed restore job (live scans only; ``ListRestoreJobs`` with ``ByStatus=COMPLETED``).

@@ -79,3 +79,29 @@ VAULT_ATTRIBUTES = (
     "encryption_key_arn", "lock", "lock.min_retention_days", "lock.max_retention_days", "lock.changeable_for_days",
     "access_policy", "notifications",
 )
+
+# What AWS Backup does with a plan rule or vault setting the code leaves out, by the attribute keys
+# above: the value the API fills in, or the behaviour an absent value means (no lifecycle: kept
+# forever; no key: AWS Backup's AWS managed key). Drift (``resolve.drift``) compares code and
+# account after applying these, so a default AWS filled in is never reported as a change.
+# Sources: CreateBackupPlan / CreateBackupVault API reference; /work/shared reference notes (the
+# console's 8-hour start window; the 7-day completion window, aws-cdk PR #27061).
+RULE_DEFAULTS: dict[str, Any] = {
+    "schedule": "cron(0 5 ? * * *)",
+    "timezone": "Etc/UTC",
+    "start_window_minutes": 480,
+    "completion_window_minutes": 10080,
+    "continuous_backup": False,
+    "lifecycle.delete_after_days": None,  # kept forever
+    "lifecycle.move_to_cold_storage_after_days": None,  # never moved
+    "lifecycle.opt_in_to_archive": False,
+}
+COPY_DEFAULTS: dict[str, Any] = {key: RULE_DEFAULTS[key] for key in LIFECYCLE_ATTRIBUTES}
+# A vault without EncryptionKeyArn is encrypted with AWS Backup's AWS managed key (a logically
+# air-gapped vault: an AWS owned key, which the API reports without an ARN).
+DEFAULT_VAULT_KEY = "alias/aws/backup"
+
+
+def with_default(defaults: dict[str, Any], key: str, value: Any) -> Any:
+    """``value``, or what AWS uses when it is absent (None, or "" as a template may write it)."""
+    return defaults.get(key) if value is None or value == "" else value

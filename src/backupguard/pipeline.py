@@ -62,13 +62,17 @@ def settings(
     *,
     rules_dirs: tuple[Path, ...] = (),
     frameworks_dirs: tuple[Path, ...] = (),
+    drift: bool = False,
 ) -> RunSettings:
     """Config file, catalogue and frameworks -> the checks of this run (raises :class:`RunError`).
 
     ``check``/``skip_check`` (``--check``/``--skip-check``) replace the config's lists when given;
     ``baseline`` is a baseline file or JSON result document (``--baseline``); ``rules_dirs``/
     ``frameworks_dirs`` (``--rules-dir``, ``--frameworks-dir``) add the user's own rule and framework
-    files to those the config file names (``rules_dir``, ``frameworks_dir``)."""
+    files to those the config file names (``rules_dir``, ``frameworks_dir``).
+
+    Drift rules (``evidence: drift``) need the code and the account side by side: they run in a
+    ``drift`` run (``drift=True``, which runs them alone and no framework) and never in lint or scan."""
     from backupguard.baseline import BaselineError, read
     from backupguard.config import ConfigError, build_checks, load_config, parse_param_options
     from backupguard.rules import CatalogueError
@@ -77,9 +81,15 @@ def settings(
     try:
         user = load_config(config_path)
         rules, shipped = _catalogue(user, rules_dirs, frameworks_dirs)
-        selected = tuple(frameworks or user.frameworks)
+        selected = () if drift else tuple(frameworks or user.frameworks)
         checks = build_checks(rules, shipped, list(selected), user, parse_param_options(params),
                               list(check or []), list(skip_check or []))
+        kept = [c for c in checks if (c.rule.evidence == "drift") == drift]
+        if checks and not kept:
+            raise RunError("the rule selection leaves no rule to run: " + (
+                "drift runs only the drift rules (BG7xx)" if drift else
+                "drift rules (BG7xx) run only in `backupguard drift`"))
+        checks = kept
         accepted = read(baseline) if baseline is not None else None
         on = today()
     except (ConfigError, CatalogueError, BaselineError, TodayError) as exc:
@@ -131,12 +141,14 @@ class Outcome:
 
 
 def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
-             show: Callable[[str | None], str | None] | None = None) -> Outcome:
+             show: Callable[[str | None], str | None] | None = None,
+             by_kind: dict[str, list] | None = None) -> Outcome:
     """Estate -> facts -> results (suppressions, waivers and baseline applied) -> the result document
     every report renders.
 
     ``show`` turns the file names the sources gave (identities: fingerprints hash them) into the
-    names shown to the user, before waivers match them against the user's globs.
+    names shown to the user, before waivers match them against the user's globs. ``by_kind``
+    replaces the estate's subjects (a drift run judges its comparisons, not the estate).
     """
     from backupguard.reports import control_summary
     from backupguard.reports.json_report import document
@@ -146,7 +158,8 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
     from backupguard.suppress import META_RULES, apply, today
 
     show = show or (lambda name: name)
-    by_kind = subjects(estate, run.config.opt_in)
+    if by_kind is None:
+        by_kind = subjects(estate, run.config.opt_in)
     found = run_checks(estate, run.checks, by_kind=by_kind, show=show)
     files = sorted({show(f) for f in estate.files})
     accepted = apply(found, estate.suppressions, run.config.waivers, run.rules or _shipped_rules(),
@@ -166,7 +179,7 @@ def evaluate(estate: Estate, run: RunSettings, scan_info: dict[str, Any],
                             "fixed": [entry.to_dict() for entry in accepted.fixed]}
     ran = {c.rule.id: c.rule for c in run.checks}
     meta = [META_RULES[rule_id] for rule_id in sorted({r.rule_id for r in results} & META_RULES.keys())]
-    rows = inventory(by_kind["resource"])
+    rows = inventory(by_kind.get("resource", []))
     for row in rows:
         row["file"] = show(row.get("file"))
     doc = document(
@@ -246,6 +259,55 @@ def live(read: Callable[[], Estate], run: RunSettings, scan_info: dict[str, Any]
         "errors": len(estate.errors),
     }
     return evaluate(estate, run, info)
+
+
+def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_info: dict[str, Any],
+          show: Callable[[str | None], str | None] | None = None, plan_json: Path | None = None) -> Outcome:
+    """Code and account side by side -> drift results (BG7xx) -> result document.
+
+    ``source`` is the live side (:class:`backupguard.scanner.aws.drift_source.LiveDriftSource`: boto3 is
+    imported only there): its target account and Region are decided first, so that the templates'
+    ``AWS::AccountId`` and ``AWS::Region`` are the account's. The code is read as ``lint`` reads it;
+    the account as ``scan`` reads it, restricted to that account and Region, with the named stacks'
+    resources; ``plan_json`` (a Terraform plan JSON) gives its prior state's identities. Then
+    :mod:`backupguard.resolve.drift_match` pairs both sides and :mod:`backupguard.resolve.drift`
+    compares them. Raises :class:`RunError` for a plan JSON that cannot be read."""
+    from backupguard.estate import Estate
+    from backupguard.resolve.drift import drift_subjects
+    from backupguard.resolve.drift_match import Identities, PriorStateError, match, org_policy_pairs
+    from backupguard.scanner import root_relative, scan
+
+    identities = Identities()
+    if plan_json is not None:
+        try:
+            text = plan_json.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunError(f"{plan_json}: cannot read plan JSON: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            identities.add_prior_state(str(plan_json), text)
+        except PriorStateError as exc:
+            raise RunError(str(exc)) from None
+    try:
+        target = source.target()
+    except Exception as exc:  # noqa: BLE001 - no credentials, an unknown profile, no endpoint: nothing to compare with
+        raise RunError(f"cannot read the account: {type(exc).__name__}: {exc}") from None
+    cfn = replace(options.cfn, region=options.cfn.region or target.region,
+                  account_id=options.cfn.account_id or target.account)
+    options = replace(options, cfn=cfn, exclude=tuple(options.exclude) + tuple(run.config.exclude))
+    code = scan(paths, options, name=root_relative(options.root))
+    live = source.read(target, org_policies=bool(code.org_policies))
+    identities.add_stack_resources(live.stack_resources)
+    matching = match(code, live.estate, identities, target.account, target.region, target.partition)
+    estate = Estate(errors=code.errors + live.estate.errors, files=code.files, notes=list(code.notes),
+                    suppressions=code.suppressions)
+    by_kind = drift_subjects(matching, org_policy_pairs(code.org_policies, live.estate.org_policies)
+                             if code.org_policies else [], estate.errors)
+    if not code.files and not code.errors:
+        estate.notes.append("nothing to compare: no CloudFormation template, Terraform configuration, plan or backup "
+                            "policy in the paths")
+    info = {**scan_info, "kind": "drift", "account_id": target.account, "region": target.region,
+            "stacks": sorted(identities.stacks), "errors": len(live.estate.errors)}
+    return evaluate(estate, run, info, show, by_kind)
 
 
 def report(documents: list[Path]) -> Outcome:

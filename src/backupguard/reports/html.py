@@ -356,7 +356,8 @@ def _subject(result: dict[str, Any]) -> dict[str, Any]:
         "element": _text(result.get("element")),
         "location": location,
         "location_key": location_key,
-        "arn": _text(result.get("arn")) if _live(result) and result.get("arn") != result.get("resource_id") else "",
+        # live results, and drift results (declared in a file, this ARN in the account); IaC results have none
+        "arn": _text(result.get("arn")) if result.get("arn") != result.get("resource_id") else "",
     }
 
 

@@ -130,7 +130,7 @@ def case_name(result: Result, control: str | None = None) -> str:
 def _detail(result: Result, rule: dict[str, Any]) -> str:
     where = f"{scope_name(result)}" if result.is_live else f"{_location(result)}:{result.column}"
     lines = [result.message, f"at {where}"]
-    if result.is_live and result.arn:
+    if result.arn:  # a live result, or a drift result (its file is the declaration, this the account's)
         lines.append(f"arn: {result.arn}")
     if result.resource_id:
         kind = f" ({result.resource_type})" if result.resource_type else ""

@@ -47,7 +47,10 @@ Locations
     ``values.arn``, or the resource id when it is an ARN), ``fullyQualifiedName`` the ARN; an
     error about a whole account or Region (no resource) is the logical location
     ``<account>/<region>`` of kind "namespace". Their ``properties`` carry ``account_id``,
-    ``region`` and ``arn``. GitHub code scanning cannot use such results: it places alerts in
+    ``region`` and ``arn``. A drift result (``backupguard drift``) has both: the declaration is
+    its physical location and the live entity a ``relatedLocations`` entry (the ARN as a logical
+    location, beside the same physical location, since GitHub refuses a location without an
+    artifact), with ``account_id``, ``region`` and ``arn`` in its properties. GitHub code scanning cannot use live results: it places alerts in
     repository files only, and its upload processing fails on a result without a physical
     location ("locationFromSarifResult: expected artifact location" / "expected at least one
     location"), refusing the whole file rather than skipping the result. So a run with live
@@ -135,7 +138,7 @@ ALERT_STATUSES = ("fail", "unknown", "error")
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 PROBLEM_SEVERITY = {"critical": "error", "high": "error", "medium": "warning", "low": "recommendation", "info": "recommendation"}
-PRECISION = {"any": "very-high", "live": "high"}
+PRECISION = {"any": "very-high", "live": "high", "drift": "high"}
 
 _REFERENCE_LABELS = (
     ("audit_manager_control", "AWS Backup Audit Manager control"),
@@ -295,6 +298,7 @@ def _result(r: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     if logical:
         location["logicalLocations"] = [logical]
 
+    related = _related_locations(r, location)
     result: dict[str, Any] = {
         "ruleId": sarif_rule_id,
         "ruleIndex": index[sarif_rule_id],
@@ -304,6 +308,8 @@ def _result(r: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
         "locations": [location] if location else [],
         "partialFingerprints": {FINGERPRINT_KEY: fp},
     }
+    if related:
+        result["relatedLocations"] = related
     suppression = r.get("suppression")
     if isinstance(suppression, dict):
         kind = "inSource" if suppression.get("kind") == "inline" else "external"
@@ -314,12 +320,29 @@ def _result(r: dict[str, Any], index: dict[str, int]) -> dict[str, Any]:
     for key in ("resource_type", "element", "frameworks", "values"):
         if r.get(key):
             properties[key] = r[key]
-    if not file:  # a live result: where it is in AWS (a file-based result's SARIF is as it always was)
+    if not file or related:  # a live or drift result: where it is in AWS (an IaC result's SARIF is as it always was)
         for key in ("account_id", "region", "arn"):
             if r.get(key):
                 properties[key] = r[key]
     result["properties"] = properties
     return result
+
+
+def _related_locations(r: dict[str, Any], primary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A drift result's second location: the live entity, named by its ARN (a result with both a file
+    and an ARN; an IaC result never has an ARN). It is the logical location ``kind: "resource"``
+    with the ARN as ``fullyQualifiedName``, beside the declaration's physical location: GitHub
+    refuses a SARIF file in which a location has no artifact, so the declaration's file and line
+    come with it, and the message says it is the account's."""
+    arn = r.get("arn")
+    if not r.get("file") or not isinstance(arn, str) or not arn or "physicalLocation" not in primary:
+        return []
+    return [{
+        "id": 1,
+        "physicalLocation": primary["physicalLocation"],
+        "logicalLocations": [{"name": arn, "fullyQualifiedName": arn, "kind": "resource"}],
+        "message": {"text": f"in the account: {arn}"},
+    }]
 
 
 def _logical_location(r: dict[str, Any]) -> dict[str, Any] | None:

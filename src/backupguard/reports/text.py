@@ -63,6 +63,8 @@ def render(doc: dict[str, Any], *, show_passed: bool = False, color: bool = Fals
                 continue
             where = f"{r.line}:{r.column}"
             resource = f"{p(r.resource_id)}: " if r.resource_id else ""
+            if r.arn:  # a drift result: declared here, and this in the account
+                resource = f"{p(r.resource_id or '')} ({p(r.arn)}): "
             lines.append(f"  {where:<8} {cell} {p(r.severity):<8} {p(r.rule_id)}  {resource}{p(r.message)}{waiver}")
         lines.append("")
     for framework in doc.get("frameworks") or []:

@@ -10,10 +10,11 @@ from backupguard.estate import (
 from backupguard.resolve.attributes import name_of as attribute_name
 from backupguard.resolve.links import Destination, EstateIndex
 from backupguard.resolve.schedule import ScheduleError, ScheduleUnsupported, cadence
+from backupguard.native_settings import RULE_DEFAULTS
 from backupguard.resolve.vaults import is_locked
 
 # AWS Backup's default when a rule has no schedule (CreateBackupPlan API reference).
-DEFAULT_SCHEDULE = "cron(0 5 ? * * *)"
+DEFAULT_SCHEDULE = RULE_DEFAULTS["schedule"]
 CONTINUOUS_MAX_DAYS = 35
 
 

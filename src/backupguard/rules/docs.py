@@ -76,6 +76,7 @@ _FAMILIES = (
     ("BG42", "Resource assignments (selections)"), ("BG43", "Live evidence: recovery points and restores"),
     ("BG44", "Restore readiness"), ("BG5", "Organizations backup policies"),
     ("BG6", "Audit Manager frameworks, report plans, restore testing"),
+    ("BG7", "Drift: the code against the account (backupguard drift)"),
 )
 
 
@@ -128,7 +129,7 @@ def index() -> str:
             str(rule.references[k]) for k in ("audit_manager_control", "config_rule", "security_hub_control")
             if rule.references.get(k)
         )
-        live = " (live evidence)" if rule.evidence == "live" else ""
+        live = {"live": " (live evidence)", "drift": " (drift: code against the account)"}.get(rule.evidence, "")
         out.append(f"| [{rule.id}]({rule.id}.md) `{rule.name}` | {rule.severity} | {rule.title}{live} | {refs} |")
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 

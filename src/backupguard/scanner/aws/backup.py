@@ -64,6 +64,15 @@ def collect(scope: Scope) -> None:
     restore_jobs(scope, client)
 
 
+def collect_definitions(scope: Scope) -> None:
+    """Vaults (key, lock, access policy, notifications, tags) and plans with their selections: what
+    ``backupguard drift`` compares with the code, without the evidence and resources a scan reads
+    (fewer calls, and a service it does not need cannot make it incomplete)."""
+    client = scope.client("backup")
+    scope.call("backup", "ListBackupVaults", lambda: _vaults(scope, client))
+    scope.call("backup", "ListBackupPlans", lambda: _plans(scope, client))
+
+
 def collect_global_settings(scope: Scope) -> None:
     """Account-wide settings (read once per account); absent when the account is in no Organization."""
     response = scope.call(

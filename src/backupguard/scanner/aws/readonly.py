@@ -43,7 +43,11 @@ ALLOWED: dict[str, frozenset[str]] = {
         "ListPolicies", "DescribePolicy",
     }),
     "sts": frozenset({"AssumeRole", "GetCallerIdentity"}),
+    # backupguard drift: what a template's logical IDs became (scanner.aws.stacks)
+    "cloudformation": frozenset({"ListStackResources"}),
 }
+# Operations only ``backupguard drift`` calls (the end-to-end scan test expects every other one).
+DRIFT_ONLY: frozenset[tuple[str, str]] = frozenset({("cloudformation", "ListStackResources")})
 
 # botocore service name -> IAM action prefix, where they differ (the rest are equal).
 IAM_PREFIX = {"efs": "elasticfilesystem"}

@@ -1,0 +1,103 @@
+"""The live side of ``backupguard drift``: the target account and Region, what AWS Backup holds
+there (vaults, plans and selections, read as ``scan`` reads them but without evidence or resources),
+the resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``)
+and, when the code has Organizations policies, the Organization's. Read-only like every call of the
+scanner.
+
+Importing this module does not import boto3; :meth:`LiveDriftSource.target` does (through ``session``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from backupguard.estate import Estate, StackResource
+from backupguard.scanner.aws import backup, organizations
+from backupguard.scanner.aws.faults import fault
+from backupguard.scanner.aws.scope import FAILED, Scope
+from backupguard.scanner.aws.session import Connector, pages
+
+
+@dataclass(frozen=True)
+class Target:
+    """The one account and Region a drift run compares the code with."""
+
+    account: str
+    region: str
+    partition: str = "aws"
+
+
+@dataclass
+class LiveSide:
+    estate: Estate
+    stack_resources: list[StackResource] = field(default_factory=list)
+
+
+def stack_resources(scope: Scope, stacks: tuple[str, ...]) -> list[StackResource]:
+    """Every resource of each named stack; a stack that cannot be read is one located error."""
+    found: list[StackResource] = []
+    client = scope.client("cloudformation")
+    for stack in stacks:
+        def read(name: str = stack) -> list[StackResource]:
+            return [
+                StackResource(name, item["LogicalResourceId"], item.get("PhysicalResourceId"), item.get("ResourceType", ""))
+                for page in pages(client, "list_stack_resources", StackName=name)
+                for item in page.get("StackResourceSummaries") or []
+            ]
+
+        listed = scope.call("cloudformation", "ListStackResources", read, arn=stack)
+        if listed is not FAILED:
+            found.extend(listed)
+    return sorted(found, key=lambda r: (r.stack, r.logical_id))
+
+
+class LiveDriftSource:
+    """The live side of a drift run: credentials (a profile, and a role in ``account``), one Region."""
+
+    def __init__(self, profile: str | None = None, region: str | None = None, account: str | None = None,
+                 role_name: str | None = None, external_id: str | None = None, stacks: tuple[str, ...] = (),
+                 connector: Any = None, as_of: datetime | None = None):
+        self.profile, self.region, self.account = profile, region, account
+        self.role_name, self.external_id, self.stacks = role_name, external_id, stacks
+        self.connector, self.as_of = connector, as_of
+
+    def target(self) -> Target:
+        """Connect (the caller's identity) and decide the account and Region: ``--account`` or the
+        caller's, ``--region`` or the profile's."""
+        if self.connector is None:
+            self.connector = Connector(self.profile, self.role_name, self.external_id, self.region)
+        caller = self.connector.caller()
+        return Target(self.account or caller.account, self.region or self.connector.home_region,
+                      getattr(caller, "partition", "aws"))
+
+    def read(self, target: Target, org_policies: bool = False) -> LiveSide:
+        """The account's vaults, plans and selections in the Region (as ``scan`` reads them, without
+        evidence or resources), the named stacks' resources and, with ``org_policies``, the
+        Organization's backup policies (read with the caller's credentials: the management account
+        or a delegated administrator). A fault ends only its own part, as one located error."""
+        now = self.as_of or datetime.now(timezone.utc)
+        estate = Estate()
+        stacks: list[StackResource] = []
+        try:
+            access = self.connector.access(target.account)
+        except Exception as exc:  # noqa: BLE001 - an unassumable role: reported, nothing of the account is read
+            estate.errors.append(fault(exc, target.account, None, "sts", "AssumeRole"))
+            access = None
+        if access is not None:
+            scope = Scope(access, target.account, target.region, self.connector.home_region, now, now,
+                          getattr(access, "partition", "aws"))
+            backup.collect_definitions(scope)
+            if self.stacks:
+                stacks = stack_resources(scope, self.stacks)
+            estate.extend(scope.estate)
+        if org_policies:
+            caller = self.connector.caller()
+            scope = Scope(caller, caller.account, None, self.connector.home_region, now, now,
+                          getattr(caller, "partition", "aws"))
+            scope.call("organizations", "ListPolicies", lambda: organizations.backup_policies(scope))
+            estate.extend(scope.estate)
+        for name in ("vaults", "plans", "selections", "org_policies"):
+            getattr(estate, name).sort(key=lambda entity: entity.resource_id)
+        return LiveSide(estate, stacks)
