@@ -310,3 +310,24 @@ def test_messages_are_formatted_as_str_format_does(template: str):
         for element in (None, "rule 'daily'"):
             assert _format(rule, template, values, params, element, attributes) == \
                 reference_format(rule, template, values, params, element, attributes)
+
+
+@pytest.mark.parametrize("scans", TARGETS)
+def test_a_rule_for_other_services_would_not_apply(scans: list[list[Path]]):
+    """The engine passes over a resource whose service a rule's applies_if leaves out (program._services)
+    without evaluating it: evaluated, its applies_if is false on every such subject."""
+    from backupguard.rules.engine import _SKIP, _evaluate_element
+
+    checks = [c for c in checks_with_every_framework(load_catalogue()) if c.rule.program.services is not None]
+    assert {c.rule.id for c in checks} >= {"BG301", "BG302", "BG307", "BG308", "BG309"}
+    passed_over = 0
+    for paths in scans:
+        resources = subjects(scan(paths, ScanOptions()))["resource"]
+        for check in checks:
+            for subject in resources:
+                service = subject.facts.get("service")
+                if isinstance(service, str) and service not in check.rule.program.services:
+                    outcome = _evaluate_element(check.rule, _materialise(subject, check.params), check.params)
+                    assert outcome.status == _SKIP, (check.rule.id, subject.resource_id, service)
+                    passed_over += 1
+    assert passed_over > 50

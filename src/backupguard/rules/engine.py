@@ -303,6 +303,11 @@ def evaluate_subject(check: Check, subject: Subject, memo: _Memo | None = None,
     memo = memo if memo is not None else _Memo(check.params_key())
     origin = where = subject.origin
     live_only = rule.evidence == "live" and subject.origin.file is not None
+    services = rule.program.services
+    if not live_only and services is not None:
+        service = subject.facts.get("service")
+        if isinstance(service, str) and service not in services:
+            return None  # its applies_if is false: the rule is for other services (program._services)
     facts = subject.facts if live_only else _materialise(subject, params)  # a template's facts are not read
     if live_only:
         status, values = "not_applicable", {}

@@ -491,6 +491,9 @@ class Program:
     condition: Condition
     applies_if: Condition | None = None
     each: Evaluate | None = None  # the elements of an "any"/"all" rule, from the subject's facts
+    # The services the rule can apply to, when its applies_if names them (see _services): the engine
+    # passes over a resource of another service without evaluating anything.
+    services: frozenset[str] | None = None
 
     def values(self, element: Any) -> dict[str, Any]:
         return {name: value(element) for name, value in self.inputs}
@@ -507,4 +510,34 @@ def compile_program(inputs: dict[str, Any], condition: Any, applies_if: Any = No
         condition=condition_of(condition),
         applies_if=condition_of(applies_if) if applies_if is not None else None,
         each=compile_jmespath(each.parsed, _PLAIN_FUNCTIONS) if each is not None else None,
+        services=_services(applies_if.parsed, inputs) if applies_if is not None and each is None else None,
     )
+
+
+def _services(node: dict, inputs: dict[str, Any]) -> frozenset[str] | None:
+    """The services an ``applies_if`` admits, when one of its top-level ``&&`` terms is
+    ``service == 'S3'`` or ``contains(['RDS', ...], service)`` over an input that reads the subject's
+    ``service`` fact as it is: for a resource whose service is another known string that term is
+    false, so the whole ``applies_if`` is false whatever the other terms (Kleene logic: false AND
+    unknown is false), and the rule does not apply. None when the rule says nothing this simple."""
+    if node["type"] == "and_expression":
+        found = [s for s in (_services(child, inputs) for child in node["children"]) if s is not None]
+        return frozenset.intersection(*found) if found else None
+
+    def is_service(child: dict) -> bool:
+        if child["type"] != "field":
+            return False
+        read = getattr(inputs.get(child["value"]), "parsed", None) or {}
+        return read.get("type") == "field" and read.get("value") == "service"
+
+    children = node.get("children") or []
+    if node["type"] == "comparator" and node["value"] == "eq" and len(children) == 2:
+        for this, other in (children, children[::-1]):
+            if is_service(this) and other["type"] == "literal" and isinstance(other["value"], str):
+                return frozenset({other["value"]})
+    if node["type"] == "function_expression" and node["value"] == "contains" and len(children) == 2:
+        listed, needle = children
+        if (is_service(needle) and listed["type"] == "multi_select_list"
+                and all(c["type"] == "literal" and isinstance(c["value"], str) for c in listed["children"])):
+            return frozenset(c["value"] for c in listed["children"])
+    return None
