@@ -127,12 +127,17 @@ class Account:
             physical[plan.resource_id] = plan_id
             self.stack.append({"LogicalResourceId": plan.resource_id, "PhysicalResourceId": plan_id,
                                "ResourceType": "AWS::Backup::BackupPlan"})
+        tables = {}
+        for resource in estate.resources:  # the example's tables: their physical ID is their name
+            tables[resource.resource_id] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{resource.name}"
+            self.stack.append({"LogicalResourceId": resource.resource_id, "PhysicalResourceId": resource.name,
+                               "ResourceType": resource.resource_type})
         for number, selection in enumerate(estate.selections, start=1):
             plan_id = physical[selection.plan_ref.target]
             selection_id = f"{number:08d}-aaaa-bbbb-cccc-dddddddddddd"
             body = {"SelectionName": selection.name, "IamRoleArn": selection.iam_role_arn}
             if selection.resources:
-                body["Resources"] = list(selection.resources)
+                body["Resources"] = [tables[r.target] if isinstance(r, Reference) else r for r in selection.resources]
             if selection.list_of_tags:
                 body["ListOfTags"] = [{"ConditionType": t.operator, "ConditionKey": t.key, "ConditionValue": t.value}
                                       for t in selection.list_of_tags]
@@ -142,6 +147,11 @@ class Account:
 
     def plan_id(self, name: str) -> str:
         return next(pid for pid, body in self.plans.items() if body["BackupPlanName"] == name)
+
+    def selection(self, plan: str, name: str) -> tuple[str, str]:
+        """(plan ID, selection ID) of a plan's selection, by names."""
+        plan_id = self.plan_id(plan)
+        return plan_id, next(sid for sid, body in self.selections[plan_id].items() if body["SelectionName"] == name)
 
 
 def _code(path: Path = EXAMPLE, **cfn):
@@ -187,12 +197,20 @@ def test_a_fresh_deployment_has_no_drift_even_where_aws_filled_in_defaults():
     stack = lambda logical: f"CloudFormation stack '{STACK}' (logical ID {logical})"  # noqa: E731
     assert verdicts == [
         ("BG701", "Plan", stack("Plan")),
+        ("BG702", "InvoicesTable", stack("InvoicesTable")),
         ("BG702", "OrdersTable", stack("OrdersTable")), ("BG702", "TaggedResources", stack("TaggedResources")),
         ("BG704", "Vault", stack("Vault")),
+        ("BG706", "Invoices", stack("Invoices")),  # the table the code protects is selected in the account
     ]
-    # read-only: only allow-listed calls, and the drift-only ones among them
+    invoices = next(r for r in outcome.results if r.rule_id == "BG706")
+    assert invoices.arn == f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/invoices"
+    assert "selected in the account by plan 'daily' (selection 'invoices'" in invoices.message
+    # read-only: only allow-listed calls, and the drift-only ones among them (the effective policy only
+    # when the code has Organizations policies: tests below)
     allowed = {(s, o) for s, ops in readonly.ALLOWED.items() for o in ops}
-    assert calls <= allowed and readonly.DRIFT_ONLY <= calls
+    effective = ("organizations", "DescribeEffectivePolicy")
+    assert calls <= allowed and readonly.DRIFT_ONLY - {effective} <= calls and effective not in calls
+    assert ("backup", "DescribeRegionSettings") in calls  # the opt-in tag selections depend on
     assert outcome.document["scan"]["kind"] == "drift" and outcome.document["scan"]["stacks"] == [STACK]
 
 
@@ -205,6 +223,8 @@ def _edited(account: Account) -> None:
     del account.selections[daily][orders]  # a selection deleted
     account.backup.delete_backup_vault_lock_configuration(BackupVaultName="main")  # the lock removed
     account.create_plan({"BackupPlanName": "adhoc", "Rules": [{"RuleName": "once", "TargetBackupVaultName": "main"}]})
+    plan_id, invoices = account.selection("daily", "invoices")  # a resource replaced in a selection
+    account.selections[plan_id][invoices]["Resources"] = [f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/invoices-archive"]
 
 
 def test_console_edits_are_exactly_the_drift_results_with_both_locations():
@@ -212,6 +232,7 @@ def test_console_edits_are_exactly_the_drift_results_with_both_locations():
     drifted = sorted((r.rule_id, r.status, r.resource_id, r.file, r.line, r.arn, r.message)
                      for r in outcome.results if r.status != "pass")
     vault_arn = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-vault:main"
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/invoices"
     daily, adhoc = _plan_arn(outcome, "daily"), next(r.arn for r in outcome.results if r.rule_id == "BG703")
     shown = EXAMPLE.name  # root-relative (the CLI shows it relative to the working directory)
     assert drifted == sorted([
@@ -224,6 +245,14 @@ def test_console_edits_are_exactly_the_drift_results_with_both_locations():
         ("BG703", "fail", adhoc, None, 1, adhoc, "backup plan 'adhoc' is in the account but declared by no code"),
         ("BG704", "fail", "Vault", shown, _line("LockConfiguration:"), vault_arn,
          "backup vault 'main' differs from the account: Vault Lock (LockConfiguration) is set in code, absent live"),
+        # the fifth edit: the selection differs, and what it costs: the table is no longer selected
+        ("BG702", "fail", "InvoicesTable", shown, _line("  InvoicesTable:"),
+         f"{daily}/selection/00000003-aaaa-bbbb-cccc-dddddddddddd",
+         "backup selection 'invoices' differs from the account: Resources is 'invoices' in code, "
+         f"'arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/invoices-archive' live"),
+        ("BG706", "fail", "Invoices", shown, _line("  Invoices:"), table,
+         "DynamoDB resource 'invoices' is protected in code by plan 'daily', but no backup plan in the account "
+         f"selects {table} (matched by CloudFormation stack '{STACK}' (logical ID Invoices))"),
     ])
     assert adhoc.startswith(f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:") and adhoc != daily
     # both locations in every report: SARIF's primary location is the code, the ARN a related location
@@ -340,7 +369,7 @@ def test_drift_rules_never_run_in_lint_and_lint_rules_never_in_drift():
     lint = pipeline.settings(None, [], [])
     drift = pipeline.settings(None, [], [], drift=True)
     assert not [c for c in lint.checks if c.rule.id.startswith("BG7")]
-    assert sorted(c.rule.id for c in drift.checks) == ["BG701", "BG702", "BG703", "BG704", "BG705"]
+    assert sorted(c.rule.id for c in drift.checks) == ["BG701", "BG702", "BG703", "BG704", "BG705", "BG706", "BG707"]
     with pytest.raises(pipeline.RunError, match="run only in `backupguard drift`"):
         pipeline.settings(None, [], [], check=["BG701"])
 
@@ -387,7 +416,7 @@ def test_every_drift_rule_has_a_page_and_results_of_each_kind():
 
     drift_rules = {r.id for r in load_catalogue().values() if r.evidence == "drift"}
     docs = Path(__file__).parent.parent / "docs" / "rules"
-    assert drift_rules == {"BG701", "BG702", "BG703", "BG704", "BG705"}
+    assert drift_rules == {"BG701", "BG702", "BG703", "BG704", "BG705", "BG706", "BG707"}
     assert all((docs / f"{rule}.md").is_file() for rule in drift_rules)
 
 
@@ -413,9 +442,13 @@ def test_organizations_backup_policies_are_compared_with_their_files(tmp_path):
         canned.on(ACCOUNT, "*", "organizations", "DescribePolicy", lambda p: {"Policy": {
             "PolicySummary": next(s for s in summaries if s["Id"] == p["PolicyId"]),
             "Content": json.dumps(live[next(s["Name"] for s in summaries if s["Id"] == p["PolicyId"])])}})
+        # the account's effective policy: both live policies attached, merged, operators resolved
+        canned.on(ACCOUNT, "*", "organizations", "DescribeEffectivePolicy", _effective_answer(
+            {"plans": {**live["org-daily"]["plans"], "org-weekly": live["org-weekly"]["plans"]["org-daily"]}}))
 
     outcome, calls = _drift(organization, paths=(tmp_path,), stacks=())
-    found = sorted((r.rule_id, r.status, r.resource_id, r.region, r.message) for r in outcome.results)
+    found = sorted((r.rule_id, r.status, r.resource_id, r.region, r.message) for r in outcome.results
+                   if r.rule_id != "BG707")
     daily_arn = f"arn:aws:organizations::{ACCOUNT}:policy/o-abc/backup_policy/p-00000000"
     assert found == [
         ("BG705", "fail", "org-daily.json", None,
@@ -432,6 +465,9 @@ def test_organizations_backup_policies_are_compared_with_their_files(tmp_path):
     assert daily.line == next(i for i, line in enumerate((tmp_path / "org-daily.json").read_text().splitlines(), 1)
                               if '"delete_after_days"' in line)  # where the file writes what differs
     assert ("organizations", "DescribePolicy") in calls
+    # BG707: each file's plan against the effective policy (all three files declare 'org-daily')
+    effective = sorted((r.resource_id, r.status) for r in outcome.results if r.rule_id == "BG707")
+    assert effective == [("org-daily.json", "fail"), ("org-gone.json", "fail"), ("org-weekly.json", "fail")]
 
 
 def test_the_command_maps_its_options_and_exits_by_the_table(monkeypatch, tmp_path):
@@ -457,6 +493,261 @@ def test_the_command_maps_its_options_and_exits_by_the_table(monkeypatch, tmp_pa
     document = json.loads(result.stdout)
     assert document["scan"]["kind"] == "drift" and document["scan"]["region"] == REGION
     assert sorted((r["rule_id"], r["status"]) for r in document["results"] if r["status"] != "pass") == [
-        ("BG701", "fail"), ("BG702", "fail"), ("BG703", "fail"), ("BG704", "fail")]
+        ("BG701", "fail"), ("BG702", "fail"), ("BG702", "fail"), ("BG703", "fail"), ("BG704", "fail"), ("BG706", "fail")]
     assert bad_account.exit_code == 2 and "not a 12-digit AWS account ID" in bad_account.stderr
     assert bad_plan.exit_code == 2 and "plan.json: not a Terraform plan JSON" in bad_plan.stderr
+
+
+# -- Organizations: the account's effective backup policy (BG707) --------------------------------
+
+
+def _plain(policy):
+    """A policy as the effective policy renders it: operators resolved into plain values."""
+    if isinstance(policy, dict):
+        if "@@assign" in policy:
+            return policy["@@assign"]
+        return {k: _plain(v) for k, v in policy.items() if k != "@@operators_allowed_for_child_policies"}
+    return policy
+
+
+def _effective_answer(content):
+    return lambda params: {"EffectivePolicy": {
+        "PolicyContent": json.dumps(_plain(content)), "TargetId": params["TargetId"], "PolicyType": params["PolicyType"],
+        "LastUpdatedTimestamp": NOW}} if params["TargetId"] == ACCOUNT else error("TargetNotFoundException")
+
+
+def _org_plan(days="35", regions=(REGION,), vault="main"):
+    return {"regions": {"@@assign": list(regions)},
+            "rules": {"daily": {"schedule_expression": {"@@assign": "cron(0 5 ? * * *)"},
+                                "target_backup_vault_name": {"@@assign": vault},
+                                "lifecycle": {"delete_after_days": {"@@assign": days}}}},
+            "selections": {"tags": {"all": {"iam_role_arn": {"@@assign": ROLE}, "tag_key": {"@@assign": "backup"},
+                                            "tag_value": {"@@assign": ["daily"]}}}}}
+
+
+def _effective(tmp_path, files: dict, answer):
+    """Policy files in tmp_path, the effective policy answer (a document or error(...)); the BG707 results
+    by (file, plan) and every error result."""
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content, indent=2), encoding="utf-8")
+
+    def organization(account: Account) -> None:
+        account.canned.on(ACCOUNT, "*", "organizations", "ListPolicies", {"Policies": []})
+        account.canned.on(ACCOUNT, "*", "organizations", "DescribeEffectivePolicy",
+                          answer if "__error__" in answer else _effective_answer(answer))
+
+    outcome, calls = _drift(organization, paths=(tmp_path,), stacks=())
+    assert ("organizations", "DescribeEffectivePolicy") in calls
+    results = {(r.resource_id, r.values["plan"]): r for r in outcome.results if r.rule_id == "BG707"}
+    return results, [r for r in outcome.results if r.status == "error"]
+
+
+def test_an_effective_policy_that_holds_the_files_plans_is_no_drift(tmp_path):
+    # the file writes numbers and lists its own way; the effective policy has strings, another order and
+    # more (a parent's plan, a parent's setting): none of that is drift
+    mine = {"plans": {"org-daily": {**_org_plan(days=35, regions=("eu-west-1", "us-east-1")),
+                                    "@@operators_allowed_for_child_policies": ["@@none"]}}}
+    theirs = {"plans": {"org-daily": _org_plan(days="35", regions=("us-east-1", "eu-west-1")),
+                        "root-weekly": _org_plan(days="90")}}
+    theirs["plans"]["org-daily"]["rules"]["daily"]["start_backup_window_minutes"] = {"@@assign": "60"}
+    results, errors = _effective(tmp_path, {"org-daily.json": mine}, theirs)
+    assert errors == []
+    daily = results[("org-daily.json", "org-daily")]
+    assert daily.status == "pass", daily.message
+    assert daily.message == (f"backup policy plan 'org-daily' of org-daily.json is in the effective BACKUP_POLICY of account "
+                             f"{ACCOUNT} as written (matched by plan name 'org-daily' in the effective BACKUP_POLICY of "
+                             f"account {ACCOUNT})")
+    assert list(results) == [("org-daily.json", "org-daily")]  # the effective policy's other plans are not judged
+
+
+def test_a_retention_changed_in_the_effective_policy_is_drift_with_both_locations(tmp_path):
+    results, errors = _effective(tmp_path, {"org-daily.json": {"plans": {"org-daily": _org_plan("35")}}},
+                                 {"plans": {"org-daily": _org_plan("7")}})
+    daily = results[("org-daily.json", "org-daily")]
+    written = (tmp_path / "org-daily.json").read_text().splitlines()
+    assert (daily.status, daily.file, daily.arn, daily.account_id) == (
+        "fail", "org-daily.json", f"effective BACKUP_POLICY of account {ACCOUNT}", ACCOUNT)
+    assert daily.line == next(i for i, line in enumerate(written, 1) if '"delete_after_days"' in line)
+    assert daily.message == (f"backup policy plan 'org-daily' of org-daily.json differs from the effective BACKUP_POLICY "
+                             f"of account {ACCOUNT}: plan 'org-daily' rules.daily.lifecycle.delete_after_days is "
+                             '"35" in code, "7" live')
+    from backupguard.reports.sarif import build
+
+    sarif = next(r for r in build(_document(daily))["runs"][0]["results"] if r["ruleId"] == "BG707")
+    assert sarif["locations"][0]["physicalLocation"]["region"]["startLine"] == daily.line
+    assert sarif["relatedLocations"][0]["logicalLocations"][0]["fullyQualifiedName"] == daily.arn
+
+
+def _document(result):
+    from backupguard.reports.json_report import document
+
+    return document([result], [], {"kind": "drift", "files": [result.file]}, [], [])
+
+
+def test_a_plan_missing_from_the_effective_policy_is_drift(tmp_path):
+    files = {"org-daily.json": {"plans": {"org-daily": _org_plan()}},
+             "org-append.json": {"plans": {"org-append": {"regions": {"@@append": ["us-east-1"]},
+                                                          "rules": {"daily": {"target_backup_vault_name": "main"}}}}}}
+    results, _ = _effective(tmp_path, files, {"plans": {"org-append": _org_plan()}})
+    missing = results[("org-daily.json", "org-daily")]
+    assert (missing.status, missing.line) == ("fail", 3)  # the plan's key in the file
+    assert missing.message.endswith(f"plan 'org-daily' is in the policy files, not in the effective BACKUP_POLICY of "
+                                    f"account {ACCOUNT}")
+    appended = results[("org-append.json", "org-append")]  # @@append: the item must be in the effective list
+    assert appended.status == "fail" and 'regions item "us-east-1" is appended in code, absent live' in appended.message
+    # no backup policy in effect at all: every plan is missing
+    results, errors = _effective(tmp_path, {}, error("EffectivePolicyNotFoundException"))
+    assert errors == [] and {r.status for r in results.values()} == {"fail"} and len(results) == 2
+
+
+def test_two_files_writing_a_setting_differently_are_unknown_never_drift(tmp_path):
+    files = {"root.json": {"plans": {"org-daily": _org_plan("35")}},
+             "ou-prod.json": {"plans": {"org-daily": {"rules": {"daily": {"lifecycle": {"delete_after_days": {"@@assign": "90"}}}}}}}}
+    results, _ = _effective(tmp_path, files, {"plans": {"org-daily": _org_plan("90")}})
+    # which file wins depends on where each is attached: the retention is unknown for both, never drift
+    ou, root = results[("ou-prod.json", "org-daily")], results[("root.json", "org-daily")]
+    assert ou.status == "unknown" and "also written, differently, by root.json" in ou.message
+    assert root.status == "unknown" and "also written, differently, by ou-prod.json" in root.message
+    # what only one of them writes is still compared: a changed vault is drift whatever the retention
+    results, _ = _effective(tmp_path, {}, {"plans": {"org-daily": _org_plan("90", vault="other")}})
+    root = results[("root.json", "org-daily")]
+    assert root.status == "fail" and root.values["drift"] == [
+        'plan \'org-daily\' rules.daily.target_backup_vault_name is "main" in code, "other" live']
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "AWSOrganizationsNotInUseException"])
+def test_an_unreadable_effective_policy_is_one_located_error_and_unknown(tmp_path, code):
+    results, errors = _effective(tmp_path, {"org-daily.json": {"plans": {"org-daily": _org_plan()}}}, error(code))
+    assert [(e.rule_id, e.account_id, e.region) for e in errors] == [("BG000", ACCOUNT, None)]
+    assert f"DescribeEffectivePolicy failed: {code}" in errors[0].message
+    daily = results[("org-daily.json", "org-daily")]
+    assert daily.status == "unknown" and "could not be read" in daily.message
+
+
+# -- protection: resources the code protects that no live plan selects (BG706) -------------------
+
+PROTECTED = """\
+Resources:
+  Plan:
+    Type: AWS::Backup::BackupPlan
+    Properties:
+      BackupPlan:
+        BackupPlanName: daily
+        BackupPlanRule:
+          - {RuleName: daily, TargetBackupVault: main, ScheduleExpression: cron(0 5 ? * * *)}
+  Tagged:
+    Type: AWS::Backup::BackupSelection
+    Properties:
+      BackupPlanId: !Ref Plan
+      BackupSelection:
+        SelectionName: tagged
+        IamRoleArn: arn:aws:iam::123456789012:role/backup
+        ListOfTags:
+          - {ConditionType: STRINGEQUALS, ConditionKey: backup, ConditionValue: daily}
+  Data:
+    Type: AWS::EC2::Volume
+    Properties:
+      AvailabilityZone: eu-west-1a
+      Size: 10
+      Tags:
+        - {Key: backup, Value: daily}
+  Ledger:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: ledger
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+"""
+
+
+def _protection(tmp_path, selection: dict, stack: bool):
+    """The template above deployed (the volume as vol-0abc), with the account's 'tagged' selection as
+    given; BG706 results by resource."""
+    template = tmp_path / "stack.yaml"
+    template.write_text(PROTECTED, encoding="utf-8")
+
+    def deployed(account: Account) -> None:
+        plan_id = account.create_plan({"BackupPlanName": "daily", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "main"}]})
+        account.selections[plan_id]["sel-1"] = {"SelectionName": "tagged", "IamRoleArn": ROLE, **selection}
+        account.stack.extend([{"LogicalResourceId": "Data", "PhysicalResourceId": "vol-0abc", "ResourceType": "AWS::EC2::Volume"},
+                              {"LogicalResourceId": "Ledger", "PhysicalResourceId": "ledger", "ResourceType": "AWS::DynamoDB::Table"}])
+
+    outcome, _ = _drift(deployed, paths=(template,), stacks=(STACK,) if stack else ())
+    return {r.resource_id: r for r in outcome.results if r.rule_id == "BG706"}
+
+
+def test_a_resource_the_code_protects_is_found_through_the_stack_and_judged_by_the_live_selections(tmp_path):
+    volume = f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"
+    tagged = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "daily"}]}
+    found = _protection(tmp_path, tagged, stack=True)
+    # the table is in no selection of the code: not drift (lint's BG401 says so)
+    assert list(found) == ["Data"]
+    data = found["Data"]
+    declared = PROTECTED.splitlines().index("  Data:") + 1
+    assert (data.status, data.arn, data.line) == ("pass", volume, declared)
+    assert data.values["match"] == f"CloudFormation stack '{STACK}' (logical ID Data)"
+    # the console changed the tag the selection wants: the volume the code protects is not selected
+    data = _protection(tmp_path, {"ListOfTags": [{**tagged["ListOfTags"][0], "ConditionValue": "weekly"}]}, stack=True)["Data"]
+    assert (data.status, data.file, data.line, data.arn) == ("fail", "stack.yaml", declared, volume)
+    assert data.message == ("EBS resource 'Data' is protected in code by plan 'daily', but no backup plan in the account "
+                            f"selects {volume} (matched by CloudFormation stack '{STACK}' (logical ID Data))")
+    # a selection by the tags CloudFormation adds: the stack's name and the logical ID stand in for the live tags
+    by_stack = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "aws:cloudformation:stack-name",
+                                "ConditionValue": STACK}]}
+    assert _protection(tmp_path, by_stack, stack=True)["Data"].status == "pass"
+    # without the stack a volume's ID cannot be known: unknown, never drift
+    data = _protection(tmp_path, tagged, stack=False)["Data"]
+    assert data.status == "unknown" and data.arn is None and "ID is assigned when the EBS resource is created" in data.message
+
+
+def test_a_named_resource_is_found_by_the_arn_its_name_makes(tmp_path):
+    (tmp_path / "stack.yaml").write_text(PROTECTED.replace("      TableName: ledger\n", "      TableName: ledger\n      Tags:\n        - {Key: backup, Value: daily}\n"), encoding="utf-8")
+    ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ledger"
+
+    def deployed(resources: list[str]):
+        def setup(account: Account) -> None:
+            plan_id = account.create_plan({"BackupPlanName": "daily", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "main"}]})
+            account.selections[plan_id]["sel-1"] = {"SelectionName": "tagged", "IamRoleArn": ROLE, "Resources": resources}
+        return setup
+
+    for resources, status in (([ledger], "pass"), ([f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/*"], "pass"),
+                              ([f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ledger-old"], "fail")):
+        outcome, _ = _drift(deployed(resources), paths=(tmp_path / "stack.yaml",), stacks=())
+        table = next(r for r in outcome.results if r.rule_id == "BG706" and r.resource_id == "Ledger")
+        assert (table.status, table.arn, table.values["match"]) == (status, ledger, "ARN built from its name 'ledger'"), resources
+
+
+def test_terraform_resources_are_found_through_the_plan_json_prior_state(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_backup_plan" "daily" {\n  name = "nightly"\n  rule {\n    rule_name         = "daily"\n'
+        '    target_vault_name = "main"\n    schedule          = "cron(0 5 ? * * *)"\n  }\n}\n\n'
+        'resource "aws_backup_selection" "tables" {\n  name         = "tables"\n  plan_id      = aws_backup_plan.daily.id\n'
+        '  iam_role_arn = "arn:aws:iam::123456789012:role/backup"\n  resources    = [aws_dynamodb_table.orders.arn]\n}\n\n'
+        'resource "aws_dynamodb_table" "orders" {\n  name         = var.table\n  billing_mode = "PAY_PER_REQUEST"\n'
+        '  hash_key     = "id"\n  attribute {\n    name = "id"\n    type = "S"\n  }\n}\n\nvariable "table" {}\n',
+        encoding="utf-8")
+    orders = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-prod"
+    plan_json = tmp_path / "plan.json"
+    plan_json.write_text(json.dumps({"format_version": "1.2", "prior_state": {"values": {"root_module": {"resources": [
+        {"address": "aws_dynamodb_table.orders", "mode": "managed", "type": "aws_dynamodb_table", "name": "orders",
+         "values": {"id": "orders-prod", "name": "orders-prod", "arn": orders}}]}}}}), encoding="utf-8")
+
+    def deployed(resources: list[str]):
+        def setup(account: Account) -> None:
+            plan_id = account.create_plan({"BackupPlanName": "nightly", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "main"}]})
+            account.selections[plan_id]["sel-1"] = {"SelectionName": "tables", "IamRoleArn": ROLE, "Resources": resources}
+        return setup
+
+    def judged(resources, plan=plan_json):
+        outcome, _ = _drift(deployed(resources), paths=(tmp_path,), stacks=(), plan_json=plan)
+        return next(r for r in outcome.results if r.rule_id == "BG706")
+
+    table = judged([orders])
+    assert (table.status, table.arn, table.values["match"]) == ("pass", orders, "Terraform prior state (aws_dynamodb_table.orders)")
+    assert table.line == 17 and table.file == "main.tf"
+    table = judged([f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders-test"])
+    assert table.status == "fail" and f"no backup plan in the account selects {orders}" in table.message
+    # without the plan JSON the table's name is a variable without a value: unknown
+    table = judged([orders], plan=None)
+    assert table.status == "unknown" and table.arn is None and "--plan-json" in table.message

@@ -7,7 +7,8 @@ unresolved variable, a reference no deployment record resolves) makes the compar
 never a difference.
 
 The subjects (kinds ``drift_plan``, ``drift_selection``, ``drift_vault``, ``drift_unmanaged``,
-``drift_org_policy``) exist only in a drift run; the BG7xx rules judge them. Each is located at
+``drift_org_policy``; ``drift_protection`` from :mod:`.drift_protection`, ``drift_effective_policy``
+from :mod:`.drift_effective`) exist only in a drift run; the BG7xx rules judge them. Each is located at
 the code's declaration (the first differing attribute's line when the code writes it) and carries
 the live entity's ARN in its origin, so a result has both locations.
 """
@@ -25,7 +26,8 @@ from backupguard.native_settings import COPY_DEFAULTS, DEFAULT_VAULT_KEY, RULE_D
 from backupguard.resolve import Subject
 from backupguard.resolve.drift_match import Matching, Pair, PhysicalId, plan_target, resolve
 
-DRIFT_KINDS = ("drift_plan", "drift_selection", "drift_vault", "drift_unmanaged", "drift_org_policy")
+DRIFT_KINDS = ("drift_plan", "drift_selection", "drift_vault", "drift_unmanaged", "drift_org_policy",
+               "drift_protection", "drift_effective_policy")
 
 
 @dataclass(frozen=True)

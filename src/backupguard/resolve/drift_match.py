@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from backupguard.estate import (
     BackupPlan, BackupSelection, BackupVault, Estate, OrgBackupPolicy, Reference, StackResource, Unknown,
@@ -149,9 +149,7 @@ def match(code: Estate, live: Estate, identities: Identities, account: str, regi
           partition: str = "aws") -> Matching:
     """Pair the code's vaults, plans and selections of one account and Region with the live ones."""
     result = Matching(account, region, partition, identities=identities)
-    policy_files = {p.origin.file for p in code.org_policies}
-    here = lambda e: (e.origin.region in (None, region) and e.origin.account in (None, account)  # noqa: E731
-                      and e.origin.file not in policy_files)
+    here = in_target(code, account, region)
 
     vaults = _Live([v for v in live.vaults if v.origin.region == region])
     for vault in filter(here, code.vaults):
@@ -176,6 +174,14 @@ def match(code: Estate, live: Estate, identities: Identities, account: str, regi
         if isinstance(selection.plan_ref, Reference) and selection.plan_ref.target in managed:
             result.unmanaged.append(Pair("backup_selection", None, selection, "declared by no code"))
     return result
+
+
+def in_target(code: Estate, account: str, region: str) -> Callable[[Any], bool]:
+    """Whether a code entity is deployed to the compared account and Region (or says nothing of
+    either); the entities of Organizations policy files are compared as policies, not here."""
+    policy_files = {p.origin.file for p in code.org_policies}
+    return lambda e: (e.origin.region in (None, region) and e.origin.account in (None, account)
+                      and e.origin.file not in policy_files)
 
 
 def _pair(result: Matching, kind: str, entity: Any, live: _Live, tests: list[tuple[str, Any]]) -> None:

@@ -139,6 +139,22 @@ def resource_arn(resource: ProtectedResource) -> ArnModel:
     return ArnModel(partition, service, region, account, prefix + known, rest)
 
 
+def deployed_arn(resource: ProtectedResource, physical_id: str, partition: str, region: str, account: str) -> str | None:
+    """The ARN of a deployed resource from its physical ID (what ``ListStackResources`` reports: a
+    table's or bucket's name, an instance's, volume's or file system's ID, a DB identifier), in the
+    same formats as :func:`resource_arn`; None for a service whose ARN is not built that way."""
+    if physical_id.startswith("arn:"):
+        return physical_id
+    service, prefix, _ = _FORMATS.get(resource.service, ("", "", None))
+    if not service or not physical_id:
+        return None
+    if resource.service == "RDS" and resource.resource_type.endswith("DBCluster"):
+        prefix = "cluster:"
+    if service == "s3":
+        return f"arn:{partition}:s3:::{physical_id}"
+    return f"arn:{partition}:{service}:{region}:{account}:{prefix}{physical_id.lower() if service == 'rds' else physical_id}"
+
+
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern[str]:
     # IAM wildcards: '*' any run, '?' one character; everything else ('[' included) is literal.

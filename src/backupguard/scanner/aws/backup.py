@@ -73,6 +73,14 @@ def collect_definitions(scope: Scope) -> None:
     scope.call("backup", "ListBackupPlans", lambda: _plans(scope, client))
 
 
+def collect_region_settings(scope: Scope) -> None:
+    """The Region's service opt-in (``DescribeRegionSettings``) into the scope's estate, keyed as the
+    resolver looks it up: what ``backupguard drift`` needs to tell which resources tag selections pick."""
+    scope.call("backup", "DescribeRegionSettings", lambda: _region_settings(scope, scope.client("backup")))
+    if scope.opt_in:
+        scope.estate.opt_in[region_scope(scope.origin(None))] = dict(scope.opt_in)
+
+
 def collect_global_settings(scope: Scope) -> None:
     """Account-wide settings (read once per account); absent when the account is in no Organization."""
     response = scope.call(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from backupguard.estate import Estate, StackResource
+from backupguard.estate import Estate, StackResource, Unknown
 from backupguard.scanner.aws import backup, organizations
 from backupguard.scanner.aws.faults import fault
 from backupguard.scanner.aws.scope import FAILED, Scope
@@ -33,6 +33,9 @@ class Target:
 class LiveSide:
     estate: Estate
     stack_resources: list[StackResource] = field(default_factory=list)
+    # The account's effective backup policy document ({} when none is in effect), Unknown when it could
+    # not be read, None when not asked for (no policy files in the code).
+    effective_policy: Any = None
 
 
 def stack_resources(scope: Scope, stacks: tuple[str, ...]) -> list[StackResource]:
@@ -72,14 +75,17 @@ class LiveDriftSource:
         return Target(self.account or caller.account, self.region or self.connector.home_region,
                       getattr(caller, "partition", "aws"))
 
-    def read(self, target: Target, org_policies: bool = False) -> LiveSide:
+    def read(self, target: Target, org_policies: bool = False, region_settings: bool = False) -> LiveSide:
         """The account's vaults, plans and selections in the Region (as ``scan`` reads them, without
-        evidence or resources), the named stacks' resources and, with ``org_policies``, the
+        evidence or resources), the named stacks' resources; with ``region_settings`` the Region's
+        service opt-in (which resources tag selections may pick); with ``org_policies`` the
         Organization's backup policies (read with the caller's credentials: the management account
-        or a delegated administrator). A fault ends only its own part, as one located error."""
+        or a delegated administrator) and the account's effective backup policy (read in the account).
+        A fault ends only its own part, as one located error."""
         now = self.as_of or datetime.now(timezone.utc)
         estate = Estate()
         stacks: list[StackResource] = []
+        effective: Any = None
         try:
             access = self.connector.access(target.account)
         except Exception as exc:  # noqa: BLE001 - an unassumable role: reported, nothing of the account is read
@@ -89,9 +95,18 @@ class LiveDriftSource:
             scope = Scope(access, target.account, target.region, self.connector.home_region, now, now,
                           getattr(access, "partition", "aws"))
             backup.collect_definitions(scope)
+            if region_settings:
+                backup.collect_region_settings(scope)
             if self.stacks:
                 stacks = stack_resources(scope, self.stacks)
             estate.extend(scope.estate)
+            if org_policies:
+                account_wide = Scope(access, target.account, None, self.connector.home_region, now, now,
+                                     getattr(access, "partition", "aws"))
+                effective = organizations.effective_backup_policy(account_wide)
+                estate.extend(account_wide.estate)
+        elif org_policies:
+            effective = Unknown(f"account {target.account} could not be entered (see the error)")
         if org_policies:
             caller = self.connector.caller()
             scope = Scope(caller, caller.account, None, self.connector.home_region, now, now,
@@ -100,4 +115,4 @@ class LiveDriftSource:
             estate.extend(scope.estate)
         for name in ("vaults", "plans", "selections", "org_policies"):
             getattr(estate, name).sort(key=lambda entity: entity.resource_id)
-        return LiveSide(estate, stacks)
+        return LiveSide(estate, stacks, effective)

@@ -55,3 +55,24 @@ def backup_policies(scope: Scope) -> None:
                 arn, summary.get("Name"), content, scope.origin(arn), resource_type="AWS::Organizations::Policy",
                 text_length=len(text),
             ))
+
+
+NO_EFFECTIVE_POLICY = "EffectivePolicyNotFoundException"
+
+
+def effective_backup_policy(scope: Scope) -> Any:
+    """The scope's account's effective backup policy (``DescribeEffectivePolicy``, callable from any
+    account of the Organization): its document, ``{}`` when no backup policy is in effect, or an
+    Unknown when it cannot be read (AccessDenied, no Organization: one located error)."""
+    client = scope.client("organizations")
+    response = scope.call("organizations", "DescribeEffectivePolicy", lambda: client.describe_effective_policy(
+        PolicyType="BACKUP_POLICY", TargetId=scope.account), absent=(NO_EFFECTIVE_POLICY,))
+    if response is FAILED:
+        return Unknown(f"the effective backup policy of account {scope.account} could not be read (see the error)")
+    if response is None:
+        return {}
+    text = (response.get("EffectivePolicy") or {}).get("PolicyContent") or "{}"
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return Unknown(f"the effective backup policy of account {scope.account} is not JSON")

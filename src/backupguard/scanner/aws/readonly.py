@@ -41,13 +41,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "organizations": frozenset({
         "ListAccounts", "ListOrganizationalUnitsForParent", "ListAccountsForParent",
         "ListPolicies", "DescribePolicy",
+        "DescribeEffectivePolicy",  # backupguard drift: the account's effective backup policy
     }),
     "sts": frozenset({"AssumeRole", "GetCallerIdentity"}),
     # backupguard drift: what a template's logical IDs became (scanner.aws.stacks)
     "cloudformation": frozenset({"ListStackResources"}),
 }
 # Operations only ``backupguard drift`` calls (the end-to-end scan test expects every other one).
-DRIFT_ONLY: frozenset[tuple[str, str]] = frozenset({("cloudformation", "ListStackResources")})
+DRIFT_ONLY: frozenset[tuple[str, str]] = frozenset({
+    ("cloudformation", "ListStackResources"), ("organizations", "DescribeEffectivePolicy"),
+})
 
 # botocore service name -> IAM action prefix, where they differ (the rest are equal).
 IAM_PREFIX = {"efs": "elasticfilesystem"}
