@@ -93,3 +93,18 @@ def test_error_messages_on_stderr_are_escaped(tmp_path: Path):
     result = runner.invoke(app, ["lint", str(tmp_path), "--config", str(config)])
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr and "bad\\x1b[31m.yaml" in result.stderr
+
+
+@pytest.mark.parametrize("raw, written", [
+    ("plain ASCII, untouched", "plain ASCII, untouched"),
+    ("delete \x7f is ASCII but escaped", "delete \\u007f is ASCII but escaped"),
+    ("C1 \x9b control", "C1 \\u009b control"),
+    ("bidi \u202e override", "bidi \\u202e override"),
+    ("line \u2028 separator", "line \\u2028 separator"),
+    ("caf\u00e9 stays", "caf\u00e9 stays"),
+])
+def test_json_text_escapes_what_a_terminal_would_obey(raw, written):
+    """json_safe skips its search for plain ASCII text without DEL, and escapes the rest as before."""
+    from backupguard.reports.printable import json_safe
+
+    assert json_safe(raw) == written

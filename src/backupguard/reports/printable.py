@@ -46,6 +46,8 @@ def json_safe(text: str) -> str:
     """JSON text (``ensure_ascii=False``) with the characters :func:`printable` escapes written as
     ``\\uNNNN``: the same JSON value, but no raw C1 control, separator, bidi override or lone
     surrogate (which could not even be encoded as UTF-8) reaches a terminal or a file."""
+    if text.isascii() and "\x7f" not in text:  # the rest of what is escaped here is past ASCII
+        return text
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -363,14 +363,14 @@ def coverage(
             if kind is not None:
                 alike[kind] = part
         plans_of, rules, verdicts = part
-        found = Coverage(protected=False, plans=list(plans_of), rules=list(rules))
-        verdicts = list(verdicts)
         automatic = _efs_automatic_view(resource, resource_facts)
-        if automatic is not None:
-            verdicts.append(automatic["certain"])
-            found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)")
-            found.rules.append(automatic)
-        found.protected = _or(verdicts)
+        if automatic is None:
+            # Resources that share an answer share its lists too (nothing changes them afterwards): the
+            # engine reads a list of rule views it has seen before by its identity, not view by view.
+            found = Coverage(protected=_or(verdicts), plans=plans_of, rules=rules)
+        else:
+            found = Coverage(protected=_or([*verdicts, automatic["certain"]]), rules=[*rules, automatic], plans=[
+                *plans_of, f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)"])
         result[id(resource)] = found
     return result
 

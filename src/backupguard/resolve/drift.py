@@ -348,8 +348,8 @@ def compare_org_policy(pair: Pair) -> Drift:
                                                 "present" if theirs is not None else "absent", pair.code.origin))
         else:
             for path, code_value, live_value, origin in _policy_differences(mine, theirs, (), pair.code.origin):
-                drift.differences.append(Difference(f"plan '{name}' {'.'.join(path)}", _compact(code_value),
-                                                    _compact(live_value), origin))
+                drift.differences.append(Difference(f"plan '{name}' {'.'.join(path)}", compact(code_value),
+                                                    compact(live_value), origin))
     return drift
 
 
@@ -371,7 +371,7 @@ def _policy_differences(mine: Any, theirs: Any, path: tuple[str, ...], origin: O
     return found
 
 
-def _compact(value: Any) -> str:
+def compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":")) if value is not None else "absent"
 
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from backupguard.estate import OrgBackupPolicy, Origin, Unknown, whole_number
 from backupguard.resolve import Subject
-from backupguard.resolve.drift import Difference, Drift, _compact
+from backupguard.resolve.drift import Difference, Drift, compact
 from backupguard.resolve.drift_match import Matching, Pair
-from backupguard.resolve.org_policy_syntax import CHILD_CONTROL, VALUE_OPERATORS, _is_operator_key, _path_text
+from backupguard.resolve.org_policy_syntax import CHILD_CONTROL, VALUE_OPERATORS, is_operator_key, path_text
 
 KIND = "drift_effective_policy"
 
@@ -79,14 +79,14 @@ def _settings(node: Any, path: tuple[str, ...]) -> dict[tuple[str, ...], Any]:
         return {path: json.dumps(_norm(node), sort_keys=True, default=str) if not isinstance(node, Unknown) else None}
     found: dict[tuple[str, ...], Any] = {}
     for key, value in node.items():
-        if not _is_operator_key(key):
+        if not is_operator_key(key):
             found.update(_settings(value, (*path, str(key))))
     return found
 
 
 def _plans(content: Any) -> dict[str, Any]:
     plans = content.get("plans") if isinstance(content, dict) else None
-    return {str(k): v for k, v in plans.items() if not _is_operator_key(k)} if isinstance(plans, dict) else {}
+    return {str(k): v for k, v in plans.items() if not is_operator_key(k)} if isinstance(plans, dict) else {}
 
 
 def _at(origin: Origin, node: Any, key: str) -> Origin:
@@ -99,7 +99,7 @@ class _Comparison:
         self.drift, self.name, self.others, self.mine = drift, name, others, mine
 
     def label(self, path: tuple[str, ...]) -> str:
-        return f"plan '{self.name}'" + (f" {_path_text(path)}" if path else "")
+        return f"plan '{self.name}'" + (f" {path_text(path)}" if path else "")
 
     def node(self, mine: Any, theirs: Any, path: tuple[str, ...], origin: Origin) -> None:
         if isinstance(mine, Unknown):
@@ -110,10 +110,10 @@ class _Comparison:
             return
         if theirs is None or not isinstance(theirs, dict):
             self.drift.differences.append(Difference(self.label(path), "present", "absent" if theirs is None
-                                                     else _compact(theirs), origin))
+                                                     else compact(theirs), origin))
             return
         for key, value in mine.items():
-            if not _is_operator_key(key):
+            if not is_operator_key(key):
                 self.node(value, theirs.get(key), (*path, str(key)), _at(origin, mine, key))
 
     def setting(self, mine: Any, theirs: Any, path: tuple[str, ...], origin: Origin) -> None:
@@ -132,15 +132,15 @@ class _Comparison:
                 removed = {_json(v) for v in _items(ops.get("@@remove", []))}
                 expected = [v for v in [*expected, *_items(ops.get("@@append", []))] if _json(v) not in removed]
             if theirs is None or _norm(expected) != _norm(live):
-                self.drift.differences.append(Difference(label, _compact(expected), _compact(live), origin))
+                self.drift.differences.append(Difference(label, compact(expected), compact(live), origin))
             return
         have = {_json(v) for v in _items(live)} if theirs is not None else set()
         for item in _items(ops.get("@@append", [])):
             if _json(item) not in have:
-                self.drift.differences.append(Difference(f"{label} item {_compact(item)}", "appended", "absent", origin))
+                self.drift.differences.append(Difference(f"{label} item {compact(item)}", "appended", "absent", origin))
         for item in _items(ops.get("@@remove", [])):
             if _json(item) in have:
-                self.drift.differences.append(Difference(f"{label} item {_compact(item)}", "removed", "present", origin))
+                self.drift.differences.append(Difference(f"{label} item {compact(item)}", "removed", "present", origin))
 
 
 def _json(value: Any) -> str:

@@ -58,12 +58,12 @@ def _protection(covering: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def row(subject: Subject, shared: dict[tuple, dict[str, Any]] | None = None) -> dict[str, Any]:
+def row(subject: Subject, shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """A resource's row. ``shared``: the protection of each list of covering rules seen so far (the
     resolver shares rule views, and thousands of resources under the same plans share the list's)."""
     facts = subject.facts
     covering = facts.get("covering_rules") or []
-    key = tuple(map(id, covering))
+    key = id(covering) if covering else 0  # a shared list, alive in the subject's facts, is known by its identity
     protection = shared.get(key) if shared is not None else None
     if protection is None:
         protection = _protection(covering)
@@ -84,5 +84,5 @@ def row(subject: Subject, shared: dict[tuple, dict[str, Any]] | None = None) -> 
 
 def inventory(resources: list[Subject]) -> list[dict[str, Any]]:
     """Every protectable resource's protection, in source order."""
-    shared: dict[tuple, dict[str, Any]] = {}
+    shared: dict[int, dict[str, Any]] = {}
     return [row(subject, shared) for subject in resources]

@@ -218,7 +218,7 @@ class _Days(NamedTuple):
     days: int | None
 
 
-def _path_text(path: tuple[str, ...]) -> str:
+def path_text(path: tuple[str, ...]) -> str:
     parts = []
     for segment in path:
         if _PLAIN_SEGMENT.match(segment):
@@ -240,13 +240,13 @@ def _show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_operator_key(key: Any) -> bool:
+def is_operator_key(key: Any) -> bool:
     return isinstance(key, str) and key.startswith("@@")
 
 
 def _entries(node: dict) -> list[tuple[str, Any]]:
     """The named entries of a map (plans, rules, copy actions...), without operator keys."""
-    return [(str(key), value) for key, value in node.items() if not _is_operator_key(key)]
+    return [(str(key), value) for key, value in node.items() if not is_operator_key(key)]
 
 
 def _value_of(node: Any) -> Any:
@@ -280,7 +280,7 @@ class _Checker:
         self._order.setdefault(path, len(self._order))
 
     def add(self, code: str, path: tuple[str, ...], message: str) -> None:
-        self._problems.append((path, PolicyProblem(code, _path_text(path), message)))
+        self._problems.append((path, PolicyProblem(code, path_text(path), message)))
 
     def _rank(self, path: tuple[str, ...]) -> int:
         while path not in self._order:  # a missing key ranks at its parent's place
@@ -364,7 +364,7 @@ class _Checker:
                 continue
             if key in _ARRAY_ONLY:
                 self._array_operator(key_path, name, key, value)
-            elif _is_operator_key(key):
+            elif is_operator_key(key):
                 self.add("operator", key_path, f"unknown operator {_show(key)}; operators are {_allowed(OPERATORS)}")
             else:
                 self.add(
@@ -424,7 +424,7 @@ class _Checker:
         """(path, key, value) of a mapping's entries; operator keys (``@@assign``...) are checked here."""
         for key, value in node.items():
             key_path = path + (str(key),)
-            if _is_operator_key(key):
+            if is_operator_key(key):
                 self._container_operator(key_path, key, value)
             else:
                 yield key_path, key, value

@@ -143,9 +143,14 @@ def _type_subject(service: str, members: list[tuple[ProtectedResource, Coverage]
                   jobs: dict[tuple, list[RestoreJob]], since: dict[str, Any]) -> Subject:
     first = next((r for r, cover in members if cover.protected is True), members[0][0])
     origin = first.origin
+    # The resolver shares rule views between resources: each distinct view is read once, in the order
+    # first seen (10,000 resources under 100 rules were a million formatted views).
+    views: dict[int, dict[str, Any]] = {}
+    for rules in {id(cover.rules): cover.rules for _, cover in members}.values():  # shared lists once
+        views.update(zip(map(id, rules), rules))
     plans = list(dict.fromkeys(
         (f"a plan {view['plan']}" if view["plan"].startswith("(") else f"plan '{view['plan']}'")
-        for _, cover in members for view in cover.rules if isinstance(view.get("plan"), str)
+        for view in views.values() if isinstance(view.get("plan"), str)
     ))
     chosen = [s for s in testing.selections if not apart(s.origin, origin)]
     verdicts = [(s, testing.tests(s, service)) for s in chosen]

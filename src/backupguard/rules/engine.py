@@ -286,6 +286,7 @@ class _Memo:
     # The element lists behind those identities, kept for the check: a fact computed per subject
     # (resolve.Deferred) is a new object each time, and its id must not be reused by another.
     kept: list[Any] = field(default_factory=list)
+    lists: dict[int, tuple[int, ...]] = field(default_factory=dict)  # id(list) -> the ids of its elements
 
 
 def _same(name: str | None) -> str | None:
@@ -360,10 +361,15 @@ def _each_verdict(rule: Rule, params: dict[str, Any], elements: list, parts: dic
     """An "each" rule over a subject's elements: status, message, values and, when one element decides
     it, the position of its attribute in the subject's own part (None: the rule does not apply).
     Subjects that see the same elements share it: such a list is read once per check, not per subject."""
-    key = (tuple(map(id, elements)), id(parts) if parts else 0, element_name)
+    # A list seen before (the resolver shares one between resources with the same answer) is known by
+    # its identity; it is kept, so that no other list takes that identity during the check.
+    identities = memo.lists.get(id(elements))
+    if identities is None:
+        identities = memo.lists[id(elements)] = tuple(map(id, elements))
+        memo.kept.append(elements)
+    key = (identities, id(parts) if parts else 0, element_name)
     if key in memo.verdicts:
         return memo.verdicts[key]
-    memo.kept.append(elements)
     outcomes = []
     for element in elements:
         outcome = memo.outcomes.get(id(element))
@@ -404,7 +410,11 @@ def _unit_parts(origin: Any) -> tuple[str, ...]:
     was) when the file is the unit (a template, a policy file, a file linted alone) or lies in the
     unit's folder (a root module's own files and the local modules below it); so only instances of
     a module outside its root, and resources a plan file places in .tf files, carry the unit."""
-    file, unit = origin.file, origin.unit
+    return _unit_part(origin.file, origin.unit)
+
+
+@lru_cache(maxsize=4096)  # a run has few (file, unit) pairs and 100,000 results
+def _unit_part(file: str | None, unit: str | None) -> tuple[str, ...]:
     if not file or not unit or unit == file:
         return ()
     folder = unit.rstrip("/")
