@@ -104,3 +104,57 @@ def test_days_of_week_alone_are_walked_for_two_weeks_with_the_gaps_of_a_year(mon
     schedule._fires.cache_clear()
     assert {e: outcome(e) for e in expressions} == short
     assert short["cron(0 5 ? * MON-FRI *)"].max_gap_hours == 72
+
+
+def test_plain_fields_are_walked_without_aws_croniter_as_it_would_walk_them(monkeypatch):
+    """Plain fields (numbers, names, ranges, steps, lists) are evaluated without aws-croniter: on a grid
+    of times of day and calendar fields, valid and invalid, the cadence (or the error) is the same as
+    when every expression goes to aws-croniter, and so are the fire times of the halves."""
+    from backupguard.resolve import schedule
+
+    def outcome(expression):
+        try:
+            return schedule.cadence.__wrapped__(expression)
+        except ValueError as exc:
+            return type(exc).__name__, str(exc)
+
+    times = ["0 5", "30 23", "0 0,12", "0 */6", "15 8-17", "0/20 1", "5-10/5 3", "007 5", "0 24", "60 1", "0 1-", "* 2"]
+    calendars = [
+        "? * MON *", "? * MON-FRI *", "? * SUN,SAT *", "? * 2-6/2 *", "? * mon *", "? * 8 *", "? * FRI-MON *",
+        "1 * ? *", "1,15 * ? *", "*/10 * ? *", "31 * ? *", "29 FEB ? *", "30 FEB ? *", "1 JAN,JUL ? *", "1 */3 ? *",
+        "1-7 * ? *", "15 * ? 2027", "1 1 ? 2026-2027", "? * * *", "* * ? *", "1 * MON *", "? * ? *", "L * ? *",
+        "? * 6#3 *", "15W * ? *", "1 13 ? *", "0 * ? *", "? * * 2199", "1 JAN ? 2199", "1 * ? 1969", "? JUNE * *",
+        "? * 1-7 *", "? * SUN-SAT *", "? * 7,1 *", "1-31/2 * ? *", "5/10 * ? *", "? 2-11/3 MON *", "1 * ? 2026/2",
+        "? * MON-FRI/2 *", "0 JAN ? *", "1 0 ? *", "? * SUN#1 *", "? * 1-8 *", "32 * ? *", "1 JAN-MAR ? *",
+    ]
+    expressions = [f"cron({t} {c})" for t in times for c in calendars]
+    plain = {e: outcome(e) for e in expressions}
+    schedule._fires.cache_clear()
+    monkeypatch.setattr(schedule, "_plain_fires", lambda *args: None)
+    assert {e: outcome(e) for e in expressions} == plain
+    schedule._fires.cache_clear()
+    assert plain["cron(0 5 ? * MON-FRI *)"].max_gap_hours == 72
+    assert plain["cron(0 5 1,15 * ? *)"].max_gap_hours == 17 * 24
+
+
+def test_plain_fire_times_are_aws_croniters():
+    from backupguard.resolve import schedule
+
+    start = schedule._REFERENCE
+    for expression, until, limit in [("0,30 */4 * * ? *", start + timedelta(days=2), 100),
+                                     ("0 0 ? * TUE,THU *", start + timedelta(days=60), 5),
+                                     ("15 6 29 FEB ? *", schedule._FAR_FUTURE, 2),
+                                     ("0 12 1 */2 ? 2026-2030", start + timedelta(days=1000), 450)]:
+        plain = schedule._plain_fires(expression, start, until, limit)
+        assert plain, expression
+        schedule._fires.cache_clear()
+        from aws_croniter import AwsCroniter
+
+        cron, cursor, expected = AwsCroniter(expression), start - timedelta(seconds=1), []
+        while len(expected) < limit:
+            moment = cron.get_next(cursor, n=1)[0]
+            if moment is None or moment >= until:
+                break
+            expected.append(moment)
+            cursor = moment
+        assert list(plain) == expected, expression

@@ -19,9 +19,12 @@ an hour, which no frequency threshold here is sensitive to.
 
 Speed: a plain daily schedule (one time of day, every day: AWS's default and most
 templates' choice) is answered without aws-croniter, whose first use compiles its
-validation patterns (tens of milliseconds, once per process). Any other expression is
-evaluated by aws-croniter, and each of its two halves (the times of a day, the
-days of the horizon) once per process: many plans share the days (``? * SUN *``)
+validation patterns (tens of milliseconds, once per process); so is any expression of
+plain fields (numbers, names, ranges, steps, lists, with one of the day fields ``?``),
+by a walk over the calendar's days that a test compares with aws-croniter's. The rest
+(``L``, ``W``, ``#``, wrapping ranges, every invalid expression, for its messages) is
+evaluated by aws-croniter. Each of an expression's two halves (the times of a day, the
+days of the horizon) is evaluated once per process: many plans share the days (``? * SUN *``)
 or the time (``0 5``), and walking the calendar is the costly part (aws-croniter
 takes about 0.2 ms per day-of-week fire): days chosen by day of week alone repeat
 weekly, so two weeks show all their gaps, not 400 days.
@@ -85,9 +88,84 @@ _ONE_HOUR = re.compile(r"[01]?[0-9]|2[0-3]")
 _EVERY_DAY = frozenset({("?", "*", "*", "*"), ("*", "*", "?", "*")})
 
 
+_MONTH_NAMES = {name: number for number, name in enumerate(
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_DAY_NAMES = {name: number for number, name in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"), 1)}
+_PART = re.compile(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?")
+_NAME = re.compile(r"[A-Za-z]+")
+
+
+def _values(field: str, low: int, high: int, names: dict[str, int] | None = None, digits: int = 2,
+            steps: bool = True) -> frozenset[int] | None:
+    """A field written with numbers (or names), ``a-b`` ranges, ``/n`` steps, ``*`` and commas, as its
+    set of values; None for anything else (``L``, ``W``, ``#``, ``?``, a range that wraps around, a value
+    out of range, an unknown name), which aws-croniter decides, with its error messages."""
+    if names:
+        field = _NAME.sub(lambda m: str(names.get(m.group().upper(), m.group())), field)
+    found: set[int] = set()
+    for part in field.split(","):
+        match = _PART.fullmatch(part)
+        if match is None or any(len(number) > digits for number in match.groups()[1:] if number):
+            return None
+        if match.group(4) is not None and not steps:  # AWS's day-of-week takes no / (nor does aws-croniter's year)
+            return None
+        star, first, last, step = match.group(1) == "*", match.group(2), match.group(3), match.group(4)
+        start = low if star else int(first)
+        end = high if star or (last is None and step) else int(last) if last is not None else start
+        every = int(step) if step else 1
+        if not low <= start <= end <= high or every < 1:
+            return None
+        found.update(range(start, end + 1, every))
+    return frozenset(found)
+
+
+def _plain_fires(expression: str, start: dt.datetime, until: dt.datetime, limit: int) -> tuple[dt.datetime, ...] | None:
+    """:func:`_fires` for an expression of plain fields (see :func:`_values`) with exactly one of
+    day-of-month and day-of-week ``?``: a walk over the calendar's days with no cron library (the first
+    use of aws-croniter compiles its patterns, tens of milliseconds, and it walks fire by fire). None
+    for any other expression. A test compares both on a grid of expressions."""
+    minute, hour, dom, month, dow, year = expression.split()
+    minutes, hours = _values(minute, 0, 59), _values(hour, 0, 23)
+    months, years = _values(month, 1, 12, _MONTH_NAMES), _values(year, 1970, 2199, digits=4, steps=False)
+    if minutes is None or hours is None or months is None or years is None or (dom == "?") == (dow == "?"):
+        return None
+    if dom == "?":
+        weekdays = _values(dow, 1, 7, _DAY_NAMES, steps=False)  # 1 = Sunday: Python's weekday() is 0 on Monday
+        if weekdays is None:
+            return None
+        matches = lambda day: (day.weekday() + 1) % 7 + 1 in weekdays  # noqa: E731
+    else:
+        days = _values(dom, 1, 31)
+        if days is None:
+            return None
+        matches = lambda day: day.day in days  # noqa: E731
+    moments = [(h, m) for h in sorted(hours) for m in sorted(minutes)]
+    times: list[dt.datetime] = []
+    day, last = start.date(), until.date()
+    while day <= last:
+        if day.year not in years:
+            if day.year >= max(years):
+                break
+            day = dt.date(day.year + 1, 1, 1)
+            continue
+        if day.month in months and matches(day):
+            for h, m in moments:
+                moment = dt.datetime(day.year, day.month, day.day, h, m, tzinfo=start.tzinfo)
+                if moment < start:
+                    continue
+                if moment >= until or len(times) >= limit:
+                    return tuple(times)
+                times.append(moment)
+        day += dt.timedelta(days=1)
+    return tuple(times)
+
+
 @lru_cache(maxsize=1024)
 def _fires(expression: str, start: dt.datetime, until: dt.datetime, limit: int) -> tuple[dt.datetime, ...]:
     """The fire times of an aws-croniter expression from ``start`` until before ``until``, at most ``limit``."""
+    plain = _plain_fires(expression, start, until, limit)
+    if plain is not None:
+        return plain
     from aws_croniter import AwsCroniter
     from aws_croniter.exceptions import AwsCroniterExpressionError
 
