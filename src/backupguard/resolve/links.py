@@ -123,12 +123,35 @@ def _elsewhere(value: Any, home: Any) -> Any:
     return None if value is None or value == home else value
 
 
+class _ByResourceId:
+    """Plans or vaults by resource ID (logical ID, Terraform address, live ARN). A reference (``!Ref``,
+    a Terraform address) names one of its own template's or root module's: two templates linted
+    together may both call their plan ``BackupPlan``, so the referring entity's unit is looked in first."""
+
+    def __init__(self, entities: list[Any]):
+        self.in_unit: dict[tuple, Any] = {}
+        self.anywhere: dict[str, Any] = {}
+        for entity in entities:
+            self.in_unit.setdefault((entity.origin.unit, entity.resource_id), entity)
+            self.anywhere[entity.resource_id] = entity
+
+    def get(self, resource_id: Any, near: Origin | None = None) -> Any:
+        if near is not None and near.unit:
+            found = self.in_unit.get((near.unit, resource_id))
+            if found is not None:
+                return found
+        return self.anywhere.get(resource_id)
+
+    def __contains__(self, resource_id: Any) -> bool:
+        return resource_id in self.anywhere
+
+
 class EstateIndex:
     """Lookups over an estate, built once per run."""
 
     def __init__(self, estate: Estate):
         self.estate = estate
-        self.vaults_by_id = {v.resource_id: v for v in estate.vaults}
+        self.vaults_by_id = _ByResourceId(estate.vaults)
         # A vault's name is unique within an account and Region, so that is where a name is looked up.
         # Without a known account and Region (a template alone) the folder stands in for them: a
         # Terraform module spans its files, and templates deployed side by side share an account.
@@ -141,16 +164,16 @@ class EstateIndex:
                 self.vaults_by_name.setdefault(("unit", vault.origin.unit, vault.name), vault)
             if vault.origin.arn:
                 self.vaults_by_arn.setdefault(vault.origin.arn, vault)
-        self.plans_by_id = {p.resource_id: p for p in estate.plans}
+        self.plans_by_id = _ByResourceId(estate.plans)
 
     def vault_named(self, name: Any, near: Origin) -> BackupVault | None | Unknown:
         """The vault a rule's TargetBackupVault names (a Ref returns the vault's name)."""
         if isinstance(name, Reference):
-            return self.vaults_by_id.get(name.target)
+            return self.vaults_by_id.get(name.target, near)
         if isinstance(name, Unknown):
             for ref in name.refs:
                 if ref in self.vaults_by_id:
-                    return self.vaults_by_id[ref]
+                    return self.vaults_by_id.get(ref, near)
             return name
         if isinstance(name, str):
             return self._named(name, near)
@@ -169,7 +192,7 @@ class EstateIndex:
             target = arn.target if isinstance(arn, Reference) else next(
                 (r for r in arn.refs if r in self.vaults_by_id), None
             )
-            vault = self.vaults_by_id.get(target) if target else None
+            vault = self.vaults_by_id.get(target, near) if target else None
             if vault is not None:  # a declared vault: its own Region and account (None: the source's)
                 return Destination(_elsewhere(vault.origin.region, near.region), _elsewhere(vault.origin.account, near.account), vault, arn)
         if isinstance(arn, Unknown) and arn.text and parse_vault_arn(arn.text):
@@ -202,15 +225,15 @@ class EstateIndex:
 
     def plan_of(self, selection: BackupSelection) -> BackupPlan | None | Unknown:
         """The plan a selection assigns resources to (None: a plan outside the estate)."""
-        ref = selection.plan_ref
+        ref, near = selection.plan_ref, selection.origin
         if isinstance(ref, str):  # a live selection names its plan by the plan's resource ID (its ARN)
-            return self.plans_by_id.get(ref)
+            return self.plans_by_id.get(ref, near)
         if isinstance(ref, Reference):
-            return self.plans_by_id.get(ref.target)
+            return self.plans_by_id.get(ref.target, near)
         if isinstance(ref, Unknown):
             for target in ref.refs:
                 if target in self.plans_by_id:
-                    return self.plans_by_id[target]
+                    return self.plans_by_id.get(target, near)
             if ref.candidates and any(isinstance(c, Reference) for c in ref.candidates):
                 return ref  # one of several template plans: which one is undetermined
             return None  # an imported or parameter-given ID: a plan outside the template

@@ -201,17 +201,20 @@ def _pattern_fields(pattern: str) -> tuple[str, ...] | None:
     return tuple(parts[1:])
 
 
-def arn_matches(pattern: Any, resource: ProtectedResource, arn: ArnModel) -> Tri:
-    """Whether one Resources/NotResources entry names the resource."""
+def arn_matches(pattern: Any, resource: ProtectedResource, arn: ArnModel, unit: str | None = None) -> Tri:
+    """Whether one Resources/NotResources entry names the resource. ``unit``: the selection's deployment
+    unit (template, root module): a reference names a resource of its own unit only, whatever another
+    template linted in the same run calls its resources."""
+    foreign = unit is not None and resource.origin.unit is not None and unit != resource.origin.unit
     if isinstance(pattern, Reference):
         # Ref of a protectable resource gives its name or ID, which AWS Backup does not match to anything.
-        return pattern.target == resource.resource_id and pattern.attribute in _ARN_ATTRIBUTES
+        return not foreign and pattern.target == resource.resource_id and pattern.attribute in _ARN_ATTRIBUTES
     if isinstance(pattern, Unknown):
         if pattern.candidates:
             options = list(pattern.candidates) + ([None] if pattern.may_be_absent else [])
-            return _decided([arn_matches(c, resource, arn) for c in options], pattern.reason)
-        if pattern.refs:  # an ARN built (Fn::Sub) from template resources
-            return _built_from(pattern, resource, arn)
+            return _decided([arn_matches(c, resource, arn, unit) for c in options], pattern.reason)
+        if pattern.refs:  # an ARN built (Fn::Sub) from template resources: those of its own unit
+            return False if foreign else _built_from(pattern, resource, arn)
         return Unknown(pattern.reason)
     if not isinstance(pattern, str):
         return False
@@ -382,7 +385,8 @@ def _routes(selection: BackupSelection, resource: ProtectedResource, arn: ArnMod
     narrow = broad if facts_for(service).always_needs_opt_in else True
     routes: list[tuple[Tri, Tri, str]] = []
     for pattern in _entries(selection.resources, "resource ARNs"):
-        routes.append((arn_matches(pattern, resource, arn), broad if _broad(pattern) else narrow, _how(pattern)))
+        routes.append((arn_matches(pattern, resource, arn, selection.origin.unit), broad if _broad(pattern) else narrow,
+                       _how(pattern)))
     for condition in selection.list_of_tags:
         routes.append((tag_condition_matches(condition, resource.tags), broad, _describe(condition, True)))
     return routes  # no Resources and no ListOfTags: AWS rejects the selection (BG425), it selects nothing
@@ -416,7 +420,7 @@ def selection_matches(selection: BackupSelection, resource: ProtectedResource,
         text = _describe(condition, False)
         parts.append((_explained(tag_condition_matches(condition, resource.tags), text), f"{text} failed"))
     for pattern in _entries(selection.not_resources, "excluded ARNs"):
-        value = _explained(arn_matches(pattern, resource, arn), f"excluded ARN {pattern}")
+        value = _explained(arn_matches(pattern, resource, arn, selection.origin.unit), f"excluded ARN {pattern}")
         parts.append((value if isinstance(value, Unknown) else not value, f"excluded by its excluded ARN {pattern}"))
     verdict = _all_of([value for value, _ in parts])
     if verdict is False:
