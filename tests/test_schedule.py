@@ -51,16 +51,20 @@ def test_cadence_does_not_depend_on_the_day_it_runs():
     assert cadence.__wrapped__("cron(0 5 ? * MON-FRI *)") == cadence.__wrapped__("cron(0 5 ? * MON-FRI *)")
 
 
+def outcome(expression):
+    """An expression's cadence (uncached), or the error it raises, for comparing two ways of computing it."""
+    from backupguard.resolve import schedule
+
+    try:
+        return schedule.cadence.__wrapped__(expression)
+    except ValueError as exc:
+        return type(exc).__name__, str(exc)
+
+
 def test_the_daily_shortcut_answers_as_aws_croniter_does(monkeypatch):
     """One time of day on every day is answered without aws-croniter: the same Cadence, and any
     expression the shortcut does not cover (or that AWS rejects) still goes to aws-croniter."""
     from backupguard.resolve import schedule
-
-    def outcome(expression):
-        try:
-            return schedule.cadence.__wrapped__(expression)
-        except ValueError as exc:
-            return type(exc).__name__, str(exc)
 
     minutes = ["0", "00", "5", "05", "30", "59", "60", "007", "*", "0/5", "1,2", "-1"]
     hours = ["0", "00", "5", "09", "12", "19", "23", "24", "*", "0/6", "1-2", "1.5"]
@@ -68,7 +72,10 @@ def test_the_daily_shortcut_answers_as_aws_croniter_does(monkeypatch):
     expressions = [f"cron({m} {h} {d})" for m in minutes for h in hours for d in days]
     shortcut = {e: outcome(e) for e in expressions}
     monkeypatch.setattr(schedule, "_EVERY_DAY", frozenset())
+    monkeypatch.setattr(schedule, "_plain_fires", lambda *args: None)  # aws-croniter itself
+    schedule._fires.cache_clear()
     assert {e: outcome(e) for e in expressions} == shortcut
+    schedule._fires.cache_clear()
     assert shortcut["cron(05 09 ? * * *)"] == schedule.Cadence(timedelta(days=1), timedelta(days=1), 1)
 
 
@@ -92,12 +99,6 @@ def test_days_of_week_alone_are_walked_for_two_weeks_with_the_gaps_of_a_year(mon
     schedules, which depend on the month, still walk the year)."""
     from backupguard.resolve import schedule
 
-    def outcome(expression):
-        try:
-            return schedule.cadence.__wrapped__(expression)
-        except ValueError as exc:
-            return type(exc).__name__, str(exc)
-
     expressions = [f"cron({time} ? * {dow} *)" for time in ("0 5", "0 0,12", "30 23", "0 */7") for dow in DAYS_OF_WEEK]
     short = {e: outcome(e) for e in expressions}
     monkeypatch.setattr(schedule, "_WEEKS", schedule._HORIZON)
@@ -111,12 +112,6 @@ def test_plain_fields_are_walked_without_aws_croniter_as_it_would_walk_them(monk
     of times of day and calendar fields, valid and invalid, the cadence (or the error) is the same as
     when every expression goes to aws-croniter, and so are the fire times of the halves."""
     from backupguard.resolve import schedule
-
-    def outcome(expression):
-        try:
-            return schedule.cadence.__wrapped__(expression)
-        except ValueError as exc:
-            return type(exc).__name__, str(exc)
 
     times = ["0 5", "30 23", "0 0,12", "0 */6", "15 8-17", "0/20 1", "5-10/5 3", "007 5", "0 24", "60 1", "0 1-", "* 2"]
     calendars = [
