@@ -363,6 +363,10 @@ def test_a_plan_json_without_prior_state_is_a_clear_error(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(pipeline.RunError, match="plan.json: not a Terraform plan JSON"):
         _drift(_deployed, plan_json=bad)
+    with bad.open("wb") as handle:  # past the 20 MiB every input is read up to: not read further
+        handle.truncate(21 * 2**20)
+    with pytest.raises(pipeline.RunError, match="plan.json: the plan JSON is larger than 20 MiB"):
+        _drift(_deployed, plan_json=bad)
 
 
 def test_drift_rules_never_run_in_lint_and_lint_rules_never_in_drift():

@@ -281,10 +281,15 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
 
     identities = Identities()
     if plan_json is not None:
+        from backupguard.scanner.terraform.budget import MAX_FILE_BYTES, read_capped
+
         try:
-            text = plan_json.read_text("utf-8")
+            data = read_capped(plan_json)  # as the scanner reads a plan JSON: a hostile size costs 20 MiB
+            text = None if data is None else data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise RunError(f"{plan_json}: cannot read plan JSON: {getattr(exc, 'strerror', None) or exc}") from None
+        if text is None:
+            raise RunError(f"{plan_json}: the plan JSON is larger than {MAX_FILE_BYTES // 2**20} MiB")
         try:
             identities.add_prior_state(str(plan_json), text)
         except PriorStateError as exc:
