@@ -379,3 +379,29 @@ def test_the_api_returns_what_the_cli_prints():
     run = settings(None, [AUDIT], [])
     result = export(run.frameworks[AUDIT], run.checks, Request("terraform"))
     assert result.count == 11 and result.unmapped == () and result.text == exported(AUDIT, "terraform")
+
+
+def test_a_tag_is_kept_only_where_aws_looks_it_up_on_what_the_rule_checks(tmp_path):
+    """A framework scope's tag selects what its rule checks: BG101's tag is on plans, as the plan-level
+    control reads it; BG402's is on resources, which that control would look up on plans instead, so
+    it is exported without the tag (the control then checks more plans, never fewer) and says why."""
+    folder = _user_framework(tmp_path, """\
+  - id: prod-resources
+    title: t
+    source: production resources are backed up daily and kept 90 days
+    scope: {tags: {env: prod}}
+    rules: [{rule: BG402, parameters: {required_retention_days: 90}}]
+  - id: prod-vaults
+    title: t
+    source: production vaults deny deleting recovery points
+    scope: {tags: {env: prod}}
+    rules: [{rule: BG204}]
+""")
+    result = run_export("--framework", "my-policy", "--format", "cloudformation", "--frameworks-dir", str(folder))
+    found = controls_in(read_back(tmp_path, result.stdout, "framework.yaml"))
+    assert found["BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"]["tags"] == {}
+    assert found["BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK"]["parameters"]["requiredRetentionDays"] == "90"
+    assert found["BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED"]["tags"] == {"env": "prod"}  # BG204 checks vaults
+    assert ("note: prod-resources BG402: the scope's tag env=prod selects resources here, but "
+            "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK would look it up on backup plans; exported without it"
+            in result.stderr)

@@ -22,6 +22,7 @@ class ControlSpec:
     parameters: tuple[str, ...] = ()
     types: bool = True  # the scope may name resource types
     tags: bool = True  # the scope may name (one) tag
+    evaluates: str = "resource"  # what AWS evaluates, and so what the scope's tag is looked up on (a rule's subject kind)
 
 
 # Resource controls take resource types and a tag; plan, vault and recovery-point controls a tag
@@ -29,10 +30,11 @@ class ControlSpec:
 AUDIT_CONTROLS: dict[str, ControlSpec] = {
     "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_PLAN": ControlSpec(),
     "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK": ControlSpec(
-        ("requiredFrequencyUnit", "requiredFrequencyValue", "requiredRetentionDays"), types=False),
-    "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED": ControlSpec(("principalArnList",), types=False),
-    "BACKUP_RECOVERY_POINT_ENCRYPTED": ControlSpec(types=False),
-    "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK": ControlSpec(("requiredRetentionDays",), types=False),
+        ("requiredFrequencyUnit", "requiredFrequencyValue", "requiredRetentionDays"), types=False, evaluates="backup_plan"),
+    "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED": ControlSpec(("principalArnList",), types=False, evaluates="backup_vault"),
+    "BACKUP_RECOVERY_POINT_ENCRYPTED": ControlSpec(types=False, evaluates="recovery_point"),
+    "BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK": ControlSpec(("requiredRetentionDays",), types=False,
+                                                                 evaluates="recovery_point"),
     "BACKUP_RESOURCES_PROTECTED_BY_CROSS_REGION": ControlSpec(("crossRegionList",)),
     "BACKUP_RESOURCES_PROTECTED_BY_CROSS_ACCOUNT": ControlSpec(("crossAccountList",)),
     "BACKUP_RESOURCES_PROTECTED_BY_BACKUP_VAULT_LOCK": ControlSpec(("minRetentionDays", "maxRetentionDays")),
@@ -244,7 +246,7 @@ def audit_manager(framework: Framework, checks: list) -> Mapping:
         values = result.translate(control_id, rule_id, name, name, check.params, spec.parameters)
         if values is None:
             continue
-        types, tags = _scope(name, spec, control_id, rule_id, check.scope, result.notes)
+        types, tags = _scope(name, spec, control_id, rule_id, check.scope, check.rule.subject, result.notes)
         exported = NativeControl(name, tuple(values.items()), types, tags, (Source(control_id, rule_id),))
         earlier = by_name.get(name)
         if earlier is None:
@@ -260,7 +262,7 @@ def audit_manager(framework: Framework, checks: list) -> Mapping:
     return result
 
 
-def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: Any,
+def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: Any, subject: str,
            notes: list[str]) -> tuple[tuple[str, ...] | None, tuple[tuple[str, str], ...]]:
     """The framework control's scope as the control takes it; what it cannot take is a note (the
     control then evaluates more resources than the framework's, never fewer)."""
@@ -277,12 +279,22 @@ def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: A
         else:
             types = backup_types
     tags = tuple(scope.tags)
+    if tags and spec.tags and len(tags) == 1 and subject != spec.evaluates:
+        # BG402 checks resources tagged env=prod; the plan-level control would check plans tagged env=prod
+        notes.append(f"{control_id} {rule_id}: the scope's tag {tags[0][0]}={tags[0][1]} selects {_kind(subject)} "
+                     f"here, but {name} would look it up on {_kind(spec.evaluates)}; exported without it")
+        tags = ()
     if tags and (not spec.tags or len(tags) > 1):
         why = "takes no tags" if not spec.tags else "takes one tag"
         notes.append(f"{control_id} {rule_id}: {name} {why}; exported without the scope's tags "
                      f"{', '.join(f'{k}={v}' for k, v in tags)}")
         tags = ()
     return types, tags
+
+
+def _kind(subject: str) -> str:
+    return {"resource": "resources", "backup_plan": "backup plans", "backup_vault": "backup vaults",
+            "recovery_point": "recovery points"}.get(subject, subject.replace("_", " ") + "s")
 
 
 AUDIT_NAME_LIMIT = 256
