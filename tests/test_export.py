@@ -405,3 +405,22 @@ def test_a_tag_is_kept_only_where_aws_looks_it_up_on_what_the_rule_checks(tmp_pa
     assert ("note: prod-resources BG402: the scope's tag env=prod selects resources here, but "
             "BACKUP_PLAN_MIN_FREQUENCY_AND_MIN_RETENTION_CHECK would look it up on backup plans; exported without it"
             in result.stderr)
+
+
+def test_a_conformance_pack_keeps_a_tag_only_where_the_config_rule_reads_it_on_what_the_rule_checks(tmp_path):
+    folder = _user_framework(tmp_path, """\
+  - id: prod-retention
+    title: t
+    source: recovery points of production resources are kept 90 days
+    scope: {tags: {env: prod}}
+    rules: [{rule: BG413, parameters: {required_retention_days: 90}}, {rule: BG431, parameters: {required_retention_days: 90}}]
+""")
+    result = run_export("--framework", "my-policy", "--format", "conformance-pack", "--frameworks-dir", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert ("note: prod-retention BG413: the scope's tag env=prod selects resources here, but "
+            "backup-recovery-point-minimum-retention-check would look it up on recovery points; exported without it"
+            in result.stderr)
+    assert "BG431" not in result.stderr  # it checks recovery points: the tag stays
+    # BG413's rule without the tag (every recovery point: more, never fewer), BG431's with it
+    assert result.stdout.count("SourceIdentifier: BACKUP_RECOVERY_POINT_MINIMUM_RETENTION_CHECK") == 2
+    assert result.stdout.count("TagKey: env") == 1 and cfn_lint(result.stdout) == []

@@ -16,6 +16,7 @@ from backupguard.export.controls import (
     Source,
     Unmapped,
     framework_rules,
+    kind_words,
     scope_aws_types,
 )
 from backupguard.frameworks import Framework
@@ -143,14 +144,32 @@ def config_rules(framework: Framework, checks: list) -> Mapping:
                                       CONFIG_RULES[name].parameters)
             if values is None:
                 continue
-            key = (name, tuple(values.items()), tag)
+            key = (name, tuple(values.items()), _tag_for(name, tag, check.rule.subject, control_id, rule_id, result.notes))
             source = Source(control_id, rule_id)
             if key in by_key:
                 earlier = by_key[key]
-                by_key[key] = ConfigRule(earlier.name, earlier.identifier, earlier.parameters, tag, (*earlier.sources, source))
+                by_key[key] = ConfigRule(earlier.name, earlier.identifier, earlier.parameters, key[2], (*earlier.sources, source))
                 continue
             taken[name] = taken.get(name, 0) + 1
             unique = name if taken[name] == 1 else f"{name}-{taken[name]}"
-            by_key[key] = ConfigRule(unique, identifier(name), tuple(values.items()), tag, (source,))
+            by_key[key] = ConfigRule(unique, identifier(name), tuple(values.items()), key[2], (source,))
     result.items = list(by_key.values())
     return result
+
+
+# What a Config rule evaluates, as a rule's subject kind, when it is not the protected resources.
+_EVALUATES = {"AWS::Backup::BackupPlan": "backup_plan", "AWS::Backup::BackupVault": "backup_vault",
+              "AWS::Backup::RecoveryPoint": "recovery_point"}
+
+
+def _tag_for(name: str, tag: tuple[str, str] | None, subject: str, control_id: str, rule_id: str,
+             notes: list[str]) -> tuple[str, str] | None:
+    """The scope's tag where the Config rule reads it on what the rule checks; else none, with a note
+    (BG413 checks resources tagged env=prod; backup-recovery-point-minimum-retention-check would read
+    the tag on recovery points)."""
+    evaluates = _EVALUATES.get(CONFIG_RULES[name].covers[0], "resource")
+    if tag is None or evaluates == subject:
+        return tag
+    notes.append(f"{control_id} {rule_id}: the scope's tag {tag[0]}={tag[1]} selects {kind_words(subject)} here, "
+                 f"but {name} would look it up on {kind_words(evaluates)}; exported without it")
+    return None

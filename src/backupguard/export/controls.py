@@ -281,8 +281,8 @@ def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: A
     tags = tuple(scope.tags)
     if tags and spec.tags and len(tags) == 1 and subject != spec.evaluates:
         # BG402 checks resources tagged env=prod; the plan-level control would check plans tagged env=prod
-        notes.append(f"{control_id} {rule_id}: the scope's tag {tags[0][0]}={tags[0][1]} selects {_kind(subject)} "
-                     f"here, but {name} would look it up on {_kind(spec.evaluates)}; exported without it")
+        notes.append(f"{control_id} {rule_id}: the scope's tag {tags[0][0]}={tags[0][1]} selects {kind_words(subject)} "
+                     f"here, but {name} would look it up on {kind_words(spec.evaluates)}; exported without it")
         tags = ()
     if tags and (not spec.tags or len(tags) > 1):
         why = "takes no tags" if not spec.tags else "takes one tag"
@@ -292,7 +292,8 @@ def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: A
     return types, tags
 
 
-def _kind(subject: str) -> str:
+def kind_words(subject: str) -> str:
+    """A rule's subject kind in words, plural (what a scope's tag is read on)."""
     return {"resource": "resources", "backup_plan": "backup plans", "backup_vault": "backup vaults",
             "recovery_point": "recovery points"}.get(subject, subject.replace("_", " ") + "s")
 
