@@ -200,11 +200,9 @@ def _same_resource(code: Any, live: Any) -> bool:
     """A code name or ARN against the account's: the same ARN or name, or a physical ID the ARN ends with."""
     if isinstance(code, PhysicalId):
         return code.matches(live)
-    if code == live:
-        return True
     if isinstance(code, str) and isinstance(live, str):
-        return live.endswith((":" + code, "/" + code)) or code.endswith((":" + live, "/" + live))
-    return False
+        return PhysicalId(code).matches(live) or PhysicalId(live).matches(code)
+    return code == live
 
 
 # -- selections -------------------------------------------------------------------------------
@@ -255,7 +253,7 @@ def compare_vault(pair: Pair, matching: Matching) -> Drift:
                   _where(code, "encryption_key_arn"), same=_same_resource)
     _compare_lock(drift, code, live)
     drift.compare("AccessPolicy", _policy(code.access_policy), _policy(live.access_policy),
-                  _where(code, "access_policy"), show=_policy_words, same=_same_policy)
+                  _where(code, "access_policy"), show=_policy_words)
     return drift
 
 
@@ -307,10 +305,6 @@ def _canonical(value: Any) -> Any:
             return items[0]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     return value
-
-
-def _same_policy(code: Any, live: Any) -> bool:
-    return code == live
 
 
 def _policy_words(statements: Any) -> str:

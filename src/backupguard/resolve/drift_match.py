@@ -46,6 +46,7 @@ class Identity:
     physical_id: str | None = None
     arn: str | None = None
     name: str | None = None
+    stack: str | None = None  # the CloudFormation stack that created it (it tags what it creates)
 
 
 @dataclass
@@ -60,7 +61,8 @@ class Identities:
         for resource in resources:
             if resource.physical_id:
                 self.by_id.setdefault(resource.logical_id, Identity(
-                    f"CloudFormation stack '{resource.stack}' (logical ID {resource.logical_id})", resource.physical_id))
+                    f"CloudFormation stack '{resource.stack}' (logical ID {resource.logical_id})", resource.physical_id,
+                    stack=resource.stack))
 
     def add_prior_state(self, source: str, text: str) -> None:
         """Addresses -> id/arn/name from a plan JSON's ``prior_state`` (raises :class:`PriorStateError`)."""
@@ -132,7 +134,7 @@ class Matching:
 
 
 class _Live:
-    """The live entities not yet paired, with the indexes the strategies look them up by."""
+    """The live entities of one kind not yet paired: each is taken by the first test it passes."""
 
     def __init__(self, entities: list) -> None:
         self.free = list(entities)

@@ -32,7 +32,6 @@ from backupguard.resolve.links import EstateIndex
 from backupguard.resolve.selection import deployed_arn, resource_arn
 
 KIND = "drift_protection"
-_STACK_HOW = "CloudFormation stack '"
 
 
 def _without_automatic_backups(resource: ProtectedResource) -> ProtectedResource:
@@ -54,10 +53,7 @@ def live_identity(resource: ProtectedResource, matching: Matching) -> tuple[Any,
     """(the resource's ARN in the account, or Unknown; how it was found; tags the deployment adds)."""
     known = matching.identities.by_id.get(resource.resource_id)
     if known is not None:
-        added = {}
-        if known.how.startswith(_STACK_HOW):
-            stack = known.how[len(_STACK_HOW):].split("'", 1)[0]
-            added = {STACK_NAME_TAG: stack, LOGICAL_ID_TAG: resource.resource_id}
+        added = {STACK_NAME_TAG: known.stack, LOGICAL_ID_TAG: resource.resource_id} if known.stack else {}
         arn = known.arn or (deployed_arn(resource, known.physical_id, matching.partition, matching.region,
                                          matching.account) if known.physical_id else None)
         if arn is None:

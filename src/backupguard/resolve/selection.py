@@ -118,14 +118,20 @@ def _name_hole(name: Any, lower: bool) -> tuple[str, Hole | None]:
     return "", Hole(f"the name is '{name}', known only after deployment")
 
 
+def _arn_format(resource: ProtectedResource) -> tuple[str, str, str | None]:
+    """(ARN service, resource part's prefix, ID prefix when AWS generates the ID) of the resource's type."""
+    service, prefix, id_prefix = _FORMATS.get(resource.service, ("", "", None))
+    if resource.service == "RDS" and resource.resource_type.endswith("DBCluster"):
+        prefix = "cluster:"  # an RDS Multi-AZ DB cluster
+    return service, prefix, id_prefix
+
+
 def resource_arn(resource: ProtectedResource) -> ArnModel:
     """The resource's ARN as far as it is known before deployment (a live resource's is simply known)."""
     if isinstance(resource.arn, str):
         parts = (resource.arn.split(":", 5) + [""] * 6)[1:6]
         return ArnModel(*parts)
-    service, prefix, id_prefix = _FORMATS.get(resource.service, ("", "", None))
-    if resource.service == "RDS" and resource.resource_type.endswith("DBCluster"):
-        prefix = "cluster:"  # an RDS Multi-AZ DB cluster
+    service, prefix, id_prefix = _arn_format(resource)
     partition, region, account = _deployment(resource)
     if service == "s3":
         region = account = ""  # S3 ARNs have no Region or account
@@ -145,11 +151,9 @@ def deployed_arn(resource: ProtectedResource, physical_id: str, partition: str, 
     same formats as :func:`resource_arn`; None for a service whose ARN is not built that way."""
     if physical_id.startswith("arn:"):
         return physical_id
-    service, prefix, _ = _FORMATS.get(resource.service, ("", "", None))
+    service, prefix, _ = _arn_format(resource)
     if not service or not physical_id:
         return None
-    if resource.service == "RDS" and resource.resource_type.endswith("DBCluster"):
-        prefix = "cluster:"
     if service == "s3":
         return f"arn:{partition}:s3:::{physical_id}"
     return f"arn:{partition}:{service}:{region}:{account}:{prefix}{physical_id.lower() if service == 'rds' else physical_id}"
