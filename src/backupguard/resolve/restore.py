@@ -39,9 +39,7 @@ MAX_DAYS_PARAMETER = "max_days_since_restore"
 
 def _text(value: Any, what: str) -> str:
     """A name as a message shows it: quoted when known, else what is known of it."""
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, Reference):
+    if isinstance(value, (str, Reference)):
         return f"'{value}'"
     return f"an undetermined {what}" if isinstance(value, Unknown) else f"{what} {value!r}"
 
