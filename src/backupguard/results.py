@@ -64,7 +64,10 @@ class Suppression:
         return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a result is treated as a value (changed only by dataclasses.replace), but a frozen
+# dataclass's __init__ sets each of its 18 fields through object.__setattr__, a third of the engine's
+# time per result (0.6 s of a 130,000-result run).
+@dataclass(slots=True)
 class Result:
     rule_id: str
     status: str  # fail | unknown | error | pass | not_applicable (a live-evidence rule on IaC)
