@@ -86,7 +86,7 @@ def parse_template(path: str, text: str, options: CfnOptions, *, strict: bool = 
             exists = context.condition(str(resource["Condition"]), resource)
             if exists is False:
                 continue  # never created with these parameters
-        null = _first_null(resource.get("Properties"), ("Properties",))
+        null = _first_null(resource.get("Properties"), ("Properties",)) if _holds_null(resource.get("Properties")) else None
         if null is not None:
             null_path, (null_line, null_column) = null
             estate.errors.append(InputError(
@@ -178,6 +178,21 @@ def _substitute(value: Any, identifier: str, item: str, context: TemplateContext
         items = [_substitute(child, identifier, item, context) for child in value]
         return value.like(items) if isinstance(value, LineList) else items
     return value
+
+
+def _holds_null(value: Any) -> bool:
+    """Whether a null is anywhere inside ``value``: one walk without paths, since nearly every
+    resource has none (:func:`_first_null` then says where)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is None and item is not value:  # Properties itself left empty is not a null inside
+            return True
+    return False
 
 
 def _first_null(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[int, int]] | None:

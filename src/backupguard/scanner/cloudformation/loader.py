@@ -94,14 +94,49 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{name}" for name in ("str", "map", "seq"))
+# Scalar tags whose SafeConstructor returns a value at once (not a generator, as !!set or !!omap do).
+_SIMPLE_SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("int", "float", "bool", "null", "timestamp"))
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A node's value. Strings, mappings, lists and plain scalars (nearly every node of a template)
+        are built here directly, without PyYAML's bookkeeping for anchors and generator constructors,
+        which a template never needs: :func:`load_text` refuses every alias before construction (the
+        checks below are a second guard), so no node is reached twice."""
+        cls, tag = node.__class__, node.tag
+        if cls is yaml.ScalarNode:
+            if tag == _STR:
+                return node.value
+            if tag in _SIMPLE_SCALARS:
+                return self.yaml_constructors[tag](self, node)
+        elif cls is yaml.MappingNode:
+            if tag == _MAP:
+                return self.construct_line_mapping(node)
+        elif tag == _SEQ:
+            return self.construct_line_sequence(node)
         if node in self.constructed_objects or node in self.recursive_objects:
             line, column = _mark(node)
             raise TemplateError(
                 "YAML aliases (*name) are not supported by CloudFormation", line, column
             )
         return super().construct_object(node, deep=deep)
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node without one: PyYAML's answer, remembered per scalar text for the file
+        (a template repeats its keys and values: Type, Properties, Ref...)."""
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit[0])
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
+
+    def __init__(self, stream: Any) -> None:
+        self._tags: dict[tuple[str, bool], str] = {}
+        super().__init__(stream)
 
     def construct_line_mapping(self, node: yaml.MappingNode) -> LineDict:
         line, column = _mark(node)
