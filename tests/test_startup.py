@@ -126,3 +126,25 @@ def test_enum_and_list_annotations_convert_alike():
         assert type(light).__name__ == "LightRuntimeParam", annotation
         for value in values:
             assert _outcome(light, value, param, ctx) == _outcome(own, value, param, ctx), (annotation, value)
+
+
+def test_the_process_ends_at_once_with_mains_status_and_every_byte_written(tmp_path):
+    """``python -m backupguard`` skips Python's teardown of the run's objects (cli.console): the
+    exit status is main's and a report streamed through a pipe arrives whole."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "backupguard", "lint", str(root / "examples"), "-f", "json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    document = json.loads(done.stdout)  # complete JSON: nothing left in a buffer
+    failing = sum(1 for r in document["results"] if r["status"] == "fail" and not r["suppression"])
+    assert failing and done.returncode == 1
+    usage = subprocess.run([sys.executable, "-m", "backupguard", "lint", "--no-such-option"],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert usage.returncode == 2 and "no-such-option" in usage.stderr
+
+
+@pytest.mark.parametrize(("code", "status", "printed"), [(None, 0, ""), (0, 0, ""), (3, 3, ""), ("bye", 1, "bye\n")])
+def test_exit_status_is_the_one_python_gives_a_system_exit(code, status, printed, capsys):
+    from backupguard.cli import _exit_status
+
+    assert _exit_status(code) == status
+    assert capsys.readouterr().err == printed

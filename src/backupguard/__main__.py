@@ -1,3 +1,3 @@
-from backupguard.cli import main
+from backupguard.cli import console
 
-main()
+console()
