@@ -111,3 +111,31 @@ def test_a_config_key_that_is_a_number_is_named_as_unknown(tmp_path, monkeypatch
     result = CliRunner().invoke(app, ["lint", "t.yaml"])
     assert result.exit_code == 2
     assert result.stderr.startswith("backupguard: error: .backupguard.yaml:1: unknown key(s) 101; expected ")
+
+
+def test_real_paths_with_remembered_folders_are_what_realpath_says(tmp_path):
+    """scanner.paths.real_path remembers folders' real paths within a scan: every symlink is still
+    followed (a linked folder, a linked file, ``..`` after a link, a dangling link, a name that is
+    not there), so confinement answers as os.path.realpath would."""
+    import os
+
+    from backupguard.scanner.paths import forget_real_paths, inside, real_path
+
+    root = tmp_path / "repo"
+    (root / "modules" / "a").mkdir(parents=True)
+    (root / "modules" / "a" / "main.tf").write_text("")
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "key").write_text("")
+    (root / "linked").symlink_to(root / "modules")
+    (root / "escape").symlink_to(outside)
+    (root / "modules" / "a" / "key.tf").symlink_to(outside / "key")
+    (root / "modules" / "a" / "dangling").symlink_to(tmp_path / "nowhere")
+    forget_real_paths()
+    cases = [root / "linked" / "a" / "main.tf", root / "escape" / "key", root / "modules" / "a" / "key.tf",
+             root / "linked" / ".." / "escape" / "key", root / "modules" / "a" / "dangling",
+             root / "modules" / "a" / "missing.tf", root / "modules" / "a" / ".."]
+    for path in cases * 2:  # the second time from remembered folders
+        assert real_path(str(path)) == os.path.realpath(path)
+    verdicts = [inside(path, root.resolve()) for path in cases]
+    assert verdicts == [True, False, False, False, False, True, True]

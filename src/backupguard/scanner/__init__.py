@@ -19,7 +19,7 @@ from typing import Callable
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
-from backupguard.scanner.paths import OutsideRoot, inside, scan_root
+from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, scan_root
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
 from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
@@ -403,6 +403,7 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
     directory); the CLI passes :func:`root_relative` so that fingerprints do not depend on it.
     """
     options = options or ScanOptions()
+    forget_real_paths()
     root = options.root or scan_root(paths)
     options = replace(options, root=root, terraform=replace(options.terraform, root=root))
     shown = name or display_path

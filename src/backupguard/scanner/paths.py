@@ -45,10 +45,34 @@ def inside(path: Path, root: Path | None) -> bool:
     if root is None:
         return True
     try:
-        real = Path(os.path.realpath(path))
+        real = real_path(os.fspath(path))
     except (OSError, ValueError):
         return False
-    return real == root or root in real.parents
+    base = str(root)
+    return real == base or real.startswith(base if base.endswith(os.sep) else base + os.sep)
+
+
+# Folder -> its real path, for one scan (scanner.scan clears it): a scan asks about thousands of
+# files in a few hundred folders, and os.path.realpath checks every component of every path again.
+_REAL_FOLDERS: dict[str, str] = {}
+
+
+def real_path(path: str) -> str:
+    """``os.path.realpath(path)``, with the real path of ``path``'s folder remembered: the name is
+    then followed only when it is itself a symlink (whose target is resolved in full)."""
+    folder, name = os.path.split(path)
+    if not folder or name in ("", ".", ".."):
+        return os.path.realpath(path)
+    base = _REAL_FOLDERS.get(folder)
+    if base is None:
+        base = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    candidate = os.path.join(base, name)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
+def forget_real_paths() -> None:
+    """Start a scan with nothing remembered (the tree may have changed since the last one)."""
+    _REAL_FOLDERS.clear()
 
 
 def check_inside(path: Path, root: Path | None, reference: str) -> Path:
