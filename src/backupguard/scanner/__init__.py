@@ -19,7 +19,7 @@ from typing import Callable
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
-from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, scan_root
+from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, real_path, scan_root
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
 from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
@@ -411,13 +411,13 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
     seen: set[str] = set()
 
     def once(path: Path, explicit: bool) -> None:
-        key = os.path.realpath(path)
+        key = real_path(os.fspath(path))
         if key not in seen:  # overlapping arguments (a folder and a file in it) scan a file once
             seen.add(key)
             estate.extend(scan_file(path, options, explicit=explicit, name=shown))
 
     def module(directory: Path) -> None:
-        key = os.path.realpath(directory)
+        key = real_path(os.fspath(directory))
         if key not in seen:
             seen.add(key)
             read = lambda: scan_module(directory, options.terraform, options.cfn.account_id, shown)  # noqa: E731
@@ -439,10 +439,10 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
             refused: list[Refused] = []
             files = discover(given, options.exclude, TEMPLATE_SUFFIXES | {".tf"}, root=root, refused=refused)
             modules = root_modules(files, given, root)
-            loaded = {os.path.realpath(d) for d in modules}
+            loaded = {real_path(os.fspath(d)) for d in modules}
             for problem in refused:
                 # the module loader reports the Terraform files of the folders it loads, once
-                if not (is_terraform_file(problem.path) and os.path.realpath(problem.path.parent) in loaded):
+                if not (is_terraform_file(problem.path) and real_path(os.fspath(problem.path.parent)) in loaded):
                     refuse(problem.path, problem.message)
             for directory in modules:
                 module(directory)
