@@ -179,6 +179,7 @@ def phase_child(out: Path, argv: list[str]) -> int:
     timed(cli, "_write_reports", "render")
     sys.argv = ["backupguard", *argv]
     code = 0
+    gc.disable()  # as cli.console runs main (it then ends the process at once, which this child cannot)
     try:
         cli.main()
     except SystemExit as exc:

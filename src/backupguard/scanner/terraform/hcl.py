@@ -352,10 +352,13 @@ class _Converter:
         return body
 
     def attribute(self, node: Any) -> Attribute:
-        kids = self.kids(node)
-        line, column = self.pos(kids[0])
-        value = next(child for child in kids if child.type == "expression")
-        return Attribute(self.text(kids[0]), self.expr(value), line, column)
+        children = node.children  # name = value, with comments perhaps between them
+        name, value = children[0], children[-1]
+        if name.type == "comment" or value.type != "expression":
+            kids = self.kids(node)
+            name, value = kids[0], next(child for child in kids if child.type == "expression")
+        line, column = self.pos(name)
+        return Attribute(self.text(name), self.expr(value), line, column)
 
     def block(self, node: Any) -> Block:
         kids = self.kids(node)
@@ -377,6 +380,14 @@ class _Converter:
     def expr(self, node: Any) -> Expr:
         if node.type != "expression":
             return self.term([node])
+        kids = node.children
+        if len(kids) == 1:  # most expressions: one term, a literal or a reference
+            only = kids[0]
+            kind = only.type
+            if kind == "conditional":
+                return self.conditional(only)
+            if kind != "comment":
+                return self.primary(only)
         kids = self.kids(node)
         if len(kids) == 1 and kids[0].type == "conditional":
             return self.conditional(kids[0])
@@ -426,14 +437,14 @@ class _Converter:
 
     def primary(self, node: Any) -> Expr:
         kind = node.type
-        line, column = self.pos(node)
-        if kind == "variable_expr":
-            return Variable(line, column, self.text(node.children[0]))
-        if kind == "literal_value":
+        if kind == "literal_value":  # these place themselves (at the same position)
             return self.literal(node.children[0])
         if kind == "template_expr":
             inner = node.children[0]
             return self.heredoc(inner) if inner.type == "heredoc_template" else self.quoted(inner)
+        line, column = self.pos(node)
+        if kind == "variable_expr":
+            return Variable(line, column, self.text(node.children[0]))
         if kind in ("quoted_template", "heredoc_template"):
             return self.heredoc(node) if kind == "heredoc_template" else self.quoted(node)
         if kind == "string_lit":
