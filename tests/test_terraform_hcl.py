@@ -997,8 +997,6 @@ def test_region_data_source_follows_the_provider(tmp_path):
 def test_comments_around_an_attributes_parts_leave_its_name_value_and_positions():
     """The converter reads an attribute's name and value without listing its children when no
     comment sits among them; with comments anywhere, the result is the same."""
-    from backupguard.scanner.terraform import hcl as parser
-
-    body = parser.parse(b'a /* c */ = 1 # t\nb = /* l */ "x" // a\nc = 2\n').body
+    body = hcl.parse(b'a /* c */ = 1 # t\nb = /* l */ "x" // a\nc = 2\n').body
     assert [(a.name, a.expr.value, a.line, a.column, a.expr.line, a.expr.column) for a in body.items] == [
         ("a", 1, 1, 1, 1, 13), ("b", "x", 2, 1, 2, 13), ("c", 2, 3, 1, 3, 5)]
