@@ -32,7 +32,7 @@ def severity_rank(severity: str) -> int:
 
 def fingerprint(*parts: str | None) -> str:
     """Stable identity of a finding: rule, file, resource and element, never the line."""
-    text = "\x1f".join(part or "" for part in parts)
+    text = "\x1f".join([part or "" for part in parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
