@@ -148,3 +148,32 @@ def test_exit_status_is_the_one_python_gives_a_system_exit(code, status, printed
 
     assert _exit_status(code) == status
     assert capsys.readouterr().err == printed
+
+
+def _command_names() -> list[str]:
+    from typer.main import get_command_name
+
+    return [c.name or get_command_name(c.callback.__name__) for c in app.registered_commands]
+
+
+@pytest.mark.parametrize("name", _command_names())
+def test_a_command_built_alone_has_the_whole_apps_help_and_errors(name):
+    """cli.app_for builds only the command a line names; what that command prints must not differ."""
+    from typer.testing import CliRunner
+
+    from backupguard.cli import app_for
+
+    alone = app_for(["backupguard", name, "--help"])
+    assert alone is not app and len(alone.registered_commands) == 1
+    runner = CliRunner()
+    for args in ([name, "--help"], [name, "--no-such-option"]):
+        whole, single = runner.invoke(app, args), runner.invoke(alone, args)
+        assert (single.exit_code, single.output) == (whole.exit_code, whole.output)
+
+
+@pytest.mark.parametrize("argv", [["backupguard"], ["backupguard", "--version"], ["backupguard", "lnt"],
+                                  ["backupguard", "--help", "lint"]])
+def test_the_whole_app_runs_what_names_no_command_first(argv):
+    from backupguard.cli import app_for
+
+    assert app_for(argv) is app
