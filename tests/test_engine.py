@@ -206,3 +206,35 @@ def test_messages_name_attributes_in_the_source_vocabulary_and_show_absent_value
 def test_an_attribute_placeholder_must_name_an_input():
     with pytest.raises(CatalogueError, match="@minimum"):
         compile_rule({**RULE, "message": {"pass": "ok", "fail": "{@minimum}"}}, "test")
+
+
+def test_subjects_that_share_a_verdict_keep_their_own_words_element_and_place():
+    """A rule without "each" works out a verdict once per check for subjects with the same plain
+    input values (engine._subject_verdict); what differs between them still shows: the source's
+    attribute names, the element, the position, and a value of another type (true is not 1)."""
+    from backupguard.rules.engine import _Memo
+
+    rule = {**RULE, "condition": "retention == `35`",
+            "message": {"pass": "ok", "fail": "{@retention} of {element} is {retention}"}}
+    compiled = compile_rule(rule, "test")
+    check = Check(compiled, compiled.defaults())
+    memo = _Memo(check.params_key())
+
+    def judged(retention, attributes, element="rule 'daily'", line=7):
+        facts = {"retention_days": retention, "max_gap_hours": 24}
+        subject = Subject("backup_rule", f"Plan{line}", "AWS::Backup::BackupPlan", Origin("t.yaml", line, 5), facts,
+                          element, attributes=attributes)
+        return evaluate_subject(check, subject, memo)
+
+    cfn = {"retention_days": Attribute("Lifecycle.DeleteAfterDays", Origin("t.yaml", 12, 9))}
+    tf = {"retention_days": Attribute("lifecycle.delete_after", Origin("t.tf", 30, 7))}
+    first, again = judged(7, cfn), judged(7, cfn, line=40)
+    assert first.message == again.message == "Lifecycle.DeleteAfterDays of rule 'daily' is 7"
+    assert (first.resource_id, again.resource_id) == ("Plan7", "Plan40") and first.fingerprint != again.fingerprint
+    assert judged(7, tf).message == "lifecycle.delete_after of rule 'daily' is 7"
+    assert (judged(7, tf).file, judged(7, tf).line) == ("t.tf", 30)
+    assert judged(7, cfn, element="rule 'weekly'").message == "Lifecycle.DeleteAfterDays of rule 'weekly' is 7"
+    assert judged(True, cfn).message == "Lifecycle.DeleteAfterDays of rule 'daily' is true"
+    assert judged(1, cfn).message == "Lifecycle.DeleteAfterDays of rule 'daily' is 1"
+    assert judged(35, cfn).status == "pass" and judged(35.0, cfn).status == "pass"
+    assert len(memo.subjects) == 7  # 7 cfn, 7 tf, weekly, true, 1, 35, 35.0: each its own entry

@@ -227,8 +227,12 @@ def _located(rule: Rule, outcome: _Outcome, attributes: Attributes, params: dict
 
 
 def _evaluate_element(rule: Rule, element: Any, params: dict[str, Any]) -> _Outcome:
+    return _decide(rule, rule.program.values(element), params)
+
+
+def _decide(rule: Rule, values: dict[str, Any], params: dict[str, Any]) -> _Outcome:
+    """The outcome of a rule's inputs' values (``applies_if``, then ``condition``)."""
     program = rule.program
-    values = program.values(element)
     data, unknowns = split(values, params)
     if program.applies_if is not None:
         applies = program.applies_if.decide(values, data, unknowns)
@@ -286,6 +290,8 @@ class _Memo:
     # The element lists behind those identities, kept for the check: a fact computed per subject
     # (resolve.Deferred) is a new object each time, and its id must not be reused by another.
     kept: list[Any] = field(default_factory=list)
+    # A rule without "each": the verdict per plain input values, element and source names (_subject_verdict)
+    subjects: dict[tuple, tuple | None] = field(default_factory=dict)
     # id(list) -> a number for its elements' identities (equal lists of the same views share it): a
     # verdict's key holds that number, not a tuple of hundreds of ids hashed and compared per subject
     lists: dict[int, int] = field(default_factory=dict)
@@ -329,12 +335,11 @@ def evaluate_subject(check: Check, subject: Subject, memo: _Memo | None = None,
             status, message, values, located = verdict
             where = located if located is not None else origin
     else:
-        outcome = _evaluate_element(rule, facts, params)
-        if outcome.status == _SKIP:
+        verdict = _subject_verdict(rule, params, facts, subject, memo)
+        if verdict is None:
             return None
+        outcome, message, values = verdict
         status = outcome.status
-        message = _message(rule, status, [(outcome, subject.attributes)], params, subject.element)
-        values = _json_value(outcome.values)
         where = _located(rule, outcome, subject.attributes, params, origin)
     return Result(
         rule_id=rule.id,
@@ -357,6 +362,40 @@ def evaluate_subject(check: Check, subject: Subject, memo: _Memo | None = None,
         ),
         **_where(origin),
     )
+
+
+# Input values a verdict may be shared on: compared with their class (True is not 1), and hashable.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _subject_verdict(rule: Rule, params: dict[str, Any], facts: dict[str, Any], subject: Subject,
+                     memo: _Memo) -> tuple[_Outcome, str, dict[str, Any]] | None:
+    """A rule without ``each`` on a subject's own facts: its outcome, message and JSON values (None:
+    the rule does not apply). Subjects whose inputs have the same plain values, with the same
+    source names for them and the same element, get the same answer: it is worked out once per
+    check (thousands of volumes differ only in their names and lines, which the location adds)."""
+    values = rule.program.values(facts)
+    key = None
+    if all(value.__class__ in _PLAIN for value in values.values()):
+        key = (tuple((value.__class__, value) for value in values.values()), subject.element,
+               tuple(_source_name(rule, name, subject.attributes) for name in rule.inputs))
+        if key in memo.subjects:
+            return memo.subjects[key]
+    outcome = _decide(rule, values, params)
+    verdict = None
+    if outcome.status != _SKIP:
+        message = _message(rule, outcome.status, [(outcome, subject.attributes)], params, subject.element)
+        verdict = (outcome, message, _json_value(outcome.values))
+    if key is not None:
+        memo.subjects[key] = verdict
+    return verdict
+
+
+def _source_name(rule: Rule, name: str, attributes: Attributes) -> str | None:
+    """The source's name of the attribute an input reads, None when no attribute is recorded: what
+    a message takes from a subject besides the values (``{@input}``, an unknown input's name)."""
+    found = _attribute(rule, name, attributes)
+    return found.name if found is not None else None
 
 
 def _each_verdict(rule: Rule, params: dict[str, Any], elements: list, parts: dict[int, Attributes],
