@@ -281,8 +281,9 @@ def _materialise(subject: Subject, params: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class _Memo:
     """What one check has worked out, for all its subjects: the outcome of each element view (by
-    identity: the resolver shares identical views, a plan rule seen by many resources) and the verdict
-    of each list of them (thousands of resources under the same plans see the same rules)."""
+    identity: the resolver shares identical views, a plan rule seen by many resources), the verdict
+    of each list of them (thousands of resources under the same plans see the same rules), and, for a
+    rule without "each", the verdict of each combination of plain input values (:func:`_subject_verdict`)."""
 
     params_key: str  # Check.params_key(), a part of every fingerprint
     outcomes: dict[int, _Outcome] = field(default_factory=dict)
