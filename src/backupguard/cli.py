@@ -979,7 +979,8 @@ def app_for(argv: list[str]) -> typer.Typer:
 
 
 def main() -> None:
-    """Console entry point: no traceback ever reaches the user."""
+    """The command line, in-process (the ``backupguard`` process runs it through :func:`console`):
+    no traceback ever reaches the user."""
     from backupguard.pipeline import batch_collector
 
     try:
