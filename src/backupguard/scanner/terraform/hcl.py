@@ -381,14 +381,8 @@ class _Converter:
         if node.type != "expression":
             return self.term([node])
         kids = node.children
-        if len(kids) == 1:  # most expressions: one term, a literal or a reference
-            only = kids[0]
-            kind = only.type
-            if kind == "conditional":
-                return self.conditional(only)
-            if kind != "comment":
-                return self.primary(only)
-        kids = self.kids(node)
+        if len(kids) != 1 or kids[0].type == "comment":  # most expressions are one term: nothing to filter
+            kids = self.kids(node)
         if len(kids) == 1 and kids[0].type == "conditional":
             return self.conditional(kids[0])
         return self.term(kids)
