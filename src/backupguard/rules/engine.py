@@ -314,11 +314,8 @@ def evaluate_subject(check: Check, subject: Subject, memo: _Memo | None = None,
     memo = memo if memo is not None else _Memo(check.params_key())
     origin = where = subject.origin
     live_only = rule.evidence == "live" and subject.origin.file is not None
-    services = rule.program.services
-    if not live_only and services is not None:
-        service = subject.facts.get("service")
-        if isinstance(service, str) and service not in services:
-            return None  # its applies_if is false: the rule is for other services (program._services)
+    if not live_only and _other_service(rule, subject):
+        return None
     facts = subject.facts if live_only else _materialise(subject, params)  # a template's facts are not read
     if live_only:
         status, values = "not_applicable", {}
@@ -571,13 +568,20 @@ def _candidates(rule: Rule, found: list[Subject], admitted: dict[tuple, list[Sub
     names (program._services), found once per set of services and kind, rather than by calling
     :func:`evaluate_subject` for each of 9,000 resources to learn that a database rule skips volumes.
     A live-evidence rule meets every subject (on a template it is not applicable to any)."""
-    services = rule.program.services
-    if services is None or rule.evidence == "live":
+    if rule.program.services is None or rule.evidence == "live":
         return found
-    key = (rule.subject, services)
+    key = (rule.subject, rule.program.services)
     if key not in admitted:
-        admitted[key] = [s for s in found if not isinstance(service := s.facts.get("service"), str) or service in services]
+        admitted[key] = [s for s in found if not _other_service(rule, s)]
     return admitted[key]
+
+
+def _other_service(rule: Rule, subject: Subject) -> bool:
+    """The subject's service is known and not one the rule's ``applies_if`` admits: the rule does not
+    apply to it (program._services)."""
+    services = rule.program.services
+    service = subject.facts.get("service")
+    return services is not None and isinstance(service, str) and service not in services
 
 
 def _distinct_fingerprints(results: list[Result]) -> list[Result]:
