@@ -16,8 +16,8 @@ from backupguard.export.controls import (
     Source,
     Unmapped,
     framework_rules,
-    kind_words,
     scope_aws_types,
+    tag_elsewhere,
 )
 from backupguard.frameworks import Framework
 
@@ -170,6 +170,5 @@ def _tag_for(name: str, tag: tuple[str, str] | None, subject: str, control_id: s
     evaluates = _EVALUATES.get(CONFIG_RULES[name].covers[0], "resource")
     if tag is None or evaluates == subject:
         return tag
-    notes.append(f"{control_id} {rule_id}: the scope's tag {tag[0]}={tag[1]} selects {kind_words(subject)} here, "
-                 f"but {name} would look it up on {kind_words(evaluates)}; exported without it")
+    notes.append(tag_elsewhere(control_id, rule_id, tag, subject, name, evaluates))
     return None

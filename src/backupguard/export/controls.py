@@ -281,8 +281,7 @@ def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: A
     tags = tuple(scope.tags)
     if tags and spec.tags and len(tags) == 1 and subject != spec.evaluates:
         # BG402 checks resources tagged env=prod; the plan-level control would check plans tagged env=prod
-        notes.append(f"{control_id} {rule_id}: the scope's tag {tags[0][0]}={tags[0][1]} selects {kind_words(subject)} "
-                     f"here, but {name} would look it up on {kind_words(spec.evaluates)}; exported without it")
+        notes.append(tag_elsewhere(control_id, rule_id, tags[0], subject, name, spec.evaluates))
         tags = ()
     if tags and (not spec.tags or len(tags) > 1):
         why = "takes no tags" if not spec.tags else "takes one tag"
@@ -292,7 +291,14 @@ def _scope(name: str, spec: ControlSpec, control_id: str, rule_id: str, scope: A
     return types, tags
 
 
-def kind_words(subject: str) -> str:
+def tag_elsewhere(control_id: str, rule_id: str, tag: tuple[str, str], subject: str, name: str, evaluates: str) -> str:
+    """The note for a scope's tag left out because the exported control or Config rule would look it
+    up on other things (``evaluates``) than those the rule checks (``subject``)."""
+    return (f"{control_id} {rule_id}: the scope's tag {tag[0]}={tag[1]} selects {_kind_words(subject)} here, "
+            f"but {name} would look it up on {_kind_words(evaluates)}; exported without it")
+
+
+def _kind_words(subject: str) -> str:
     """A rule's subject kind in words, plural (what a scope's tag is read on)."""
     return {"resource": "resources", "backup_plan": "backup plans", "backup_vault": "backup vaults",
             "recovery_point": "recovery points"}.get(subject, subject.replace("_", " ") + "s")
