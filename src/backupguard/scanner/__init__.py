@@ -19,7 +19,7 @@ from typing import Callable
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
-from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, real_path, scan_root
+from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, real_folder, real_path, scan_root
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
 from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
@@ -50,10 +50,10 @@ def display_paths() -> Callable[[Path], str]:
     """:func:`display_path` for the many paths of one run: the working directory and each folder
     are resolved once (``realpath`` walks every part of a path, for every file it is asked about)."""
     cwd = Path(os.path.realpath(Path.cwd()))
-    folders: dict[str, str] = {}
+    forget_real_paths()
 
     def shown(path: Path) -> str:
-        real = Path(_real_folders(path, folders))
+        real = Path(_real_folders(path))
         try:
             shown = real.relative_to(cwd).as_posix()
         except ValueError:
@@ -63,18 +63,11 @@ def display_paths() -> Callable[[Path], str]:
     return shown
 
 
-def _real_folders(path: Path, folders: dict[str, str] | None = None) -> str:
-    """The absolute path with its folders' symlinks resolved but not the file's own (which may loop).
-
-    ``folders`` keeps the folders resolved so far (absolute -> real) for the paths of one run."""
+def _real_folders(path: Path) -> str:
+    """The absolute path with its folders' symlinks resolved (each folder once: paths.real_folder)
+    but not the file's own (which may loop)."""
     absolute = os.path.abspath(path)
-    folder = os.path.dirname(absolute)
-    real = None if folders is None else folders.get(folder)
-    if real is None:
-        real = os.path.realpath(folder)
-        if folders is not None:
-            folders[folder] = real
-    return os.path.join(real, os.path.basename(absolute))
+    return os.path.join(real_folder(os.path.dirname(absolute)), os.path.basename(absolute))
 
 
 def encodable(name: str) -> str:
@@ -85,10 +78,10 @@ def encodable(name: str) -> str:
 def root_relative(root: Path) -> Callable[[Path], str]:
     """Names of files relative to the scan root: what results are identified by (fingerprints),
     whichever folder backupguard runs from. A path outside the root is named absolutely."""
-    folders: dict[str, str] = {}  # each folder resolved once
+    forget_real_paths()
 
     def name(path: Path) -> str:
-        relative = os.path.relpath(_real_folders(path, folders), root)
+        relative = os.path.relpath(_real_folders(path), root)
         shown = os.path.abspath(path) if relative == ".." or relative.startswith("../") else relative
         return encodable(Path(shown).as_posix())
 

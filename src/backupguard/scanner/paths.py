@@ -57,21 +57,26 @@ def inside(path: Path, root: Path | None) -> bool:
 _REAL_FOLDERS: dict[str, str] = {}
 
 
+def real_folder(folder: str) -> str:
+    """``os.path.realpath(folder)``, remembered for the scan."""
+    real = _REAL_FOLDERS.get(folder)
+    if real is None:
+        real = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    return real
+
+
 def real_path(path: str) -> str:
     """``os.path.realpath(path)``, with the real path of ``path``'s folder remembered: the name is
     then followed only when it is itself a symlink (whose target is resolved in full)."""
     folder, name = os.path.split(path)
     if not folder or name in ("", ".", ".."):
         return os.path.realpath(path)
-    base = _REAL_FOLDERS.get(folder)
-    if base is None:
-        base = _REAL_FOLDERS[folder] = os.path.realpath(folder)
-    candidate = os.path.join(base, name)
+    candidate = os.path.join(real_folder(folder), name)
     return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 def forget_real_paths() -> None:
-    """Start a scan with nothing remembered (the tree may have changed since the last one)."""
+    """Start a scan (or a run's file names) with nothing remembered: the tree may have changed since."""
     _REAL_FOLDERS.clear()
 
 
