@@ -128,6 +128,8 @@ def _coerce(kind: str, raw: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """One check of the catalogue, as its YAML file declares it (validated), with its expressions parsed."""
+
     id: str
     name: str
     title: str
