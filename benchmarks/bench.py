@@ -298,9 +298,9 @@ def _setup() -> tuple[Any, list[Any]]:
 
 def _cold_parse_cache() -> None:
     """Forget the HCL parse cache, so that each timed in-process run parses as a fresh process would."""
-    from backupguard.scanner.terraform import module as tf_module
+    from backupguard.scanner.terraform import configuration
 
-    tf_module._PARSED.clear()
+    configuration._PARSED.clear()
 
 
 def lint_pipeline(paths: list[Path]) -> Callable[[], dict[str, Any]]:
@@ -739,7 +739,9 @@ def bench_tf_corpus(runs: int, problems: list[str], warnings: list[str]) -> dict
     # One more, untimed pass for the counts, with the loader's parse_file wrapped to see what it reads.
     parsed: dict[Path, list[int]] = {}  # folder -> [files, lines] actually parsed
     current: list[Path] = []
-    original = getattr(tf_module._Loader, "parse_file", None)
+    from backupguard.scanner.terraform.configuration import Loader
+
+    original = getattr(Loader, "parse_file", None)
 
     def counting_parse_file(self: Any, path: Path, shown: str) -> Any:
         tally = parsed.setdefault(current[0], [0, 0])
@@ -752,7 +754,7 @@ def bench_tf_corpus(runs: int, problems: list[str], warnings: list[str]) -> dict
     note_kinds: Counter = Counter()
     folders_with_errors = duplicate_folders = 0
     if original is not None:
-        tf_module._Loader.parse_file = counting_parse_file  # type: ignore[method-assign]
+        Loader.parse_file = counting_parse_file  # type: ignore[method-assign]
     try:
         for folder in folders:
             if folder in crashed_folders:
@@ -772,7 +774,7 @@ def bench_tf_corpus(runs: int, problems: list[str], warnings: list[str]) -> dict
             note_kinds.update(_normalise(_strip_location(n)) for n in loaded.notes)
     finally:
         if original is not None:
-            tf_module._Loader.parse_file = original  # type: ignore[method-assign]
+            Loader.parse_file = original  # type: ignore[method-assign]
 
     loaded_folders = [f for f in folders if f not in crashed_folders]
     files = sum(infos[f]["files"] for f in loaded_folders)

@@ -7,7 +7,9 @@ environment variables < ``terraform.tfvars``
 order < ``var_files`` in order < ``variables``), follows local modules
 (``./`` and ``../`` sources) and expands ``count``, ``for_each`` and ``dynamic``
 blocks into :class:`Instance` objects with real addresses
-(``module.backup.aws_backup_plan.this[0]``).
+(``module.backup.aws_backup_plan.this[0]``). Reading a folder's files into declarations is
+:mod:`configuration`'s job, and the root module's variable values :mod:`variables`'; this module
+evaluates the declarations.
 
 Values (see :mod:`backupguard.scanner.terraform.evaluate`): literals become
 Python data, what the inputs leave open is an :class:`~backupguard.estate.Unknown`
@@ -86,7 +88,6 @@ are merged after the others as Terraform does (provider overrides excepted, note
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -97,18 +98,18 @@ from typing import Any, Callable
 
 from backupguard.estate import InputError, Origin, Reference, Unknown
 from backupguard.scanner.cloudformation.loader import LineDict, LineList
-from backupguard.scanner.paths import OutsideRoot, check_inside
-from backupguard.scanner.terraform import hcl, hcl_json
-from backupguard.scanner.terraform.files import FileAccess, FileError
+from backupguard.scanner.terraform import hcl
 from backupguard.scanner.terraform.budget import (
-    BudgetExceeded, WorkExhausted, check_instances, check_items, metered, read_capped, spend, too_large,
+    BudgetExceeded, WorkExhausted, check_instances, check_items, metered, spend,
 )
-from backupguard.scanner.terraform.policy_document import policy_document_json
-from backupguard.scanner.terraform.source import TERRAFORM_SUFFIXES
+from backupguard.scanner.terraform.configuration import Config, Decl, Loader
 from backupguard.scanner.terraform.evaluate import (
-    _GUARDED, PARTIAL_ERRORS, EvalError, HclList, HclObject, Lazy, Unresolvable, Scope, as_unknown, convert, evaluate, evaluate_value, find_unknown,
-    materialize, parse_type, to_string,
+    _GUARDED, PARTIAL_ERRORS, EvalError, HclList, HclObject, Lazy, Unresolvable, Scope, as_unknown, convert, evaluate,
+    find_unknown, materialize, parse_type, to_string,
 )
+from backupguard.scanner.terraform.files import FileAccess, FileError
+from backupguard.scanner.terraform.policy_document import policy_document_json
+from backupguard.scanner.terraform.variables import root_values
 
 __all__ = ["Instance", "LoadResult", "UnknownBlocks", "load_module"]
 
@@ -151,303 +152,6 @@ class LoadResult:
     errors: list[InputError]
     notes: list[str]
     data_sources: list[Instance] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------------------
-# one directory's configuration
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Decl:
-    mode: str
-    type: str
-    name: str
-    block: hcl.Block
-    file: str
-
-
-@dataclass
-class _Config:
-    directory: Path
-    shown: str
-    variables: dict = field(default_factory=dict)  # name -> (Block, file)
-    locals: dict = field(default_factory=dict)  # name -> (Attribute, file)
-    outputs: dict = field(default_factory=dict)  # name -> (Block, file)
-    resources: dict = field(default_factory=dict)  # (type, name) -> _Decl
-    data: dict = field(default_factory=dict)  # (type, name) -> _Decl
-    calls: dict = field(default_factory=dict)  # name -> (Block, file)
-    providers: list = field(default_factory=list)  # (Block, file)
-    resource_types: set = field(default_factory=set)
-
-
-_PARSED: dict[tuple[bytes, bool], hcl.ParsedFile] = {}
-
-
-def _parse_cached(data: bytes, is_json: bool) -> hcl.ParsedFile:
-    """Parse a file's content once per process: a local module called from many root modules
-    (or many times from one) is read each time but parsed once. The AST is never mutated."""
-    key = (data, is_json)
-    parsed = _PARSED.get(key)
-    if parsed is None:
-        if len(_PARSED) >= 4096:
-            _PARSED.clear()
-        parsed = _PARSED[key] = hcl_json.parse(data) if is_json else hcl.parse(data)
-    return parsed
-
-
-def _is_override(name: str) -> bool:
-    stem = name.removesuffix(".json")
-    return stem == "override.tf" or stem.endswith("_override.tf")
-
-
-def _moved(item: Any, line: int, column: int) -> Any:
-    """A copy of an override file's attribute or block, placed where the original is (the
-    cached AST is shared, and a position must point into the file the result names)."""
-    return hcl.relocate(copy.deepcopy(item), line, column)
-
-
-def _nested_type(block: hcl.Block) -> str:
-    return block.labels[0] if block.type == "dynamic" and block.labels else block.type
-
-
-def _merged(original: hcl.Block, override: hcl.Block) -> hcl.Block:
-    """Terraform's override merge: each argument replaces the original's; nested blocks of a
-    type the override holds replace all of the original's blocks of that type."""
-    arguments = {item.name: item for item in override.body.items if isinstance(item, hcl.Attribute)}
-    block_types = {_nested_type(item) for item in override.body.items if isinstance(item, hcl.Block)}
-    body = hcl.Body()
-    for item in original.body.items:
-        if isinstance(item, hcl.Attribute) and item.name in arguments:
-            item = _moved(arguments.pop(item.name), item.line, item.column)
-        elif isinstance(item, hcl.Block) and _nested_type(item) in block_types:
-            continue
-        body.items.append(item)
-    body.items.extend(_moved(item, original.line, original.column) for item in arguments.values())
-    body.items.extend(_moved(item, original.line, original.column)
-                      for item in override.body.items if isinstance(item, hcl.Block))
-    for item in body.items:
-        if isinstance(item, hcl.Attribute):
-            body.attributes.setdefault(item.name, item)
-    return hcl.Block(original.type, original.labels, body, original.line, original.column, original.end_line)
-
-
-class _Loader:
-    def __init__(self, display: Callable[[Path], str]):
-        self.display = display
-        self.errors: list[InputError] = []
-        self.notes: list[str] = []
-        self._seen_errors: set = set()
-        self._seen_notes: set = set()
-        self.configs: dict[Path, _Config] = {}
-        self.active: dict[Any, str] = {}
-        self.root_shown = ""
-        self.root_dir: Path | None = None
-        self.account_id: str | None = None  # --account-id: what data.aws_caller_identity returns
-        self.root: Path | None = None  # the scan root: no file whose real path is outside it is read
-        self.files: FileAccess | None = None  # what file() and templatefile() may read (set by load_module)
-        self._installed: dict[str, Path] | None = None
-
-    def path_values(self, directory: Path) -> dict[str, str]:
-        """``path.module``, ``path.root`` and ``path.cwd`` as Terraform gives them when it runs in the
-        root module folder: the module's folder relative to it, and ``.`` (Terraform's cwd is an
-        absolute path; its relative form keeps the machine's folders out of values and messages,
-        and resolves to the same files)."""
-        base = os.path.abspath(self.root_dir or ".")
-        module = Path(os.path.relpath(os.path.abspath(directory), base)).as_posix()
-        return {"module": module, "root": ".", "cwd": "."}
-
-    def outside(self, path: Path, reference: str, file: str | None, line: int = 1, column: int = 1) -> bool:
-        """True (and a located error naming ``reference``) when ``path`` resolves outside the scan root."""
-        try:
-            check_inside(path, self.root, reference)
-        except OutsideRoot as exc:
-            self.error(str(exc), file, line, column)
-            return True
-        return False
-
-    def installed_module(self, key: str) -> Path | None:
-        """Where ``terraform init`` put the module with this key ("vpc", "vpc.subnets"), if it ran.
-
-        ``.terraform/modules/modules.json`` in the root module maps each module call path to
-        the directory of its downloaded source (registry, git...); it is only read, never written.
-        """
-        if self._installed is None:
-            self._installed = {}
-            root = self.root_dir or Path(".")
-            manifest = root / ".terraform" / "modules" / "modules.json"
-            entries = []
-            if manifest.is_file() and not self.outside(manifest, ".terraform/modules/modules.json", self.show(manifest)):
-                try:
-                    entries = json.loads(manifest.read_text("utf-8")).get("Modules") or []
-                except (OSError, ValueError, AttributeError, RecursionError):
-                    entries = []
-                if not isinstance(entries, list):
-                    entries = []
-            for entry in entries:
-                if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"), str):
-                    self._installed[entry["Key"]] = Path(os.path.normpath(root / entry["Dir"]))
-        return self._installed.get(key)
-
-    def over_budget(self, exc: BudgetExceeded, what: str, file: str | None, at: Any) -> Unknown:
-        """A value too costly to evaluate: a located error, and the value is unknown."""
-        self.error(f"{what}: {exc.message}", getattr(exc, "file", None) or file, exc.line or at.line, exc.column or at.column)
-        return Unknown(f"{what} was not evaluated: {exc.message}")
-
-    def show(self, path: Path) -> str:
-        return str(self.display(path)).replace("\\", "/")
-
-    def error(self, message: str, file: str | None, line: int = 1, column: int = 1) -> None:
-        key = (message, file, line, column)
-        if key not in self._seen_errors:
-            self._seen_errors.add(key)
-            self.errors.append(InputError(message, Origin(file=file, line=line, column=column)))
-
-    def note(self, message: str) -> None:
-        if message not in self._seen_notes:
-            self._seen_notes.add(message)
-            self.notes.append(message)
-
-    # -- reading files -------------------------------------------------------
-
-    def config(self, directory: Path, only: list[str] | None = None) -> _Config:
-        cached = self.configs.get(directory)
-        if cached is not None and only is None:
-            return cached
-        config = _Config(directory, self.show(directory))
-        if only is None:
-            self.configs[directory] = config
-        try:
-            names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
-        except OSError as exc:
-            self.error(f"cannot read directory: {exc.strerror or exc}", config.shown)
-            return config
-        if only is not None:
-            names = [name for name in names if name in only]
-        names = [name for name in names if name.endswith(TERRAFORM_SUFFIXES)]
-        overrides = [name for name in names if _is_override(name)]
-        for name in [name for name in names if name not in overrides] + overrides:
-            shown = self.show(directory / name)
-            if self.outside(directory / name, f"file '{name}'", shown):
-                continue
-            parsed = self.parse_file(directory / name, shown)
-            if parsed is None:
-                continue
-            if name in overrides:
-                self._override(config, parsed.body, shown)
-            else:
-                self._declare(config, parsed.body, shown)
-        return config
-
-    def _override(self, config: _Config, body: hcl.Body, shown: str) -> None:
-        """Merge an override file into the declarations, as Terraform does after loading the others."""
-        for block in body.items:
-            if not isinstance(block, hcl.Block):
-                continue
-            kind, labels = block.type, block.labels
-            if kind in ("resource", "data") and len(labels) == 2:
-                decl = (config.resources if kind == "resource" else config.data).get((labels[0], labels[1]))
-                if decl is None:
-                    self.error(f"override of {'.'.join(labels)} has no original declaration", shown, block.line, block.column)
-                    continue
-                decl.block = _merged(decl.block, block)
-                self.note(f"{shown}: overrides {'data.' if kind == 'data' else ''}{'.'.join(labels)} in {decl.file}")
-            elif kind in ("variable", "output", "module") and len(labels) == 1:
-                table = {"variable": config.variables, "output": config.outputs, "module": config.calls}[kind]
-                if labels[0] not in table:
-                    self.error(f"override of {kind} '{labels[0]}' has no original declaration", shown, block.line, block.column)
-                    continue
-                original, file = table[labels[0]]
-                table[labels[0]] = (_merged(original, block), file)
-            elif kind == "locals":
-                for item in block.body.items:
-                    if not isinstance(item, hcl.Attribute):
-                        continue
-                    if item.name not in config.locals:
-                        self.error(f"override of local '{item.name}' has no original definition", shown, item.line, item.column)
-                        continue
-                    original, file = config.locals[item.name]
-                    config.locals[item.name] = (_moved(item, original.line, original.column), file)
-            elif kind == "provider" and labels:
-                self.note(f"{shown}: provider overrides are not merged")
-
-    def parse_file(self, path: Path, shown: str) -> hcl.ParsedFile | None:
-        try:
-            data = read_capped(path)
-        except OSError as exc:
-            self.error(f"cannot read file: {exc.strerror or exc}", shown)
-            return None
-        if data is None:
-            self.error(f"file is {too_large()}; not parsed", shown)
-            return None
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            self.error("the file is not UTF-8 text", shown, line)
-            return None
-        parsed = _parse_cached(data, path.name.endswith(".json"))
-        if parsed.error is not None:
-            self.error(parsed.error.message, shown, parsed.error.line, parsed.error.column)
-            return None
-        for problem in parsed.problems:
-            self.error(problem.message, shown, problem.line, problem.column)
-        return parsed
-
-    def _declare(self, config: _Config, body: hcl.Body, shown: str) -> None:
-        for block in body.items:
-            if not isinstance(block, hcl.Block):
-                self.error(f"unexpected argument '{block.name}' at the top level", shown, block.line, block.column)
-                continue
-            kind, labels = block.type, block.labels
-            if kind in ("resource", "data") and len(labels) == 2:
-                table = config.resources if kind == "resource" else config.data
-                key = (labels[0], labels[1])
-                if key in table:
-                    first = table[key]
-                    what = f"{'data.' if kind == 'data' else ''}{labels[0]}.{labels[1]}"
-                    self.error(f"{what} is declared more than once (first in {first.file} line {first.block.line})", shown, block.line, block.column)
-                    continue
-                table[key] = _Decl("managed" if kind == "resource" else "data", labels[0], labels[1], block, shown)
-                if kind == "resource":
-                    config.resource_types.add(labels[0])
-            elif kind == "variable" and len(labels) == 1:
-                self._unique(config.variables, labels[0], (block, shown), "variable", shown, block)
-            elif kind == "output" and len(labels) == 1:
-                self._unique(config.outputs, labels[0], (block, shown), "output", shown, block)
-            elif kind == "module" and len(labels) == 1:
-                self._unique(config.calls, labels[0], (block, shown), "module", shown, block)
-            elif kind == "provider" and len(labels) == 1:
-                config.providers.append((block, shown))
-            elif kind == "locals":
-                for item in block.body.items:
-                    if isinstance(item, hcl.Attribute):
-                        if item.name in config.locals:
-                            first = config.locals[item.name]
-                            self.error(f"local '{item.name}' is defined more than once (first in {first[1]} line {first[0].line})", shown, item.line, item.column)
-                            continue
-                        config.locals[item.name] = (item, shown)
-
-    def _unique(self, table: dict, name: str, entry: tuple, what: str, shown: str, block: hcl.Block) -> None:
-        if name in table:
-            first_block, first_file = table[name]
-            self.error(f"{what} '{name}' is declared more than once (first in {first_file} line {first_block.line})", shown, block.line, block.column)
-            return
-        table[name] = entry
-
-    # -- cycle guard -----------------------------------------------------------
-
-    def enter(self, key: Any, label: str) -> list[str] | None:
-        """Mark ``key`` as being evaluated; if it already is, the cycle (labels) instead."""
-        if key in self.active:
-            labels = list(self.active.values())
-            keys = list(self.active)
-            return labels[keys.index(key):] + [label]
-        self.active[key] = label
-        return None
-
-    def leave(self, key: Any) -> None:
-        self.active.pop(key, None)
 
 
 # ---------------------------------------------------------------------------
@@ -557,8 +261,8 @@ class _Namespace(Lazy):
 class _Module:
     def __init__(
         self,
-        loader: _Loader,
-        config: _Config,
+        loader: Loader,
+        config: Config,
         address: str,
         parent: "_Module | None",
         call: "_CallNode | None",
@@ -932,7 +636,7 @@ class _Module:
                 child.collect(instances, data_sources)
 
 
-    def _confined(self, decl: _Decl, build: Callable[["_ResourceNode"], list[Instance]]) -> list[Instance]:
+    def _confined(self, decl: Decl, build: Callable[["_ResourceNode"], list[Instance]]) -> list[Instance]:
         """One resource's instances; a defect of ours while evaluating it costs that resource only
         (a located error at its block), never the module's other results."""
         node = self.resource(decl.mode, decl.type, decl.name, None)
@@ -1086,7 +790,7 @@ def _check_instances(module: _Module, count: int, address: str, file: str, attri
 class _ResourceNode(Lazy):
     __slots__ = ("module", "decl", "address", "_expansion", "_nodes", "_extra")
 
-    def __init__(self, module: _Module, decl: _Decl):
+    def __init__(self, module: _Module, decl: Decl):
         self.module = module
         self.decl = decl
         local = f"{'data.' if decl.mode == 'data' else ''}{decl.type}.{decl.name}"
@@ -1198,7 +902,7 @@ class _InstanceNode(Lazy):
         self._provider: _Provider | None = None
 
     @property
-    def decl(self) -> _Decl:
+    def decl(self) -> Decl:
         return self.resource.decl
 
     def scope(self) -> Scope:
@@ -1640,155 +1344,6 @@ class _CallNode(Lazy):
 
 
 # ---------------------------------------------------------------------------
-# root variables
-# ---------------------------------------------------------------------------
-
-
-def _first_call(node: Any) -> hcl.Call | None:
-    """The first function call in an expression tree (a variables file may hold none)."""
-    if isinstance(node, hcl.Call):
-        return node
-    if isinstance(node, (list, tuple)):
-        children = node
-    elif hasattr(node, "__dataclass_fields__"):
-        children = [getattr(node, name) for name in node.__dataclass_fields__]
-    else:
-        return None
-    return next((call for child in children if (call := _first_call(child)) is not None), None)
-
-
-def _tfvars_hcl(loader: _Loader, path: Path, values: dict) -> None:
-    """A ``.tfvars`` file. Terraform evaluates it without functions or variables, so a call is an
-    error before anything is evaluated; the first error ends the file (one broken file, one error)."""
-    shown = loader.show(path)
-    parsed = loader.parse_file(path, shown)
-    if parsed is None:
-        return
-    errors = len(loader.errors)
-    for item in parsed.body.items:
-        if len(loader.errors) > errors:
-            return
-        if isinstance(item, hcl.Block):
-            loader.error(f"blocks are not allowed in a variables file ('{item.type}')", shown, item.line, item.column)
-            continue
-        call = _first_call(item.expr)
-        if call is not None:
-            loader.error(f"variable '{item.name}': function calls are not allowed in a variables file ('{call.name}')",
-                         shown, call.line, call.column)
-            continue
-        try:
-            values[item.name] = evaluate_value(item.expr, Scope(file=shown))
-        except EvalError as exc:
-            loader.error(f"variable '{item.name}': {exc.message}", shown, exc.line or item.expr.line, exc.column or item.expr.column)
-        except WorkExhausted:
-            raise
-        except BudgetExceeded as exc:
-            loader.over_budget(exc, f"variable '{item.name}'", shown, item.expr)
-        except RecursionError:
-            loader.error(f"variable '{item.name}': value is nested too deeply", shown, item.line, item.column)
-
-
-def _tfvars_json(loader: _Loader, path: Path, values: dict) -> None:
-    shown = loader.show(path)
-    try:
-        raw = read_capped(path)
-        if raw is None:
-            loader.error(f"file is {too_large()}; not read", shown)
-            return
-        data = json.loads(raw.decode("utf-8"))
-    except OSError as exc:
-        loader.error(f"cannot read file: {exc.strerror or exc}", shown)
-        return
-    except UnicodeDecodeError:
-        loader.error("the file is not UTF-8 text", shown)
-        return
-    except json.JSONDecodeError as exc:
-        loader.error(f"invalid JSON: {exc.msg}", shown, exc.lineno, exc.colno)
-        return
-    except RecursionError:
-        loader.error("JSON is nested too deeply", shown)
-        return
-    except ValueError as exc:  # a number of more than 4,300 digits
-        loader.error(f"invalid JSON: {exc}", shown)
-        return
-    if not isinstance(data, dict):
-        loader.error("a variables file must hold a JSON object", shown)
-        return
-    values.update(_json_numbers(data))
-
-
-def _json_numbers(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_numbers(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _var_file(loader: _Loader, path: Path, values: dict) -> None:
-    if path.name.endswith(".json"):
-        _tfvars_json(loader, path, values)
-    else:
-        _tfvars_hcl(loader, path, values)
-
-
-def _cli_value(config: _Config, name: str, text: str) -> Any:
-    entry = config.variables.get(name)
-    if entry is not None:
-        type_attr = entry[0].body.attributes.get("type")
-        spec = parse_type(type_attr.expr if type_attr else None)
-        if spec[0] in ("string", "number", "bool"):
-            return text
-    expr = hcl.parse_expression(text)
-    if expr is None or _first_call(expr) is not None:  # Terraform evaluates -var values without functions
-        return text
-    try:
-        value = evaluate_value(expr, Scope())
-    except (EvalError, RecursionError):
-        return text
-    except WorkExhausted:
-        raise
-    except BudgetExceeded:
-        return Unknown(f"the value given for variable '{name}' is too costly to evaluate")
-    if isinstance(value, (Unknown, Reference)):
-        return text
-    return value
-
-
-def _root_values(loader: _Loader, config: _Config, directory: Path, variables: dict | None, var_files: list | None) -> dict:
-    values: dict[str, Any] = {}
-    from_environment = sorted(name for name in config.variables if "TF_VAR_" + name in os.environ)
-    for name in from_environment:
-        values[name] = _cli_value(config, name, os.environ["TF_VAR_" + name])
-    if from_environment:
-        loader.note(f"{loader.root_shown}: variables from the environment: "
-                    + ", ".join(f"TF_VAR_{name}" for name in from_environment))
-    try:
-        names = sorted(entry.name for entry in directory.iterdir() if entry.is_file())
-    except OSError:
-        names = []
-    automatic = [name for name in ("terraform.tfvars", "terraform.tfvars.json") if name in names]
-    automatic += [name for name in names if name.endswith((".auto.tfvars", ".auto.tfvars.json"))]
-    for name in automatic:  # a symlink out of the tree must not put a file's content into the report
-        if not loader.outside(directory / name, f"variables file '{name}'", loader.show(directory / name)):
-            _var_file(loader, directory / name, values)
-    for path in var_files or []:  # named on the command line by whoever runs the scan: trusted
-        path = Path(path)
-        if not path.is_file():
-            loader.error("variables file not found", loader.show(path))
-            continue
-        _var_file(loader, path, values)
-    for name, text in (variables or {}).items():
-        values[name] = _cli_value(config, name, text)
-    for name in values:
-        if name not in config.variables:
-            loader.note(f"a value was given for undeclared variable '{name}'")
-    return values
-
-
-# ---------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------
 
@@ -1814,7 +1369,7 @@ def load_module(
     excess is a located error, and exhausting the total work stops the load with one error.
     """
     directory = Path(directory)
-    loader = _Loader(display)
+    loader = Loader(display)
     loader.root_shown = loader.show(directory)
     loader.root_dir = directory
     loader.account_id = account_id
@@ -1834,7 +1389,7 @@ def load_module(
                 return LoadResult([], loader.errors, loader.notes, [])
             try:
                 config = loader.config(Path(os.path.normpath(directory)), only)
-                given = _root_values(loader, config, directory, variables, var_files)
+                given = root_values(loader, config, directory, variables, var_files)
                 module = _Module(loader, config, "", None, None, {}, given, {}, 0, ())
                 module.collect(instances, data_sources)
             except RecursionError:

@@ -119,10 +119,10 @@ _REFERENCE = re.compile(
 def _declared(path: Path) -> set[str] | None:
     """The names a file declares (``var.x``, ``local.x``, ``module.x``, ``data.t.n``, ``t.n``); None if unreadable."""
     from backupguard.scanner.terraform import hcl
-    from backupguard.scanner.terraform.module import _parse_cached
+    from backupguard.scanner.terraform.configuration import parse_cached
 
     try:
-        parsed = _parse_cached(path.read_bytes(), path.name.endswith(".json"))
+        parsed = parse_cached(path.read_bytes(), path.name.endswith(".json"))
     except (OSError, ValueError):
         return None
     body = getattr(parsed, "body", None)
