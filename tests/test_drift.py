@@ -403,6 +403,27 @@ def test_an_undetermined_code_value_is_unknown_never_drift():
     assert "parameter 'Days' has no value" in drift.facts().reason
 
 
+def test_a_kind_whose_comparison_fails_costs_that_kind_alone(monkeypatch):
+    from backupguard.estate import BackupPlan, BackupRule, Estate, Origin
+    from backupguard.resolve import drift_subjects
+    from backupguard.resolve.drift_match import Identities, match
+
+    def broken(*args, **kwargs):
+        raise ValueError("input no one foresaw")
+
+    monkeypatch.setattr(drift_subjects, "protection_subjects", broken)
+    code = Estate(plans=[BackupPlan("Plan", "daily", [BackupRule("daily", "main", origin=Origin("t.yaml", 3))],
+                                    Origin("t.yaml", 2))])
+    live = Estate()
+    errors: list = []
+    by_kind = drift_subjects.subjects(code, live, None, match(code, live, Identities(), ACCOUNT, REGION), None, errors)
+    assert by_kind["drift_protection"] == []
+    assert [e.message for e in errors] == [
+        "internal error while comparing drift protection with the account (ValueError); please report it"]
+    [plan] = by_kind["drift_plan"]  # the other kinds are still compared
+    assert plan.origin.file == "t.yaml" and plan.facts["drift"]
+
+
 def test_the_worked_example_in_the_docs_is_this_output():
     """docs/drift.md shows the text report of the console edits above, as the CLI prints it."""
     from backupguard.reports import stream

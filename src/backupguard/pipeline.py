@@ -274,13 +274,11 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
     ``AWS::AccountId`` and ``AWS::Region`` are the account's. The code is read as ``lint`` reads it;
     the account as ``scan`` reads it, restricted to that account and Region, with the named stacks'
     resources; ``plan_json`` (a Terraform plan JSON) gives its prior state's identities. Then
-    :mod:`backupguard.resolve.drift_match` pairs both sides and :mod:`backupguard.resolve.drift`
+    :mod:`backupguard.resolve.drift_match` pairs both sides and :mod:`backupguard.resolve.drift_subjects`
     compares them. Raises :class:`RunError` for a plan JSON that cannot be read."""
-    from backupguard.estate import Estate, InputError, Origin
-    from backupguard.resolve.drift import drift_subjects
-    from backupguard.resolve.drift_effective import KIND as EFFECTIVE, effective_subjects
-    from backupguard.resolve.drift_protection import KIND as PROTECTION, protection_subjects
-    from backupguard.resolve.drift_match import Identities, PriorStateError, match, org_policy_pairs
+    from backupguard.estate import Estate
+    from backupguard.resolve import drift_subjects
+    from backupguard.resolve.drift_match import Identities, PriorStateError, match
     from backupguard.scanner import root_relative, scan
 
     identities = Identities()
@@ -311,20 +309,8 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
     matching = match(code, live.estate, identities, target.account, target.region, target.partition)
     estate = Estate(errors=code.errors + live.estate.errors, files=code.files, notes=list(code.notes),
                     suppressions=code.suppressions)
-    by_kind = drift_subjects(matching, org_policy_pairs(code.org_policies, live.estate.org_policies)
-                             if code.org_policies else [], estate.errors)
-    more = {  # protection (BG706) and the effective Organizations policy (BG707)
-        PROTECTION: lambda: protection_subjects(code, live.estate, matching, run.config.opt_in),
-        EFFECTIVE: lambda: effective_subjects(code.org_policies, live.effective_policy, matching)
-        if code.org_policies else [],
-    }
-    for kind, build in more.items():
-        try:
-            by_kind[kind] = build()
-        except (Exception, RecursionError) as exc:  # noqa: BLE001 - like drift_subjects: a located error, the run goes on
-            by_kind[kind] = []
-            estate.errors.append(InputError(f"internal error while comparing {kind.replace('_', ' ')} with the account "
-                                            f"({type(exc).__name__}); please report it", Origin()))
+    by_kind = drift_subjects.subjects(code, live.estate, live.effective_policy, matching, run.config.opt_in,
+                                      estate.errors)
     if not code.files and not code.errors:
         estate.notes.append("nothing to compare: no CloudFormation template, Terraform configuration, plan or backup "
                             "policy in the paths")

@@ -378,8 +378,9 @@ _SUBJECT_KINDS = {"backup_plan": "drift_plan", "backup_selection": "drift_select
                   "org_policy": "drift_org_policy"}
 
 
-def drift_subjects(matching: Matching, org_pairs: list[Pair] = (), errors: list | None = None) -> dict[str, list[Subject]]:
-    """The drift run's subjects, by kind (see the module docstring). A pair whose comparison fails
+def compared_subjects(matching: Matching, org_pairs: list[Pair] = (), errors: list | None = None) -> dict[str, list[Subject]]:
+    """The subjects of the compared pairs and of the unmanaged live entities, by kind (see the module
+    docstring; :mod:`.drift_subjects` adds the other kinds). A pair whose comparison fails
     (input no one foresaw) costs that pair alone: a located error in ``errors``."""
     out: dict[str, list[Subject]] = {kind: [] for kind in DRIFT_KINDS}
     compare = {"backup_plan": compare_plan, "backup_selection": compare_selection, "backup_vault": compare_vault,
