@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from typer.testing import CliRunner
 
 from backupguard.cli import app
@@ -139,3 +141,43 @@ def test_real_paths_with_remembered_folders_are_what_realpath_says(tmp_path):
         assert real_path(str(path)) == os.path.realpath(path)
     verdicts = [inside(path, root.resolve()) for path in cases]
     assert verdicts == [True, False, False, False, False, True, True]
+
+
+def test_remembered_real_paths_agree_with_realpath_on_any_path_through_links(tmp_path):
+    """real_folder builds a folder's real path from its parent's (``..`` is the parent of what the
+    path so far resolved to): on any path spelt with ``.``, ``..``, folders and links (two levels
+    deep, to a sibling's child, out of the tree, through another link, dangling), real_path says
+    what os.path.realpath says, fresh and from memory. Confinement rests on this. A path through a
+    link loop is left out: the system opens nothing through it (ELOOP), and realpath stops there."""
+    import errno
+    import os
+
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    from backupguard.scanner.paths import forget_real_paths, real_path
+
+    root = tmp_path / "repo"
+    for folder in ("a/b/c", "b/c", "outside"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "a" / "b" / "f").write_text("")
+    links = {"deep": "a/b", "out": "../outside", "chain": "deep", "loop": "pool", "pool": "loop", "dangling": "nowhere"}
+    for where in ("", "a", "b/c"):
+        for name, target in links.items():
+            (root / where / name).symlink_to(target)
+    parts = st.sampled_from(["a", "b", "c", "f", ".", "..", *links])
+
+    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.given(paths=st.lists(st.lists(parts, min_size=1, max_size=7), min_size=1, max_size=6))
+    def check(paths):
+        forget_real_paths()
+        for spelt in paths * 2:  # the second time from remembered folders
+            path = os.path.join(str(root), *spelt)
+            try:
+                os.path.realpath(path, strict=True)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    continue
+            assert real_path(path) == os.path.realpath(path), path
+
+    check()

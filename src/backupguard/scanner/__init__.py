@@ -399,7 +399,7 @@ def scan(paths: list[Path], options: ScanOptions | None = None, *, name: Callabl
     forget_real_paths()
     root = options.root or scan_root(paths)
     options = replace(options, root=root, terraform=replace(options.terraform, root=root))
-    shown = name or display_path
+    shown = name or display_paths()  # the working directory and each folder resolved once, not per file
     estate = Estate()
     seen: set[str] = set()
 

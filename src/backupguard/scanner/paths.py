@@ -58,10 +58,27 @@ _REAL_FOLDERS: dict[str, str] = {}
 
 
 def real_folder(folder: str) -> str:
-    """``os.path.realpath(folder)``, remembered for the scan."""
+    """``os.path.realpath(folder)``, remembered for the scan, and built from its parent's: a module
+    source spells the same folders many ways (``modules/a/../../modules/b``), and each spelling
+    would otherwise resolve every component again. Resolution is the one realpath does (and the
+    system's), a component at a time: a link is followed (its target resolved in full), ``..`` is
+    the parent of what the path so far resolved to, ``.`` is that path itself.
+
+    Only a path through a link loop may be named otherwise (realpath stops resolving at the loop,
+    this goes on): no file can be opened through a loop, so what confinement says of it is moot."""
     real = _REAL_FOLDERS.get(folder)
     if real is None:
-        real = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+        parent, name = os.path.split(folder)
+        if not parent or not name or parent == folder:  # a bare name, the root, a trailing separator
+            real = os.path.realpath(folder)
+        elif name == os.curdir:
+            real = real_folder(parent)
+        elif name == os.pardir:
+            real = os.path.dirname(real_folder(parent))
+        else:
+            candidate = os.path.join(real_folder(parent), name)
+            real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        _REAL_FOLDERS[folder] = real
     return real
 
 
