@@ -79,11 +79,16 @@ def root_relative(root: Path) -> Callable[[Path], str]:
     """Names of files relative to the scan root: what results are identified by (fingerprints),
     whichever folder backupguard runs from. A path outside the root is named absolutely."""
     forget_real_paths()
+    named: dict[str, str] = {}  # a Terraform file is named by each of its module's loads and suppressions
 
     def name(path: Path) -> str:
-        relative = os.path.relpath(_real_folders(path), root)
-        shown = os.path.abspath(path) if relative == ".." or relative.startswith("../") else relative
-        return encodable(Path(shown).as_posix())
+        key = os.fspath(path)
+        found = named.get(key)
+        if found is None:
+            relative = os.path.relpath(_real_folders(path), root)
+            shown = os.path.abspath(path) if relative == ".." or relative.startswith("../") else relative
+            found = named[key] = encodable(Path(shown).as_posix())
+        return found
 
     return name
 
