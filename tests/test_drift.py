@@ -403,6 +403,16 @@ def test_an_undetermined_code_value_is_unknown_never_drift():
     assert "parameter 'Days' has no value" in drift.facts().reason
 
 
+def test_a_plan_outside_the_template_is_named_as_restore_readiness_names_it():
+    """BG706's covering plans and BG440's protected_by word a plan the coverage knows only by where it
+    is declared the same way (builders.plan_words), not as a plan named '(outside this template)'."""
+    from backupguard.resolve.coverage import Coverage
+    from backupguard.resolve.drift_protection import _plan_names
+
+    cover = Coverage(protected=True, rules=[{"plan": "daily"}, {"plan": "(outside this template)"}, {"plan": "daily"}])
+    assert _plan_names(cover) == ["plan 'daily'", "a plan (outside this template)"]
+
+
 def test_a_kind_whose_comparison_fails_costs_that_kind_alone(monkeypatch):
     from backupguard.estate import BackupPlan, BackupRule, Estate, Origin
     from backupguard.resolve import drift_subjects

@@ -18,7 +18,7 @@ from backupguard.estate import (
     TagCondition, Unknown,
 )
 from backupguard.resolve.coverage import (
-    Coverage, _and, _elsewhere, _or, _outside_view, _resource_facts, _rule_views, _unreadable_rules, _efs_automatic_view,
+    Coverage, _elsewhere, _outside_view, any_true, both, _resource_facts, _rule_views, _unreadable_rules, _efs_automatic_view,
     EFS_AUTOMATIC_PLAN, _SelectionsByScope, _policy_status_name, coverage, opt_in_lookup,
 )
 from backupguard.resolve.links import EstateIndex
@@ -53,7 +53,7 @@ def brute_force(estate: Estate, links: EstateIndex, opt_in_at, answers: dict[tup
             match = answers[(ordinal, position)]
             if match.selected is False:
                 continue
-            certainty = _and(_and(match.selected, selection.exists),
+            certainty = both(both(match.selected, selection.exists),
                              True if isinstance(plan, BackupPlan) or plan is None else plan)
             verdicts.append(certainty)
             if certainty is False:
@@ -80,7 +80,7 @@ def brute_force(estate: Estate, links: EstateIndex, opt_in_at, answers: dict[tup
             verdicts.append(automatic["certain"])
             found.plans.append(f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)")
             found.rules.append(automatic)
-        found.protected = _or(verdicts)
+        found.protected = any_true(verdicts)
         result[id(resource)] = found
     return result
 

@@ -360,6 +360,12 @@ def recovery_point_encryption(resource: ProtectedResource, resources: dict[tuple
 PLANS_NAMED = 3
 
 
+def plan_words(name: str) -> str:
+    """A covering plan as a message names it: "plan 'daily'", or "a plan (outside this template)" for
+    one the coverage knows only by where it is declared (coverage's rule view of it)."""
+    return f"a plan {name}" if name.startswith("(") else f"plan '{name}'"
+
+
 def plans_in_brief(plans: list[str]) -> str:
     """``plan 'a' (selection ...); plan 'b' (...); plan 'c' (...); and 12 more``, or "no backup plan"."""
     if not plans:

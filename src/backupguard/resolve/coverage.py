@@ -58,7 +58,8 @@ def opt_in_lookup(assumed: dict[str, bool] | None = None, declared: dict[str, di
     return for_origin
 
 
-def _and(left: Any, right: Any) -> Any:
+def both(left: Any, right: Any) -> Any:
+    """Three-valued "and" of two verdicts: False if either is False, else the first Unknown, else True."""
     if left is False or right is False:
         return False
     if isinstance(left, Unknown):
@@ -68,7 +69,8 @@ def _and(left: Any, right: Any) -> Any:
     return True
 
 
-def _or(values: list[Any]) -> Any:
+def any_true(values: list[Any]) -> Any:
+    """Three-valued "or" of verdicts: True if any is True, else the first Unknown, else False."""
     if any(v is True for v in values):
         return True
     return next((v for v in values if isinstance(v, Unknown)), False)
@@ -181,7 +183,7 @@ def _cross_any(destinations: list[Any], home: Any, what: str) -> Any:
     Without --region a literal destination cannot be compared with home, but two
     different literal destinations cannot both be home: one certainly leaves it.
     """
-    verdict = _or([crosses(d, home, what) for d in destinations])
+    verdict = any_true([crosses(d, home, what) for d in destinations])
     if isinstance(verdict, Unknown) and home is None:
         literal = {d for d in destinations if isinstance(d, str)}
         if len(literal) >= 2:
@@ -208,7 +210,7 @@ def _rule_views(
         view["copies_to_accounts"] = copies_to(view["copy_accounts"], "account")
         view["cross_region_copy"] = _cross_any([c["destination_region"] for c in copies], resource.origin.region, "Region")
         view["cross_account_copy"] = _cross_any([c["destination_account"] for c in copies], resource.origin.account, "account")
-        view["air_gapped"] = _or(
+        view["air_gapped"] = any_true(
             [view["air_gapped_target"] or False, view["vault_air_gapped"]]
             + [c["destination_air_gapped"] for c in copies]
         )
@@ -367,9 +369,9 @@ def coverage(
         if automatic is None:
             # Resources that share an answer share its lists too (nothing changes them afterwards): the
             # engine reads a list of rule views it has seen before by its identity, not view by view.
-            found = Coverage(protected=_or(verdicts), plans=plans_of, rules=rules)
+            found = Coverage(protected=any_true(verdicts), plans=plans_of, rules=rules)
         else:
-            found = Coverage(protected=_or([*verdicts, automatic["certain"]]), rules=[*rules, automatic], plans=[
+            found = Coverage(protected=any_true([*verdicts, automatic["certain"]]), rules=[*rules, automatic], plans=[
                 *plans_of, f"plan '{EFS_AUTOMATIC_PLAN}' (EFS automatic backups: {_policy_status_name(resource)} ENABLED)"])
         result[id(resource)] = found
     return result
@@ -391,8 +393,8 @@ def _selected(resource: ProtectedResource, view: ResourceView, ordinals: tuple[i
         match = matcher.match(ordinal, view)
         if match.selected is False:
             continue
-        certainty = _and(
-            _and(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
+        certainty = both(
+            both(match.selected, selection.exists), True if isinstance(plan, BackupPlan) or plan is None else plan
         )
         verdicts.append(certainty)
         if certainty is False:  # a selection or plan that is not deployed (its Condition is false)

@@ -26,8 +26,8 @@ from backupguard.estate import (
     region_scope,
 )
 from backupguard.resolve import Deferred, Subject
-from backupguard.resolve.builders import RESTORE_TEST_START_WINDOW_HOURS
-from backupguard.resolve.coverage import Coverage, _and, _or, apart
+from backupguard.resolve.builders import RESTORE_TEST_START_WINDOW_HOURS, plan_words
+from backupguard.resolve.coverage import Coverage, any_true, apart, both
 from backupguard.resolve.plans import name_of, schedule_facts
 from backupguard.resolve.services import facts_for
 
@@ -96,7 +96,7 @@ class RestoreTesting:
             same = kind == service
         plan = self.links[id(selection)]
         exists = True if isinstance(plan, RestoreTestingPlan) else plan if isinstance(plan, Unknown) else False
-        return _and(same, exists)
+        return both(same, exists)
 
 
 def _name(entity: Any) -> str:
@@ -146,20 +146,17 @@ def _type_subject(service: str, members: list[tuple[ProtectedResource, Coverage]
     views: dict[int, dict[str, Any]] = {}
     for rules in {id(cover.rules): cover.rules for _, cover in members}.values():  # shared lists once
         views.update(zip(map(id, rules), rules))
-    plans = list(dict.fromkeys(
-        (f"a plan {view['plan']}" if view["plan"].startswith("(") else f"plan '{view['plan']}'")
-        for view in views.values() if isinstance(view.get("plan"), str)
-    ))
+    plans = list(dict.fromkeys(plan_words(view["plan"]) for view in views.values() if isinstance(view.get("plan"), str)))
     chosen = [s for s in testing.selections if not apart(s.origin, origin)]
     verdicts = [(s, testing.tests(s, service)) for s in chosen]
     testing_it = [s for s, verdict in verdicts if verdict is not False]
     facts: dict[str, Any] = {
         "service": service,
         "resource_count": len(members),
-        "protected": _or([cover.protected for _, cover in members]),
+        "protected": any_true([cover.protected for _, cover in members]),
         "protected_by": ", ".join(plans[:3]) + (f" and {len(plans) - 3} more" if len(plans) > 3 else "")
         if plans else "a plan not known here",
-        "restore_tested": _or([verdict for _, verdict in verdicts]),
+        "restore_tested": any_true([verdict for _, verdict in verdicts]),
         "restore_selections": "; ".join(
             f"selection '{_name(s)}' of restore testing plan {_plan_words(testing.links[id(s)], s)} "
             f"({restore_scope(s)})" for s in testing_it[:3]) or "none",
