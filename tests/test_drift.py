@@ -65,7 +65,11 @@ class Account:
         self.selections: dict[str, dict[str, dict]] = {}  # plan ID -> selection ID -> BackupSelection
         self.policies: dict[str, str] = {}  # vault name -> access policy text
         self.stack: list[dict] = []  # ListStackResources summaries
+        self.tags: dict[str, dict[str, str]] = {}  # resource ARN -> its live tags (GetResources)
         self.canned = canned
+        canned.on(ACCOUNT, REGION, "resourcegroupstaggingapi", "GetResources", lambda p: {"ResourceTagMappingList": [
+            {"ResourceARN": arn, "Tags": [{"Key": k, "Value": v} for k, v in sorted(self.tags[arn].items())]}
+            for arn in p.get("ResourceARNList", []) if arn in self.tags]})
         canned.on(ACCOUNT, REGION, "backup", "GetBackupPlan", lambda p: {
             "BackupPlanId": p["BackupPlanId"], "BackupPlan": self.plans[p["BackupPlanId"]]})
         canned.on(ACCOUNT, REGION, "backup", "ListBackupSelections", lambda p: {"BackupSelectionsList": [
@@ -696,9 +700,16 @@ Resources:
 """
 
 
-def _protection(tmp_path, selection: dict, stack: bool):
-    """The template above deployed (the volume as vol-0abc), with the account's 'tagged' selection as
-    given; BG706 results by resource."""
+VOLUME = f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/0f6e4a10-1111-2222-3333-444455556666"
+# What the volume carries once deployed: the template's tag and the three CloudFormation adds.
+VOLUME_TAGS = {"backup": "daily", "aws:cloudformation:stack-name": STACK, "aws:cloudformation:logical-id": "Data",
+               "aws:cloudformation:stack-id": STACK_ID}
+
+
+def _protection(tmp_path, selection: dict, stack: bool, live_tags: dict | None = VOLUME_TAGS, with_errors: bool = False):
+    """The template above deployed (the volume as vol-0abc, with ``live_tags``; None: GetResources is
+    refused), with the account's 'tagged' selection as given; BG706 results by resource."""
     template = tmp_path / "stack.yaml"
     template.write_text(PROTECTED, encoding="utf-8")
 
@@ -707,13 +718,18 @@ def _protection(tmp_path, selection: dict, stack: bool):
         account.selections[plan_id]["sel-1"] = {"SelectionName": "tagged", "IamRoleArn": ROLE, **selection}
         account.stack.extend([{"LogicalResourceId": "Data", "PhysicalResourceId": "vol-0abc", "ResourceType": "AWS::EC2::Volume"},
                               {"LogicalResourceId": "Ledger", "PhysicalResourceId": "ledger", "ResourceType": "AWS::DynamoDB::Table"}])
+        if live_tags is None:
+            account.canned.on(ACCOUNT, REGION, "resourcegroupstaggingapi", "GetResources", error("AccessDeniedException"))
+        else:
+            account.tags[VOLUME] = live_tags
 
     outcome, _ = _drift(deployed, paths=(template,), stacks=(STACK,) if stack else ())
-    return {r.resource_id: r for r in outcome.results if r.rule_id == "BG706"}
+    found = {r.resource_id: r for r in outcome.results if r.rule_id == "BG706"}
+    return (found, [r for r in outcome.results if r.status == "error"]) if with_errors else found
 
 
 def test_a_resource_the_code_protects_is_found_through_the_stack_and_judged_by_the_live_selections(tmp_path):
-    volume = f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-0abc"
+    volume = VOLUME
     tagged = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "daily"}]}
     found = _protection(tmp_path, tagged, stack=True)
     # the table is in no selection of the code: not drift (lint's BG401 says so)
@@ -727,13 +743,29 @@ def test_a_resource_the_code_protects_is_found_through_the_stack_and_judged_by_t
     assert (data.status, data.file, data.line, data.arn) == ("fail", "stack.yaml", declared, volume)
     assert data.message == ("EBS resource 'Data' is protected in code by plan 'daily', but no backup plan in the account "
                             f"selects {volume} (matched by CloudFormation stack '{STACK}' (logical ID Data))")
-    # a selection by the tags CloudFormation adds: the stack's name and the logical ID stand in for the live tags
-    by_stack = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "aws:cloudformation:stack-name",
-                                "ConditionValue": STACK}]}
-    assert _protection(tmp_path, by_stack, stack=True)["Data"].status == "pass"
+    # a selection by the tags CloudFormation adds, read in the account (the stack's ID is in no template)
+    for key, value in (("aws:cloudformation:stack-name", STACK), ("aws:cloudformation:stack-id", STACK_ID)):
+        by_stack = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": key, "ConditionValue": value}]}
+        assert _protection(tmp_path, by_stack, stack=True)["Data"].status == "pass", key
     # without the stack a volume's ID cannot be known: unknown, never drift
     data = _protection(tmp_path, tagged, stack=False)["Data"]
     assert data.status == "unknown" and data.arn is None and "ID is assigned when the EBS resource is created" in data.message
+
+
+def test_the_live_tags_decide_a_selection_by_tags_not_the_code_s(tmp_path):
+    """The tags a resource has in the account (tag:GetResources) meet the live selections: a tag removed
+    in the console is drift although the code still declares it; tags that cannot be read leave a
+    selection by tags undecided (unknown, and the refused call is a located error), never drift."""
+    tagged = {"ListOfTags": [{"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "daily"}]}
+    removed = {k: v for k, v in VOLUME_TAGS.items() if k != "backup"}
+    assert _protection(tmp_path, tagged, stack=True, live_tags=removed)["Data"].status == "fail"
+    assert _protection(tmp_path, tagged, stack=True, live_tags={**VOLUME_TAGS, "backup": "weekly"})["Data"].status == "fail"
+    found, errors = _protection(tmp_path, tagged, stack=True, live_tags=None, with_errors=True)
+    assert found["Data"].status == "unknown" and "tag:GetResources failed" in found["Data"].message
+    assert [("resourcegroupstaggingapi: GetResources failed" in e.message, "AccessDenied" in e.message) for e in errors] == [(True, True)]
+    # an ARN selection does not need the tags: decided even when they cannot be read
+    by_arn = {"Resources": [VOLUME]}
+    assert _protection(tmp_path, by_arn, stack=True, live_tags=None)["Data"].status == "pass"
 
 
 def test_a_named_resource_is_found_by_the_arn_its_name_makes(tmp_path):

@@ -71,10 +71,14 @@ def test_iam_prefixes_match_botocore_signing_names():
     import botocore.session
 
     session = botocore.session.get_session()
+    # IAM's service prefix is the signing name, except where the Service Authorization Reference says
+    # otherwise: the Resource Groups Tagging API signs as "tagging", and its IAM actions are tag:*.
+    signed_otherwise = {"resourcegroupstaggingapi": "tagging"}
     for service, operations in readonly.ALLOWED.items():
         model = session.get_service_model(service)
-        assert readonly.IAM_PREFIX.get(service, service) == model.signing_name, service
+        assert signed_otherwise.get(service, readonly.IAM_PREFIX.get(service, service)) == model.signing_name, service
         assert operations <= set(model.operation_names), service
+    assert readonly.iam_action("resourcegroupstaggingapi", "GetResources") == "tag:GetResources"
 
 
 def test_importing_the_live_package_does_not_import_boto3():

@@ -310,7 +310,7 @@ def drift(paths: list[Path], run: RunSettings, options: Any, source: Any, scan_i
     estate = Estate(errors=code.errors + live.estate.errors, files=code.files, notes=list(code.notes),
                     suppressions=code.suppressions)
     by_kind = drift_subjects.subjects(code, live.estate, live.effective_policy, matching, run.config.opt_in,
-                                      estate.errors)
+                                      estate.errors, live_tags=lambda arns: source.tags(arns, estate.errors))
     if not code.files and not code.errors:
         estate.notes.append("nothing to compare: no CloudFormation template, Terraform configuration, plan or backup "
                             "policy in the paths")

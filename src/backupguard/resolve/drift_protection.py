@@ -11,17 +11,19 @@ identity in the account, most certain first, and records which was used:
    in the compared account and Region; unknown when part of it is generated (an instance ID).
 
 Then the *same* matcher decides whether a live selection selects it: a copy of the resource with
-that ARN meets the account's plans and selections in :func:`.coverage.coverage`. The live tags are
-not read: the code's declared tags stand in for them (they are what the stack or ``terraform
-apply`` sets), with the ``aws:cloudformation:stack-name`` and ``logical-id`` tags CloudFormation
-adds when the stack matched it. Resources the code does not protect are not drift (lint's BG401
-reports them), nor those whose protection the code leaves undetermined.
+that ARN and its live tags (``tag:GetResources``, by ARN) meets the account's plans and selections
+in :func:`.coverage.coverage`. Tags that cannot be read are unknown, so a selection by tags is
+undecided for that resource, never "not selected". Without a tag reader (a caller of the library),
+the code's declared tags stand in (they are what the stack or ``terraform apply`` sets), with the
+``aws:cloudformation:stack-name`` and ``logical-id`` tags CloudFormation adds when the stack matched
+it. Resources the code does not protect are not drift (lint's BG401 reports them), nor those whose
+protection the code leaves undetermined.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from backupguard.estate import Estate, OpenTags, Origin, ProtectedResource, Unknown
 from backupguard.resolve import Subject
@@ -84,9 +86,10 @@ def _plan_names(cover: Coverage) -> list[str]:
     return [plan_words(name) for name in dict.fromkeys(str(view.get("plan")) for view in cover.rules)]
 
 
-def protection_subjects(code: Estate, live: Estate, matching: Matching,
-                        opt_in: dict[str, bool] | None = None) -> list[Subject]:
-    """One ``drift_protection`` subject per protectable resource that the code's plans protect."""
+def protection_subjects(code: Estate, live: Estate, matching: Matching, opt_in: dict[str, bool] | None = None,
+                        live_tags: Callable[[list[str]], dict[str, Any]] | None = None) -> list[Subject]:
+    """One ``drift_protection`` subject per protectable resource that the code's plans protect.
+    ``live_tags`` gives the deployed resources' tags by ARN (see the module docstring)."""
     here = in_target(code, matching.account, matching.region)
     declared = [r for r in code.resources if here(r) and r.settings.get("cluster_member") is not True]
     if not declared:
@@ -95,11 +98,14 @@ def protection_subjects(code: Estate, live: Estate, matching: Matching,
     promised = _covered(code, views, opt_in)
     kept = [(r, promised[id(v)]) for r, v in zip(declared, views) if promised[id(v)].protected is True]
     identities = [live_identity(r, matching) for r, _ in kept]
+    arns = [arn for arn, _, _ in identities if isinstance(arn, str)]
+    tags_live = live_tags(arns) if live_tags is not None and arns else {}
     deployed = [
         ProtectedResource(r.resource_id, r.resource_type, r.service,
                           Origin(r.origin.file, r.origin.line, r.origin.column, matching.account, matching.region,
                                  unit=f"{matching.account}/{matching.region}"),
-                          _with_tags(r.tags, added), arn=arn, name=r.name) if isinstance(arn, str) else None
+                          tags_live[arn] if arn in tags_live else _with_tags(r.tags, added), arn=arn, name=r.name)
+        if isinstance(arn, str) else None
         for (r, _), (arn, _, added) in zip(kept, identities)
     ]
     here_live = Estate(

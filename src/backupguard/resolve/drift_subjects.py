@@ -10,7 +10,7 @@ foresaw costs that kind alone: a located error, and the run goes on.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.resolve import Subject
@@ -21,15 +21,17 @@ from backupguard.resolve.drift_protection import KIND as PROTECTION, protection_
 
 
 def subjects(code: Estate, live: Estate, effective_policy: Any, matching: Matching,
-             opt_in: dict[str, bool] | None, errors: list[InputError]) -> dict[str, list[Subject]]:
+             opt_in: dict[str, bool] | None, errors: list[InputError],
+             live_tags: Callable[[list[str]], dict[str, Any]] | None = None) -> dict[str, list[Subject]]:
     """The drift run's subjects by kind; a comparison that fails adds its error to ``errors``.
 
     ``effective_policy`` is the account's effective backup policy as the live side read it (only
-    read, and only compared, when the code holds policy files)."""
+    read, and only compared, when the code holds policy files). ``live_tags`` reads the live tags
+    of the deployed resources BG706 compares, by ARN (without it, the code's tags stand in)."""
     pairs = org_policy_pairs(code.org_policies, live.org_policies) if code.org_policies else []
     by_kind = compared_subjects(matching, pairs, errors)
     more = {
-        PROTECTION: lambda: protection_subjects(code, live, matching, opt_in),
+        PROTECTION: lambda: protection_subjects(code, live, matching, opt_in, live_tags),
         EFFECTIVE: lambda: effective_subjects(code.org_policies, effective_policy, matching) if code.org_policies else [],
     }
     for kind, build in more.items():

@@ -1,8 +1,9 @@
 """The live side of ``backupguard drift``: the target account and Region, what AWS Backup holds
 there (vaults, plans and selections, read as ``scan`` reads them but without evidence or resources),
-the resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``)
-and, when the code has Organizations policies, the Organization's. Read-only like every call of the
-scanner.
+the resources of the CloudFormation stacks the user names (``cloudformation:ListStackResources``),
+the live tags of the resources the code protects (``tag:GetResources``, asked for once their ARNs
+are known) and, when the code has Organizations policies, the Organization's. Read-only like every
+call of the scanner.
 
 Importing this module does not import boto3; :meth:`LiveDriftSource.target` does (through ``session``).
 """
@@ -27,6 +28,31 @@ class Target:
     account: str
     region: str
     partition: str = "aws"
+
+
+# GetResources takes at most 100 ARNs a call.
+TAGS_PER_CALL = 100
+
+
+def resource_tags(scope: Scope, arns: list[str]) -> dict[str, Any]:
+    """Each ARN's live tags, 100 ARNs a call. GetResources lists only resources that are or were
+    tagged, so an ARN it does not return has no tags. A call that fails is one located error, and
+    its ARNs' tags are Unknown (a selection by tags then cannot be decided for them)."""
+    found: dict[str, Any] = {}
+    client = scope.client("resourcegroupstaggingapi")
+    wanted = sorted(set(arns))
+    for start in range(0, len(wanted), TAGS_PER_CALL):
+        batch = wanted[start:start + TAGS_PER_CALL]
+        listed = scope.call("resourcegroupstaggingapi", "GetResources",
+                            lambda batch=batch: client.get_resources(ResourceARNList=batch))
+        if listed is FAILED:
+            found.update(dict.fromkeys(batch, Unknown("its tags could not be read (tag:GetResources failed)")))
+            continue
+        found.update(dict.fromkeys(batch, {}))
+        for item in listed.get("ResourceTagMappingList") or []:
+            if item.get("ResourceARN") in found:
+                found[item["ResourceARN"]] = {t["Key"]: t.get("Value", "") for t in item.get("Tags") or [] if "Key" in t}
+    return found
 
 
 @dataclass
@@ -65,6 +91,7 @@ class LiveDriftSource:
         self.profile, self.region, self.account = profile, region, account
         self.role_name, self.external_id, self.stacks = role_name, external_id, stacks
         self.connector, self.as_of = connector, as_of
+        self._scope: Scope | None = None  # the compared account and Region, once read() entered it
 
     def target(self) -> Target:
         """Connect (the caller's identity) and decide the account and Region: ``--account`` or the
@@ -94,6 +121,7 @@ class LiveDriftSource:
         if access is not None:
             scope = Scope(access, target.account, target.region, self.connector.home_region, now, now,
                           getattr(access, "partition", "aws"))
+            self._scope = scope
             backup.collect_definitions(scope)
             if region_settings:
                 backup.collect_region_settings(scope)
@@ -116,3 +144,13 @@ class LiveDriftSource:
         for name in ("vaults", "plans", "selections", "org_policies"):
             getattr(estate, name).sort(key=lambda entity: entity.resource_id)
         return LiveSide(estate, stacks, effective)
+
+    def tags(self, arns: list[str], errors: list) -> dict[str, Any]:
+        """The live tags of these resources of the account :meth:`read` entered (see
+        :func:`resource_tags`); a failed call adds its located error to ``errors``."""
+        if self._scope is None:  # the account could not be entered: read() reported why
+            return dict.fromkeys(arns, Unknown("the account could not be entered (see the error)"))
+        before = len(self._scope.estate.errors)
+        found = resource_tags(self._scope, arns)
+        errors.extend(self._scope.estate.errors[before:])
+        return found

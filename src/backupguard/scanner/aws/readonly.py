@@ -46,14 +46,17 @@ ALLOWED: dict[str, frozenset[str]] = {
     "sts": frozenset({"AssumeRole", "GetCallerIdentity"}),
     # backupguard drift: what a template's logical IDs became (scanner.aws.stacks)
     "cloudformation": frozenset({"ListStackResources"}),
+    # backupguard drift: the live tags of the resources the code protects (BG706)
+    "resourcegroupstaggingapi": frozenset({"GetResources"}),
 }
 # Operations only ``backupguard drift`` calls (the end-to-end scan test expects every other one).
 DRIFT_ONLY: frozenset[tuple[str, str]] = frozenset({
     ("cloudformation", "ListStackResources"), ("organizations", "DescribeEffectivePolicy"),
+    ("resourcegroupstaggingapi", "GetResources"),
 })
 
 # botocore service name -> IAM action prefix, where they differ (the rest are equal).
-IAM_PREFIX = {"efs": "elasticfilesystem"}
+IAM_PREFIX = {"efs": "elasticfilesystem", "resourcegroupstaggingapi": "tag"}
 # Operations whose IAM action is not named after the operation.
 IAM_ACTION = {
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
