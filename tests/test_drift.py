@@ -768,6 +768,29 @@ def test_the_live_tags_decide_a_selection_by_tags_not_the_code_s(tmp_path):
     assert _protection(tmp_path, by_arn, stack=True, live_tags=None)["Data"].status == "pass"
 
 
+def test_live_tags_are_asked_for_100_arns_a_call_and_an_arn_not_returned_has_none():
+    import boto3
+    from botocore.stub import Stubber
+
+    from backupguard.scanner.aws.drift_source import resource_tags
+    from backupguard.scanner.aws.scope import Scope
+    from live_fakes import StubAccess
+
+    arns = [f"arn:aws:ec2:{REGION}:{ACCOUNT}:volume/vol-{n:03d}" for n in range(150)]
+    client = boto3.client("resourcegroupstaggingapi", REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response("get_resources", {"ResourceTagMappingList": [
+            {"ResourceARN": arns[0], "Tags": [{"Key": "backup", "Value": "daily"}]}]}, {"ResourceARNList": sorted(arns)[:100]})
+        stub.add_client_error("get_resources", "ThrottlingException", "slow down", 400,
+                              expected_params={"ResourceARNList": sorted(arns)[100:]})
+        scope = Scope(StubAccess({"resourcegroupstaggingapi": client}, ACCOUNT), ACCOUNT, REGION, REGION, NOW, NOW)
+        found = resource_tags(scope, arns + arns[:3])  # an ARN asked for twice is asked for once
+        stub.assert_no_pending_responses()
+    assert found[arns[0]] == {"backup": "daily"} and found[arns[1]] == {}  # not returned: no tags
+    assert all(isinstance(found[arn], Unknown) for arn in sorted(arns)[100:])
+    assert len(found) == 150 and [e.message.split(": ")[1] for e in scope.estate.errors] == ["GetResources failed"]
+
+
 def test_a_named_resource_is_found_by_the_arn_its_name_makes(tmp_path):
     (tmp_path / "stack.yaml").write_text(PROTECTED.replace("      TableName: ledger\n", "      TableName: ledger\n      Tags:\n        - {Key: backup, Value: daily}\n"), encoding="utf-8")
     ledger = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ledger"
