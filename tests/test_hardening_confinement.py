@@ -181,3 +181,18 @@ def test_remembered_real_paths_agree_with_realpath_on_any_path_through_links(tmp
             assert real_path(path) == os.path.realpath(path), path
 
     check()
+
+
+def test_a_path_of_thousands_of_names_is_resolved_without_recursion(tmp_path):
+    """A hostile tree (or module source) may spell a path of thousands of names, deeper than Python's
+    recursion limit: real_path resolves it as os.path.realpath does, and confinement answers."""
+    import os
+
+    from backupguard.scanner.paths import forget_real_paths, inside, real_path
+
+    deep = os.path.join(str(tmp_path), *["x"] * 1500, "f")
+    climbing = os.path.join(str(tmp_path), *[".."] * 1200, "etc", "passwd")
+    for path in (deep, climbing):
+        forget_real_paths()
+        assert real_path(path) == os.path.realpath(path)
+    assert inside(deep, tmp_path) and not inside(climbing, tmp_path)

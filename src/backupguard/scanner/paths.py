@@ -67,19 +67,28 @@ def real_folder(folder: str) -> str:
     Only a path through a link loop may be named otherwise (realpath stops resolving at the loop,
     this goes on): no file can be opened through a loop, so what confinement says of it is moot."""
     real = _REAL_FOLDERS.get(folder)
-    if real is None:
+    if real is not None:
+        return real
+    unresolved = []  # (folder, its last name), from ``folder`` up to the nearest one remembered
+    while folder not in _REAL_FOLDERS:
         parent, name = os.path.split(folder)
         if not parent or not name or parent == folder:  # a bare name, the root, a trailing separator
-            real = os.path.realpath(folder)
-        elif name == os.curdir:
-            real = real_folder(parent)
+            _REAL_FOLDERS[folder] = os.path.realpath(folder)
+            break
+        unresolved.append((folder, name))
+        folder = parent
+    for child, name in reversed(unresolved):  # a loop, not recursion: a path may have thousands of names
+        base = _REAL_FOLDERS[folder]
+        if name == os.curdir:
+            real = base
         elif name == os.pardir:
-            real = os.path.dirname(real_folder(parent))
+            real = os.path.dirname(base)
         else:
-            candidate = os.path.join(real_folder(parent), name)
+            candidate = os.path.join(base, name)
             real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
-        _REAL_FOLDERS[folder] = real
-    return real
+        _REAL_FOLDERS[child] = real
+        folder = child
+    return _REAL_FOLDERS[folder]
 
 
 def real_path(path: str) -> str:
