@@ -39,12 +39,11 @@ def resource_tags(scope: Scope, arns: list[str]) -> dict[str, Any]:
     tagged, so an ARN it does not return has no tags. A call that fails is one located error, and
     its ARNs' tags are Unknown (a selection by tags then cannot be decided for them)."""
     found: dict[str, Any] = {}
-    client = scope.client("resourcegroupstaggingapi")
     wanted = sorted(set(arns))
     for start in range(0, len(wanted), TAGS_PER_CALL):
-        batch = wanted[start:start + TAGS_PER_CALL]
+        batch = wanted[start:start + TAGS_PER_CALL]  # the client inside the call: a failure to make one is located too
         listed = scope.call("resourcegroupstaggingapi", "GetResources",
-                            lambda batch=batch: client.get_resources(ResourceARNList=batch))
+                            lambda batch=batch: scope.client("resourcegroupstaggingapi").get_resources(ResourceARNList=batch))
         if listed is FAILED:
             found.update(dict.fromkeys(batch, Unknown("its tags could not be read (tag:GetResources failed)")))
             continue
