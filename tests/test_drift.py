@@ -409,7 +409,7 @@ def test_an_undetermined_code_value_is_unknown_never_drift():
 
 def test_a_plan_outside_the_template_is_named_as_restore_readiness_names_it():
     """BG706's covering plans and BG440's protected_by word a plan the coverage knows only by where it
-    is declared the same way (builders.plan_words), not as a plan named '(outside this template)'."""
+    is declared the same way (builders.covering_plan_words), not as a plan named '(outside this template)'."""
     from backupguard.resolve.coverage import Coverage
     from backupguard.resolve.drift_protection import _plan_names
 

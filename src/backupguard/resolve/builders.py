@@ -360,7 +360,7 @@ def recovery_point_encryption(resource: ProtectedResource, resources: dict[tuple
 PLANS_NAMED = 3
 
 
-def plan_words(name: str) -> str:
+def covering_plan_words(name: str) -> str:
     """A covering plan as a message names it: "plan 'daily'", or "a plan (outside this template)" for
     one the coverage knows only by where it is declared (coverage's rule view of it)."""
     return f"a plan {name}" if name.startswith("(") else f"plan '{name}'"

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from backupguard.estate import Estate, OpenTags, Origin, ProtectedResource, Unknown
 from backupguard.resolve import Subject
-from backupguard.resolve.builders import plan_words, plans_in_brief
+from backupguard.resolve.builders import covering_plan_words, plans_in_brief
 from backupguard.resolve.coverage import Coverage, coverage, opt_in_lookup
 from backupguard.resolve.drift_match import LOGICAL_ID_TAG, STACK_NAME_TAG, Matching, in_target
 from backupguard.resolve.links import EstateIndex
@@ -83,7 +83,7 @@ def _with_tags(tags: Any, added: dict[str, str]) -> Any:
 
 def _plan_names(cover: Coverage) -> list[str]:
     """The covering plans by name ("plan 'daily'"), once each, in the order the coverage found them."""
-    return [plan_words(name) for name in dict.fromkeys(str(view.get("plan")) for view in cover.rules)]
+    return [covering_plan_words(name) for name in dict.fromkeys(str(view.get("plan")) for view in cover.rules)]
 
 
 def protection_subjects(code: Estate, live: Estate, matching: Matching, opt_in: dict[str, bool] | None = None,

@@ -26,7 +26,7 @@ from backupguard.estate import (
     region_scope,
 )
 from backupguard.resolve import Deferred, Subject
-from backupguard.resolve.builders import RESTORE_TEST_START_WINDOW_HOURS, plan_words
+from backupguard.resolve.builders import RESTORE_TEST_START_WINDOW_HOURS, covering_plan_words
 from backupguard.resolve.coverage import Coverage, any_true, apart, both
 from backupguard.resolve.plans import name_of, schedule_facts
 from backupguard.resolve.services import facts_for
@@ -146,7 +146,8 @@ def _type_subject(service: str, members: list[tuple[ProtectedResource, Coverage]
     views: dict[int, dict[str, Any]] = {}
     for rules in {id(cover.rules): cover.rules for _, cover in members}.values():  # shared lists once
         views.update(zip(map(id, rules), rules))
-    plans = list(dict.fromkeys(plan_words(view["plan"]) for view in views.values() if isinstance(view.get("plan"), str)))
+    plans = list(dict.fromkeys(
+        covering_plan_words(view["plan"]) for view in views.values() if isinstance(view.get("plan"), str)))
     chosen = [s for s in testing.selections if not apart(s.origin, origin)]
     verdicts = [(s, testing.tests(s, service)) for s in chosen]
     testing_it = [s for s, verdict in verdicts if verdict is not False]
