@@ -116,7 +116,7 @@ def test_a_config_key_that_is_a_number_is_named_as_unknown(tmp_path, monkeypatch
 
 
 def test_real_paths_with_remembered_folders_are_what_realpath_says(tmp_path):
-    """scanner.paths.real_path remembers folders' real paths within a scan: every symlink is still
+    """scanner.paths.real_path remembers real paths within a scan: every symlink is still
     followed (a linked folder, a linked file, ``..`` after a link, a dangling link, a name that is
     not there), so confinement answers as os.path.realpath would."""
     import os
@@ -144,7 +144,7 @@ def test_real_paths_with_remembered_folders_are_what_realpath_says(tmp_path):
 
 
 def test_remembered_real_paths_agree_with_realpath_on_any_path_through_links(tmp_path):
-    """real_folder builds a folder's real path from its parent's (``..`` is the parent of what the
+    """real_path builds a path's real path from its folder's (``..`` is the parent of what the
     path so far resolved to): on any path spelt with ``.``, ``..``, folders and links (two levels
     deep, to a sibling's child, out of the tree, through another link, dangling), real_path says
     what os.path.realpath says, fresh and from memory. Confinement rests on this. A path through a

@@ -19,7 +19,7 @@ from typing import Callable
 from backupguard.estate import Estate, InputError, Origin
 from backupguard.scanner.cloudformation import CfnOptions, TemplateError, looks_like_template, parse_template
 from backupguard.scanner.cloudformation.loader import load_text
-from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, real_folder, real_path, scan_root
+from backupguard.scanner.paths import OutsideRoot, forget_real_paths, inside, real_path, scan_root
 from backupguard.scanner.org_policy import is_policy, looks_like_policy, parse_policy_file
 from backupguard.scanner.terraform.plan import looks_like_plan
 from backupguard.scanner.terraform.source import TerraformOptions, is_terraform_file, root_modules, scan_module, scan_plan
@@ -64,10 +64,10 @@ def display_paths() -> Callable[[Path], str]:
 
 
 def _real_folders(path: Path) -> str:
-    """The absolute path with its folders' symlinks resolved (each folder once: paths.real_folder)
+    """The absolute path with its folders' symlinks resolved (each folder once: paths.real_path)
     but not the file's own (which may loop)."""
     absolute = os.path.abspath(path)
-    return os.path.join(real_folder(os.path.dirname(absolute)), os.path.basename(absolute))
+    return os.path.join(real_path(os.path.dirname(absolute)), os.path.basename(absolute))
 
 
 def encodable(name: str) -> str:

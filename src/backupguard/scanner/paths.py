@@ -52,33 +52,33 @@ def inside(path: Path, root: Path | None) -> bool:
     return real == base or real.startswith(base if base.endswith(os.sep) else base + os.sep)
 
 
-# Folder -> its real path, for one scan (scanner.scan clears it): a scan asks about thousands of
-# files in a few hundred folders, and os.path.realpath checks every component of every path again.
-_REAL_FOLDERS: dict[str, str] = {}
+# Path -> its real path, for one scan (scanner.scan clears it): a scan asks about thousands of files
+# in a few hundred folders, and os.path.realpath checks every component of every path again.
+_REAL_PATHS: dict[str, str] = {}
 
 
-def real_folder(folder: str) -> str:
-    """``os.path.realpath(folder)``, remembered for the scan, and built from its parent's: a module
+def real_path(path: str) -> str:
+    """``os.path.realpath(path)``, remembered for the scan, and built from its folder's: a module
     source spells the same folders many ways (``modules/a/../../modules/b``), and each spelling
     would otherwise resolve every component again. Resolution is the one realpath does (and the
-    system's), a component at a time: a link is followed (its target resolved in full), ``..`` is
-    the parent of what the path so far resolved to, ``.`` is that path itself.
+    system's), a name at a time: a link is followed (its target resolved in full), ``..`` is the
+    parent of what the path so far resolved to, ``.`` is that path itself.
 
     Only a path through a link loop may be named otherwise (realpath stops resolving at the loop,
     this goes on): no file can be opened through a loop, so what confinement says of it is moot."""
-    real = _REAL_FOLDERS.get(folder)
+    real = _REAL_PATHS.get(path)
     if real is not None:
         return real
-    unresolved = []  # (folder, its last name), from ``folder`` up to the nearest one remembered
-    while folder not in _REAL_FOLDERS:
-        parent, name = os.path.split(folder)
-        if not parent or not name or parent == folder:  # a bare name, the root, a trailing separator
-            _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    unresolved = []  # (path, its last name), from ``path`` up to the nearest one remembered
+    while path not in _REAL_PATHS:
+        parent, name = os.path.split(path)
+        if not parent or not name or parent == path:  # a bare name, the root, a trailing separator
+            _REAL_PATHS[path] = os.path.realpath(path)
             break
-        unresolved.append((folder, name))
-        folder = parent
+        unresolved.append((path, name))
+        path = parent
     for child, name in reversed(unresolved):  # a loop, not recursion: a path may have thousands of names
-        base = _REAL_FOLDERS[folder]
+        base = _REAL_PATHS[path]
         if name == os.curdir:
             real = base
         elif name == os.pardir:
@@ -86,24 +86,14 @@ def real_folder(folder: str) -> str:
         else:
             candidate = os.path.join(base, name)
             real = os.path.realpath(candidate) if os.path.islink(candidate) else candidate
-        _REAL_FOLDERS[child] = real
-        folder = child
-    return _REAL_FOLDERS[folder]
-
-
-def real_path(path: str) -> str:
-    """``os.path.realpath(path)``, with the real path of ``path``'s folder remembered: the name is
-    then followed only when it is itself a symlink (whose target is resolved in full)."""
-    folder, name = os.path.split(path)
-    if not folder or name in ("", ".", ".."):
-        return os.path.realpath(path)
-    candidate = os.path.join(real_folder(folder), name)
-    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+        _REAL_PATHS[child] = real
+        path = child
+    return _REAL_PATHS[path]
 
 
 def forget_real_paths() -> None:
     """Start a scan (or a run's file names) with nothing remembered: the tree may have changed since."""
-    _REAL_FOLDERS.clear()
+    _REAL_PATHS.clear()
 
 
 def check_inside(path: Path, root: Path | None, reference: str) -> Path:
